@@ -1,0 +1,69 @@
+"""Admin for every annotate model."""
+
+from django.contrib import admin
+
+from annotate.models import Campaign, CampaignItem, Dataset, Item, Membership, Rubric, RubricVersion
+
+
+@admin.register(Dataset)
+class DatasetAdmin(admin.ModelAdmin):
+    list_display = ["name", "item_count", "created_by", "created_at"]
+    search_fields = ["name"]
+
+
+@admin.register(Item)
+class ItemAdmin(admin.ModelAdmin):
+    list_display = ["external_id", "dataset", "position"]
+    list_filter = ["dataset"]
+    search_fields = ["external_id"]
+    raw_id_fields = ["dataset"]
+    show_full_result_count = False
+
+
+class RubricVersionInline(admin.TabularInline):
+    model = RubricVersion
+    extra = 0
+    fields = ["number", "created_at", "created_by"]
+    readonly_fields = ["created_at"]
+
+
+@admin.register(Rubric)
+class RubricAdmin(admin.ModelAdmin):
+    list_display = ["name", "created_by", "created_at"]
+    search_fields = ["name"]
+    inlines = [RubricVersionInline]
+
+
+@admin.register(RubricVersion)
+class RubricVersionAdmin(admin.ModelAdmin):
+    list_display = ["rubric", "number", "created_at"]
+    list_filter = ["rubric"]
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    raw_id_fields = ["user"]
+
+
+@admin.register(Campaign)
+class CampaignAdmin(admin.ModelAdmin):
+    list_display = ["slug", "name", "status", "dataset", "rubric_version", "overlap", "created_at"]
+    list_filter = ["status"]
+    search_fields = ["slug", "name"]
+    inlines = [MembershipInline]
+
+
+@admin.register(CampaignItem)
+class CampaignItemAdmin(admin.ModelAdmin):
+    list_display = ["campaign", "item", "order_key", "is_gold"]
+    list_filter = ["campaign", "is_gold"]
+    raw_id_fields = ["item"]
+    show_full_result_count = False
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    list_display = ["campaign", "user", "role", "created_at"]
+    list_filter = ["role", "campaign"]
+    raw_id_fields = ["user"]

@@ -1,0 +1,14 @@
+"""REST API, version 1."""
+
+from django.urls import path
+
+from annotate import api
+
+app_name = "api"
+
+urlpatterns = [
+    path("datasets/", api.DatasetListApi.as_view(), name="dataset-list"),
+    path("datasets/<int:pk>/items/", api.DatasetItemsImportApi.as_view(), name="dataset-items-import"),
+    path("rubrics/", api.RubricListApi.as_view(), name="rubric-list"),
+    path("campaigns/", api.CampaignListApi.as_view(), name="campaign-list"),
+]

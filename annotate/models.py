@@ -1,0 +1,174 @@
+"""What gets rated and by whom: datasets, items, rubrics, campaigns, memberships."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class Dataset(models.Model):
+    """A named collection of items imported from one or more files."""
+
+    name = models.CharField(max_length=200, unique=True)
+    description = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    # Kept up to date by the import service so the browser never counts a million rows.
+    item_count = models.PositiveIntegerField(default=0)
+    # Sorted field names seen in imported content and metadata, for forms and filters.
+    content_fields = models.JSONField(default=list, blank=True)
+    metadata_fields = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Item(models.Model):
+    """One thing to rate: a prompt, a model output, a conversation, a pair of outputs."""
+
+    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="items")
+    external_id = models.CharField(max_length=255)
+    position = models.PositiveIntegerField(help_text="Order of import within the dataset.")
+    content = models.JSONField(default=dict)
+    metadata = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["dataset", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["dataset", "external_id"], name="item_external_id_unique"),
+            models.UniqueConstraint(fields=["dataset", "position"], name="item_position_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.dataset_id}:{self.external_id}"
+
+
+class Rubric(models.Model):
+    """A named rubric; its guidelines and criteria live in numbered versions."""
+
+    name = models.CharField(max_length=200, unique=True)
+    description = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class RubricVersion(models.Model):
+    """An immutable-once-used snapshot of a rubric: guidelines plus criteria."""
+
+    rubric = models.ForeignKey(Rubric, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    guidelines = models.TextField(blank=True, help_text="Markdown shown to raters.")
+    # Validated, normalised criteria: a list of dicts (see annotate.rubrics).
+    criteria = models.JSONField(default=list)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["rubric", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["rubric", "number"], name="rubric_version_number_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rubric.name} v{self.number}"
+
+    @property
+    def is_frozen(self) -> bool:
+        """A version that any campaign uses can no longer change."""
+        return self.campaigns.exists()
+
+
+class Campaign(models.Model):
+    """A rating campaign: a sample of a dataset rated under one rubric version."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        ACTIVE = "active", "Active"
+        PAUSED = "paused", "Paused"
+        CLOSED = "closed", "Closed"
+
+    slug = models.SlugField(max_length=80, unique=True)
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    dataset = models.ForeignKey(Dataset, on_delete=models.PROTECT, related_name="campaigns")
+    rubric_version = models.ForeignKey(RubricVersion, on_delete=models.PROTECT, related_name="campaigns")
+    # {"method": "all" | "random" | "stratified", "n": int, "seed": int, "field": str, "per_stratum": int}
+    sample_spec = models.JSONField(default=dict)
+    overlap = models.PositiveSmallIntegerField(default=3, help_text="Raters per item (k).")
+    lease_minutes = models.PositiveIntegerField(default=30)
+    # Content and metadata field names raters may see; an empty list shows all content fields.
+    visible_fields = models.JSONField(default=list, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(overlap__gte=1), name="campaign_overlap_positive"),
+            models.CheckConstraint(condition=Q(lease_minutes__gte=1), name="campaign_lease_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return self.slug
+
+
+class CampaignItem(models.Model):
+    """An item drawn into a campaign's sample (reachable as campaign.items)."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="items")
+    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="campaign_items")
+    # Deterministic position in the sample, derived from the campaign's seed.
+    order_key = models.PositiveIntegerField()
+    is_gold = models.BooleanField(default=False)
+    gold_answer = models.JSONField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["campaign", "order_key"]
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "item"], name="campaign_item_unique"),
+            models.UniqueConstraint(fields=["campaign", "order_key"], name="campaign_item_order_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.campaign_id}:{self.item_id}"
+
+
+class Membership(models.Model):
+    """A user's single role in one campaign."""
+
+    class Role(models.TextChoices):
+        OWNER = "owner", "Owner"
+        RATER = "rater", "Rater"
+        ADJUDICATOR = "adjudicator", "Adjudicator"
+        VIEWER = "viewer", "Viewer"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=12, choices=Role.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["campaign", "role", "user"]
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "user"], name="membership_one_role_per_campaign"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} is {self.role} in {self.campaign}"

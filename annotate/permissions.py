@@ -1,0 +1,69 @@
+"""Who may do what: one place that answers for every view and API endpoint."""
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db.models import Q, QuerySet
+from django.http import Http404, HttpRequest
+from django.shortcuts import get_object_or_404
+
+from annotate.models import Campaign, Dataset, Membership, Rubric
+
+Role = Membership.Role
+ALL_ROLES = frozenset(Role.values)
+# Roles that may read every label in a campaign (raters only ever see their own).
+READERS = frozenset({Role.OWNER, Role.ADJUDICATOR, Role.VIEWER})
+
+
+def campaign_role(user: AbstractBaseUser | AnonymousUser, campaign: Campaign) -> str | None:
+    """The user's role in the campaign; staff act as owners; None for outsiders."""
+    if not user.is_authenticated:
+        return None
+    if user.is_staff:
+        return Role.OWNER
+    return Membership.objects.filter(user=user, campaign=campaign).values_list("role", flat=True).first()
+
+
+def get_campaign_for(request: HttpRequest, slug: str, roles: frozenset[str] | set[str] = ALL_ROLES) -> Campaign:
+    """Fetch a campaign the caller holds one of `roles` in, else 404 (never reveal it exists)."""
+    campaign = get_object_or_404(Campaign.objects.select_related("dataset", "rubric_version__rubric"), slug=slug)
+    role = campaign_role(request.user, campaign)
+    if role is None or role not in roles:
+        raise Http404("No such campaign.")
+    campaign.caller_role = role
+    return campaign
+
+
+def can_curate(user: AbstractBaseUser | AnonymousUser) -> bool:
+    """May create datasets, rubrics and campaigns (staff, or granted the permission)."""
+    return user.is_authenticated and (user.is_staff or user.has_perm("annotate.add_campaign"))
+
+
+def datasets_visible_to(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Dataset]:
+    """Datasets the user created or owns a campaign on; staff see all."""
+    if not user.is_authenticated:
+        return Dataset.objects.none()
+    if user.is_staff:
+        return Dataset.objects.all()
+    owned = Q(created_by=user) | Q(campaigns__memberships__user=user, campaigns__memberships__role=Role.OWNER)
+    return Dataset.objects.filter(pk__in=Dataset.objects.filter(owned).values("pk"))
+
+
+def rubrics_visible_to(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Rubric]:
+    """Rubrics the user created or owns a campaign with; staff see all."""
+    if not user.is_authenticated:
+        return Rubric.objects.none()
+    if user.is_staff:
+        return Rubric.objects.all()
+    owned = Q(created_by=user) | Q(
+        versions__campaigns__memberships__user=user, versions__campaigns__memberships__role=Role.OWNER
+    )
+    return Rubric.objects.filter(pk__in=Rubric.objects.filter(owned).values("pk"))
+
+
+def get_dataset_for(request: HttpRequest, pk: int) -> Dataset:
+    """A dataset the caller may see, else 404."""
+    return get_object_or_404(datasets_visible_to(request.user), pk=pk)
+
+
+def get_rubric_for(request: HttpRequest, pk: int) -> Rubric:
+    """A rubric the caller may see, else 404."""
+    return get_object_or_404(rubrics_visible_to(request.user), pk=pk)

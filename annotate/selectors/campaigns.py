@@ -1,0 +1,21 @@
+"""Named reads about campaigns."""
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import Count, OuterRef, Subquery
+
+from annotate.models import Campaign, Membership
+
+
+def campaigns_for_user(user: AbstractBaseUser) -> list[Campaign]:
+    """Campaigns the user is a member of (all, for staff), each annotated with `my_role`."""
+    role = Membership.objects.filter(campaign=OuterRef("pk"), user=user).values("role")[:1]
+    qs = Campaign.objects.select_related("dataset", "rubric_version__rubric").annotate(
+        my_role=Subquery(role), n_items=Count("items", distinct=True)
+    )
+    if not user.is_staff:
+        qs = qs.filter(memberships__user=user)
+    campaigns = list(qs.order_by("-created_at"))
+    for campaign in campaigns:
+        if campaign.my_role is None:
+            campaign.my_role = Membership.Role.OWNER
+    return campaigns

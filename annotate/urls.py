@@ -1,0 +1,26 @@
+"""HTML pages for datasets, rubrics and campaigns."""
+
+from django.urls import path
+
+from annotate.views import campaigns, datasets, rubrics
+
+app_name = "annotate"
+
+urlpatterns = [
+    path("datasets/", datasets.dataset_list, name="dataset-list"),
+    path("datasets/upload/", datasets.dataset_upload, name="dataset-upload"),
+    path("datasets/upload/<str:token>/map/", datasets.dataset_upload_map, name="dataset-upload-map"),
+    path("datasets/<int:pk>/", datasets.dataset_detail, name="dataset-detail"),
+    path("datasets/<int:pk>/summary/", datasets.dataset_summary, name="dataset-summary"),
+    path("datasets/<int:pk>/items/<int:item_pk>/", datasets.item_detail, name="item-detail"),
+    path("rubrics/", rubrics.rubric_list, name="rubric-list"),
+    path("rubrics/new/", rubrics.rubric_create, name="rubric-create"),
+    path("rubrics/<int:pk>/", rubrics.rubric_detail, name="rubric-detail"),
+    path("rubrics/<int:pk>/edit/", rubrics.rubric_edit, name="rubric-edit"),
+    path("rubrics/<int:pk>/v/<int:number>/", rubrics.rubric_version_detail, name="rubric-version-detail"),
+    path("c/new/", campaigns.campaign_create, name="campaign-create"),
+    path("c/<slug:slug>/", campaigns.campaign_detail, name="campaign-detail"),
+    path("c/<slug:slug>/status/", campaigns.campaign_status, name="campaign-status"),
+    path("c/<slug:slug>/members/", campaigns.campaign_member_add, name="campaign-member-add"),
+    path("c/<slug:slug>/members/<int:membership_pk>/", campaigns.campaign_member_update, name="campaign-member-update"),
+]

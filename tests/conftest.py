@@ -1,0 +1,63 @@
+"""Role fixtures shared by every test."""
+
+import pytest
+from django.contrib.auth.models import Permission, User
+
+from annotate.models import Campaign, Membership
+from tests.factories import CampaignFactory, MembershipFactory, UserFactory
+
+
+@pytest.fixture
+def curator(db) -> User:
+    """A user allowed to create datasets, rubrics and campaigns (not staff)."""
+    user = UserFactory(username="curator")
+    user.user_permissions.add(
+        *Permission.objects.filter(
+            content_type__app_label="annotate", codename__in=["add_dataset", "add_rubric", "add_campaign"]
+        )
+    )
+    return User.objects.get(pk=user.pk)
+
+
+@pytest.fixture
+def campaign(db, curator: User) -> Campaign:
+    """A campaign with a few items, created and owned by `curator`."""
+    return CampaignFactory(created_by=curator, with_items=5, owner=curator)
+
+
+def _member(campaign: Campaign, username: str, role: str) -> User:
+    user = UserFactory(username=username)
+    MembershipFactory(campaign=campaign, user=user, role=role)
+    return user
+
+
+@pytest.fixture
+def owner(campaign: Campaign, curator: User) -> User:
+    """The campaign's owner."""
+    return curator
+
+
+@pytest.fixture
+def rater(campaign: Campaign) -> User:
+    return _member(campaign, "rater", Membership.Role.RATER)
+
+
+@pytest.fixture
+def other_rater(campaign: Campaign) -> User:
+    return _member(campaign, "other_rater", Membership.Role.RATER)
+
+
+@pytest.fixture
+def adjudicator(campaign: Campaign) -> User:
+    return _member(campaign, "adjudicator", Membership.Role.ADJUDICATOR)
+
+
+@pytest.fixture
+def viewer(campaign: Campaign) -> User:
+    return _member(campaign, "viewer", Membership.Role.VIEWER)
+
+
+@pytest.fixture
+def outsider(db) -> User:
+    """A logged-in user with no role anywhere."""
+    return UserFactory(username="outsider")
