@@ -1,0 +1,61 @@
+"""Logging in, out and changing one's password."""
+
+import pytest
+from django.urls import reverse
+
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_anonymous_visitor_is_sent_to_login(client):
+    response = client.get(reverse("home"))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+
+
+def test_login_page_renders_a_form(client):
+    response = client.get(reverse("login"))
+    assert response.status_code == 200
+    assert b'name="username"' in response.content
+
+
+def test_rater_lands_on_their_campaign_list_after_login(client):
+    UserFactory(username="rita")
+    response = client.post(reverse("login"), {"username": "rita", "password": "pw-for-tests-123"})
+    assert response.status_code == 302
+    assert response["Location"] == reverse("home")
+    assert "My campaigns" in client.get(reverse("home")).content.decode()
+
+
+def test_wrong_password_shows_an_error(client):
+    UserFactory(username="rita")
+    response = client.post(reverse("login"), {"username": "rita", "password": "nope"})
+    assert response.status_code == 200
+    assert "didn't match" in response.content.decode()
+
+
+def test_logout_requires_post_and_ends_the_session(client):
+    client.force_login(UserFactory())
+    response = client.post(reverse("logout"))
+    assert response.status_code == 302
+    assert client.get(reverse("home")).status_code == 302
+
+
+def test_password_change_takes_effect(client):
+    user = UserFactory(username="rita")
+    client.force_login(user)
+    response = client.post(
+        reverse("password_change"),
+        {"old_password": "pw-for-tests-123", "new_password1": "a-new-Secret-42", "new_password2": "a-new-Secret-42"},
+    )
+    assert response.status_code == 302
+    user.refresh_from_db()
+    assert user.check_password("a-new-Secret-42")
+
+
+def test_pages_send_a_content_security_policy(client):
+    response = client.get(reverse("login"))
+    policy = response["Content-Security-Policy"]
+    assert "script-src 'self'" in policy
+    assert "unsafe-inline" not in policy
