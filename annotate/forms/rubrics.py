@@ -1,0 +1,140 @@
+"""Forms for writing a rubric as YAML or JSON, pasted or uploaded."""
+
+import hashlib
+import json
+from pathlib import Path
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from annotate.models import Rubric, RubricVersion
+from annotate.rubrics import RubricSpec, guess_format, parse_rubric
+
+MAX_RUBRIC_BYTES = 512 * 1024
+EXAMPLES_DIR = Path(__file__).resolve().parent.parent.parent / "examples" / "rubrics"
+# Slug -> title of the example rubrics offered on the "new rubric" page.
+RUBRIC_EXAMPLES = {
+    "hhh": "Helpful, honest, harmless (1–5 scales)",
+    "pairwise": "Pairwise preference (A / tie / B)",
+    "safety_flags": "Safety flags (multi-label + yes/no)",
+}
+
+STARTER_TEMPLATE = """\
+name: My rubric
+description: One sentence on what raters judge.
+guidelines: |
+  ## What you are rating
+
+  Explain what the item shows and what the rater should focus on.
+
+  ## How to decide
+
+  - Describe what separates a low score from a high one.
+  - Say what to do when unsure.
+criteria:
+  - key: quality
+    type: likert
+    label: Overall quality
+    help: How good is the response overall?
+    scale: {min: 1, max: 5}
+    anchors:
+      1: Very poor
+      3: Acceptable
+      5: Excellent
+  - key: rationale
+    type: free_text
+    label: Rationale
+    help: Optional. Why did you choose this score?
+"""
+
+
+def rubric_example_text(slug: str) -> str | None:
+    """The YAML of a bundled example rubric, or None for an unknown slug."""
+    if slug not in RUBRIC_EXAMPLES:
+        return None
+    return (EXAMPLES_DIR / f"{slug}.yaml").read_text(encoding="utf-8")
+
+
+def version_fingerprint(version: RubricVersion | None) -> str:
+    """A short hash of a version's content, to notice that someone else saved it meanwhile."""
+    if version is None:
+        return ""
+    payload = json.dumps([version.pk, version.guidelines, version.criteria], sort_keys=True, default=str)
+    return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+def _code_area() -> forms.Textarea:
+    return forms.Textarea(attrs={"class": "code", "rows": 28, "spellcheck": "false", "autocapitalize": "off"})
+
+
+def _parse(text: str, fmt: str | None) -> RubricSpec:
+    # Re-raise as a plain list so the form shows every problem as its own line.
+    try:
+        return parse_rubric(text, fmt)
+    except ValidationError as exc:
+        raise ValidationError(exc.messages) from None
+
+
+class RubricSourceForm(forms.Form):
+    """A new rubric: paste YAML/JSON into the textarea, or upload a .yaml/.yml/.json file."""
+
+    text = forms.CharField(label="Rubric (YAML or JSON)", required=False, widget=_code_area(), strip=False)
+    file = forms.FileField(
+        label="…or upload a file", required=False, help_text="A .yaml, .yml or .json file; it replaces the text above."
+    )
+
+    def clean(self) -> dict:
+        """Read the upload or the text and parse it into cleaned_data["spec"]."""
+        cleaned = super().clean()
+        upload = cleaned.get("file")
+        if upload:
+            if upload.size > MAX_RUBRIC_BYTES:
+                raise ValidationError(f"file: {upload.name} is larger than {MAX_RUBRIC_BYTES // 1024} KB")
+            try:
+                text = upload.read().decode("utf-8-sig")
+            except UnicodeDecodeError:
+                raise ValidationError(f"file: {upload.name} is not UTF-8 text") from None
+            # Show the uploaded text in the textarea, so a rejected file can be fixed in place.
+            self.data = self.data.copy()
+            self.data["text"] = text
+            fmt = guess_format(text, upload.name)
+        else:
+            text, fmt = cleaned.get("text") or "", None
+            if not text.strip():
+                raise ValidationError("Paste a rubric into the text box or choose a file to upload.")
+        if len(text.encode("utf-8")) > MAX_RUBRIC_BYTES:
+            raise ValidationError(f"The rubric is larger than {MAX_RUBRIC_BYTES // 1024} KB.")
+        cleaned["spec"] = _parse(text, fmt)
+        return cleaned
+
+
+class RubricEditForm(forms.Form):
+    """Edit a rubric's latest version as YAML (or JSON); the name must stay the same."""
+
+    text = forms.CharField(label="Rubric (YAML or JSON)", widget=_code_area(), strip=False)
+    base = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args: object, rubric: Rubric, latest: RubricVersion | None, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.rubric, self.latest = rubric, latest
+        self.fields["base"].initial = version_fingerprint(latest)
+
+    def clean(self) -> dict:
+        """Parse the text, keep the name, and refuse to overwrite a version someone saved meanwhile."""
+        cleaned = super().clean()
+        if "text" not in cleaned:
+            return cleaned
+        if len(cleaned["text"].encode("utf-8")) > MAX_RUBRIC_BYTES:
+            raise ValidationError(f"The rubric is larger than {MAX_RUBRIC_BYTES // 1024} KB.")
+        if cleaned.get("base", "") != version_fingerprint(self.latest):
+            raise ValidationError(
+                "Someone saved this rubric after you opened the page. Copy your changes, reload, and apply them again."
+            )
+        spec = _parse(cleaned["text"], None)
+        if spec.name != self.rubric.name:
+            raise ValidationError(
+                f"name: this page edits {self.rubric.name!r}, so the name must stay the same (got {spec.name!r}); "
+                "to start a separate rubric, use New rubric"
+            )
+        cleaned["spec"] = spec
+        return cleaned
