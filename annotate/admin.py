@@ -2,7 +2,17 @@
 
 from django.contrib import admin
 
-from annotate.models import Campaign, CampaignItem, Dataset, Item, Membership, Rubric, RubricVersion
+from annotate.models import (
+    Assignment,
+    Campaign,
+    CampaignItem,
+    Dataset,
+    Item,
+    ItemMetadata,
+    Membership,
+    Rubric,
+    RubricVersion,
+)
 
 
 @admin.register(Dataset)
@@ -17,6 +27,15 @@ class ItemAdmin(admin.ModelAdmin):
     list_filter = ["dataset"]
     search_fields = ["external_id"]
     raw_id_fields = ["dataset"]
+    show_full_result_count = False
+
+
+@admin.register(ItemMetadata)
+class ItemMetadataAdmin(admin.ModelAdmin):
+    """The filter index the import service maintains; shown for inspection."""
+
+    list_display = ["item", "field", "value"]
+    raw_id_fields = ["dataset", "item"]
     show_full_result_count = False
 
 
@@ -67,3 +86,11 @@ class MembershipAdmin(admin.ModelAdmin):
     list_display = ["campaign", "user", "role", "created_at"]
     list_filter = ["role", "campaign"]
     raw_id_fields = ["user"]
+
+
+@admin.register(Assignment)
+class AssignmentAdmin(admin.ModelAdmin):
+    list_display = ["campaign_item", "rater", "status", "flag", "is_repeat", "leased_at", "expires_at"]
+    list_filter = ["status", "flag", "is_repeat"]
+    raw_id_fields = ["campaign_item", "rater"]
+    show_full_result_count = False

@@ -19,6 +19,10 @@ class Dataset(models.Model):
     # Sorted field names seen in imported content and metadata, for forms and filters.
     content_fields = models.JSONField(default=list, blank=True)
     metadata_fields = models.JSONField(default=list, blank=True)
+    # Precomputed by the import service (imports are the only writes to items):
+    # {"metadata": {field: {"top": [[value, n], ...], "other": n, "missing": n, "distinct": n}},
+    #  "content": {field: {"lengths": {length: n}, "min": n, "max": n, "n": n}}}
+    summary = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["name"]
@@ -30,7 +34,8 @@ class Dataset(models.Model):
 class Item(models.Model):
     """One thing to rate: a prompt, a model output, a conversation, a pair of outputs."""
 
-    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="items")
+    # Indexed together with id below: the browser pages through a dataset by primary key.
+    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="items", db_index=False)
     external_id = models.CharField(max_length=255)
     position = models.PositiveIntegerField(help_text="Order of import within the dataset.")
     content = models.JSONField(default=dict)
@@ -42,9 +47,28 @@ class Item(models.Model):
             models.UniqueConstraint(fields=["dataset", "external_id"], name="item_external_id_unique"),
             models.UniqueConstraint(fields=["dataset", "position"], name="item_position_unique"),
         ]
+        indexes = [models.Index(fields=["dataset", "id"], name="item_dataset_id")]
 
     def __str__(self) -> str:
         return f"{self.dataset_id}:{self.external_id}"
+
+
+class ItemMetadata(models.Model):
+    """One scalar metadata value of an item, so the browser can filter a large dataset through an index."""
+
+    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="+", db_index=False)
+    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="metadata_values", db_index=False)
+    field = models.CharField(max_length=255)
+    value = models.CharField(max_length=255)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["dataset", "field", "value", "item"], name="item_metadata_lookup"),
+            models.Index(fields=["item"], name="item_metadata_item"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.item_id}:{self.field}={self.value}"
 
 
 class Rubric(models.Model):
@@ -113,6 +137,10 @@ class Campaign(models.Model):
     # Content and metadata field names raters may see; an empty list shows all content fields.
     visible_fields = models.JSONField(default=list, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    # Share of each rater's first-time items that are gold checks (served to every rater, outside k).
+    gold_rate = models.FloatField(default=0.0)
+    # Share of each rater's submissions that are unannounced test-retest repeats of their own earlier items.
+    repeat_rate = models.FloatField(default=0.0)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -123,6 +151,10 @@ class Campaign(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(overlap__gte=1), name="campaign_overlap_positive"),
             models.CheckConstraint(condition=Q(lease_minutes__gte=1), name="campaign_lease_positive"),
+            models.CheckConstraint(condition=Q(gold_rate__gte=0, gold_rate__lte=0.5), name="campaign_gold_rate_range"),
+            models.CheckConstraint(
+                condition=Q(repeat_rate__gte=0, repeat_rate__lte=0.3), name="campaign_repeat_rate_range"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -172,3 +204,47 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} is {self.role} in {self.campaign}"
+
+
+class Assignment(models.Model):
+    """A campaign item leased to one rater: the unit the rating queue hands out."""
+
+    class Status(models.TextChoices):
+        LEASED = "leased", "Leased"
+        SUBMITTED = "submitted", "Submitted"
+        SKIPPED = "skipped", "Skipped"
+
+    class Flag(models.TextChoices):
+        NONE = "", "No flag"
+        BROKEN = "broken", "Broken"
+        UNSAFE = "unsafe", "Unsafe"
+        NEEDS_EXPERT = "needs_expert", "Needs an expert"
+
+    campaign_item = models.ForeignKey(CampaignItem, on_delete=models.CASCADE, related_name="assignments")
+    rater = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="assignments")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.LEASED)
+    leased_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    skip_reason = models.TextField(blank=True)
+    flag = models.CharField(max_length=12, choices=Flag.choices, default=Flag.NONE, blank=True)
+    flag_note = models.TextField(blank=True)
+    # How the item was shown, e.g. {"left": "b"} when the pairwise outputs were swapped on screen.
+    presentation = models.JSONField(default=dict, blank=True)
+    is_repeat = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["campaign_item", "rater"]
+        constraints = [
+            # Each (campaign item, rater) pair is at most one assignment (a test-retest repeat aside).
+            models.UniqueConstraint(
+                fields=["campaign_item", "rater", "is_repeat"], name="assignment_one_per_item_rater"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["rater", "status"], name="assignment_rater_status"),
+            models.Index(fields=["campaign_item", "status"], name="assignment_item_status"),
+        ]
+
+    def __str__(self) -> str:
+        return f"assignment {self.pk}: {self.campaign_item_id} to {self.rater_id} ({self.status})"

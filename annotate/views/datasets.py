@@ -1,27 +1,155 @@
-"""Placeholder until implemented."""
+"""HTML pages for datasets: the list, upload with field mapping, the item browser, summaries and items."""
 
-from django.http import Http404
+from pathlib import Path
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.cache import patch_vary_headers
+from django.views.decorators.http import require_GET, require_http_methods
+
+from annotate.forms.datasets import BrowseParams, DatasetUploadForm, FieldMappingForm
+from annotate.permissions import can_curate, get_dataset_for
+from annotate.selectors.datasets import (
+    dataset_summary as summarise,
+)
+from annotate.selectors.datasets import (
+    datasets_for_list,
+    filter_choices,
+    item_fields,
+    item_for,
+    items_page,
+)
+from annotate.services.datasets import dataset_import, detect_fields, upload_discard, upload_save
+
+UPLOADS_KEY = "dataset_uploads"
 
 
-def dataset_list(request, *args, **kwargs):
-    raise Http404
+@login_required
+@require_GET
+def dataset_list(request: HttpRequest) -> HttpResponse:
+    """Datasets the caller may see, with their item counts."""
+    context = {"datasets": datasets_for_list(request.user), "can_curate": can_curate(request.user)}
+    return render(request, "annotate/dataset_list.html", context)
 
 
-def dataset_upload(request, *args, **kwargs):
-    raise Http404
+@login_required
+@require_http_methods(["GET", "POST"])
+def dataset_upload(request: HttpRequest) -> HttpResponse:
+    """Step 1 of an upload: store the file, then ask how to map its fields."""
+    if not can_curate(request.user):
+        raise PermissionDenied("You may not import datasets.")
+    form = DatasetUploadForm(request.POST or None, request.FILES or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        token, path = upload_save(chunks=data["file"].chunks(), filename=data["file"].name)
+        uploads = request.session.get(UPLOADS_KEY, {})
+        uploads[token] = {
+            "path": str(path),
+            "filename": data["file"].name,
+            "fmt": data["fmt"],
+            "name": data["name"],
+            "dataset": data["dataset"].pk if data["dataset"] else None,
+            "user": request.user.pk,
+        }
+        request.session[UPLOADS_KEY] = uploads
+        return redirect("annotate:dataset-upload-map", token=token)
+    return render(request, "annotate/dataset_upload.html", {"form": form})
 
 
-def dataset_upload_map(request, *args, **kwargs):
-    raise Http404
+def _upload_for(request: HttpRequest, token: str) -> dict[str, Any]:
+    """The caller's own pending upload, else 404 (tokens live in the uploader's session)."""
+    upload = request.session.get(UPLOADS_KEY, {}).get(token)
+    if not upload or upload["user"] != request.user.pk or not Path(upload["path"]).is_file():
+        raise Http404("No such upload.")
+    return upload
 
 
-def dataset_detail(request, *args, **kwargs):
-    raise Http404
+def _forget_upload(request: HttpRequest, token: str, upload: dict[str, Any]) -> None:
+    upload_discard(path=upload["path"])
+    uploads = request.session.get(UPLOADS_KEY, {})
+    uploads.pop(token, None)
+    request.session[UPLOADS_KEY] = uploads
 
 
-def dataset_summary(request, *args, **kwargs):
-    raise Http404
+@login_required
+@require_http_methods(["GET", "POST"])
+def dataset_upload_map(request: HttpRequest, token: str) -> HttpResponse:
+    """Step 2 of an upload: pick the id field and the role of every field, then import."""
+    if not can_curate(request.user):
+        raise PermissionDenied("You may not import datasets.")
+    upload = _upload_for(request, token)
+    target = get_dataset_for(request, upload["dataset"]) if upload["dataset"] else None
+    if request.method == "POST" and "discard" in request.POST:
+        _forget_upload(request, token, upload)
+        return redirect("annotate:dataset-upload")
+    try:
+        preview = detect_fields(upload["path"], upload["fmt"])
+    except ValidationError as exc:
+        _forget_upload(request, token, upload)
+        return render(request, "annotate/dataset_upload_map.html", {"upload": upload, "error": exc}, status=400)
+    form = FieldMappingForm(request.POST or None, preview=preview)
+    if request.method == "POST" and form.is_valid():
+        id_field, content, metadata = form.mapping()
+        try:
+            result = dataset_import(
+                source=upload["path"], fmt=upload["fmt"], dataset=target, name=upload["name"] or None,
+                id_field=id_field, content_fields=content, metadata_fields=metadata, user=request.user,
+            )  # fmt: skip
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            _forget_upload(request, token, upload)
+            messages.success(request, f"Imported {result.n_items:,} items into {result.dataset.name}.")
+            return redirect("annotate:dataset-detail", pk=result.dataset.pk)
+    context = {"upload": upload, "target": target, "form": form, "preview": preview}
+    return render(request, "annotate/dataset_upload_map.html", context)
 
 
-def item_detail(request, *args, **kwargs):
-    raise Http404
+@login_required
+@require_GET
+def dataset_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """The item browser: filters, text search and keyset pagination; htmx gets just the results."""
+    dataset = get_dataset_for(request, pk)
+    params = BrowseParams.from_query(request.GET, dataset)
+    page = items_page(
+        dataset=dataset, filters=params.filters, query=params.query, after=params.after, before=params.before
+    )
+    filter_rows = [*params.filters, ("", "")]
+    context = {
+        "dataset": dataset,
+        "params": params,
+        "page": page,
+        "filter_rows": filter_rows,
+        "suggestions": filter_choices(dataset),
+    }
+    template = "annotate/partials/_dataset_items.html" if request.htmx else "annotate/dataset_detail.html"
+    response = render(request, template, context)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+@login_required
+@require_GET
+def dataset_summary(request: HttpRequest, pk: int) -> HttpResponse:
+    """Value counts per metadata field and text-length distributions per content field."""
+    dataset = get_dataset_for(request, pk)
+    return render(request, "annotate/dataset_summary.html", {"dataset": dataset, "summary": summarise(dataset)})
+
+
+@login_required
+@require_GET
+def item_detail(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
+    """One item: every content field (escaped) and its metadata."""
+    dataset = get_dataset_for(request, pk)
+    item = item_for(dataset, item_pk)
+    context = {
+        "dataset": dataset,
+        "item": item,
+        "content": item_fields(item.content),
+        "metadata": item_fields(item.metadata),
+    }
+    return render(request, "annotate/item_detail.html", context)

@@ -1,0 +1,127 @@
+"""Forms for uploading item files, mapping their fields, and browsing a dataset."""
+
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+from django import forms
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.http import QueryDict
+
+from annotate import importers
+from annotate.models import Dataset
+from annotate.permissions import datasets_visible_to
+from annotate.services.datasets import FieldPreview
+
+FORMAT_CHOICES = [("", "From the file extension"), ("jsonl", "JSONL"), ("csv", "CSV"), ("parquet", "Parquet")]
+ROLE_CHOICES = [("content", "Content"), ("metadata", "Metadata"), ("ignore", "Ignore")]
+MAX_FILTERS = 8
+
+
+class DatasetUploadForm(forms.Form):
+    """A file plus where its items go: a new dataset, or one the user can already see."""
+
+    file = forms.FileField(help_text="JSONL (.jsonl, .ndjson), CSV (.csv) or Parquet (.parquet).")
+    name = forms.CharField(max_length=200, required=False, label="New dataset name")
+    dataset = forms.ModelChoiceField(
+        queryset=Dataset.objects.none(), required=False, label="…or add to dataset", empty_label="(new dataset)"
+    )
+    fmt = forms.ChoiceField(choices=FORMAT_CHOICES, required=False, label="Format")
+
+    def __init__(self, *args: object, user: AbstractBaseUser, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["dataset"].queryset = datasets_visible_to(user).defer("summary").order_by("name")
+
+    def clean_file(self) -> object:
+        upload = self.cleaned_data["file"]
+        if upload.size > settings.ACCORD_MAX_UPLOAD_BYTES:
+            raise ValidationError(f"The file is larger than {settings.ACCORD_MAX_UPLOAD_BYTES // 1024 // 1024} MB.")
+        return upload
+
+    def clean(self) -> dict:
+        data = super().clean()
+        name, dataset = (data.get("name") or "").strip(), data.get("dataset")
+        if bool(name) == bool(dataset):
+            raise ValidationError("Either name a new dataset or pick an existing one.")
+        if name and Dataset.objects.filter(name=name).exists():
+            self.add_error("name", f"A dataset named '{name}' already exists.")
+        if data.get("file") is not None:
+            try:
+                data["fmt"] = importers.detect_format(data["file"].name, data.get("fmt") or None)
+            except ValidationError as exc:
+                self.add_error("file", exc)
+        data["name"] = name
+        return data
+
+
+class FieldMappingForm(forms.Form):
+    """Which field is the id, and whether each other field is content, metadata or ignored."""
+
+    id_field = forms.ChoiceField(label="Id field")
+
+    def __init__(self, *args: object, preview: FieldPreview, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.preview = preview
+        names = preview.fields
+        self.fields["id_field"].choices = [(n, n) for n in names]
+        self.fields["id_field"].initial = "id" if "id" in names else names[0]
+        for index, name in enumerate(names):
+            self.fields[f"role_{index}"] = forms.ChoiceField(
+                choices=ROLE_CHOICES, initial="content", widget=forms.RadioSelect, label=name
+            )
+
+    @property
+    def rows(self) -> list[tuple[str, forms.BoundField, list[str]]]:
+        """(field name, its role choice, sample values) for the template."""
+        return [(n, self[f"role_{i}"], self.preview.samples.get(n, [])) for i, n in enumerate(self.preview.fields)]
+
+    def mapping(self) -> tuple[str, list[str], list[str]]:
+        """The id field, content fields and metadata fields chosen."""
+        id_field = self.cleaned_data["id_field"]
+        roles = {n: self.cleaned_data[f"role_{i}"] for i, n in enumerate(self.preview.fields)}
+        content = [n for n, role in roles.items() if role == "content" and n != id_field]
+        metadata = [n for n, role in roles.items() if role == "metadata" and n != id_field]
+        return id_field, content, metadata
+
+
+def _positive_int(raw: str | None) -> int | None:
+    if raw is None or not raw.isdigit() or len(raw) > 18:
+        return None
+    return int(raw)
+
+
+@dataclass(frozen=True)
+class BrowseParams:
+    """The dataset browser's query string, parsed leniently: bad values are ignored, never an error."""
+
+    query: str
+    filters: list[tuple[str, str]]
+    after: int | None
+    before: int | None
+
+    @classmethod
+    def from_query(cls, params: QueryDict, dataset: Dataset) -> "BrowseParams":
+        """Read q, field/value pairs and the page cursor from a GET query."""
+        known = set(dataset.metadata_fields)
+        pairs = zip(params.getlist("field"), params.getlist("value"), strict=False)
+        filters = [(f, v.strip()) for f, v in pairs if f in known and v.strip()][:MAX_FILTERS]
+        return cls(
+            query=params.get("q", "").strip()[:200],
+            filters=filters,
+            after=_positive_int(params.get("after")),
+            before=_positive_int(params.get("before")),
+        )
+
+    @property
+    def querystring(self) -> str:
+        """The search and filters as a query string (without the page cursor), ending in & when not empty."""
+        pairs = [("q", self.query)] if self.query else []
+        for name, value in self.filters:
+            pairs += [("field", name), ("value", value)]
+        encoded = urlencode(pairs)
+        return f"{encoded}&" if encoded else ""
+
+    @property
+    def is_filtered(self) -> bool:
+        return bool(self.query or self.filters)

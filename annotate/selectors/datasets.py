@@ -1,0 +1,323 @@
+"""Named reads for the dataset browser, built to stay fast on datasets of millions of items.
+
+Pages are keyset-paginated by item id (ids grow with import position), metadata filters
+read the ItemMetadata index, text search uses FTS5 on SQLite and a GIN index over
+to_tsvector on PostgreSQL, and totals come from Dataset.item_count or a capped count.
+"""
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db import connection, transaction
+from django.db.models import QuerySet
+from django.http import Http404
+
+from annotate import importers
+from annotate.models import Dataset, Item
+from annotate.permissions import datasets_visible_to
+
+PAGE_SIZE = 50
+MATCH_CAP = 1000
+PREVIEW_CHARS = 160
+HISTOGRAM_BINS = 12
+# On PostgreSQL, a search word expected in at least this share of items is matched by walking ids.
+COMMON_WORD_SHARE = 0.01
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+@dataclass(frozen=True)
+class ItemPage:
+    """One page of a dataset's items and how to reach its neighbours."""
+
+    items: list[Item]
+    has_next: bool
+    has_previous: bool
+    matches: int  # exact when not capped
+    capped: bool  # True: there are more than `matches` matching items
+
+    @property
+    def first_pk(self) -> int | None:
+        return self.items[0].pk if self.items else None
+
+    @property
+    def last_pk(self) -> int | None:
+        return self.items[-1].pk if self.items else None
+
+
+@dataclass(frozen=True)
+class ValueCount:
+    value: str
+    count: int
+    percent: float
+    width: int  # bar width in 5% steps, for a CSS class
+
+
+@dataclass(frozen=True)
+class MetadataSummary:
+    field: str
+    values: list[ValueCount]
+    other: int
+    missing: int
+    distinct: int
+
+
+@dataclass(frozen=True)
+class LengthBin:
+    low: int
+    high: int
+    count: int
+    width: int
+
+
+@dataclass(frozen=True)
+class ContentSummary:
+    field: str
+    n: int
+    minimum: int
+    median: int
+    p90: int
+    maximum: int
+    bins: list[LengthBin] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class DatasetSummary:
+    metadata: list[MetadataSummary]
+    content: list[ContentSummary]
+
+
+def datasets_for_list(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Dataset]:
+    """Datasets the user may see, without their (large) precomputed summaries."""
+    return datasets_visible_to(user).defer("summary").order_by("name")
+
+
+def search_words(query: str) -> list[str]:
+    """The words of a search box entry, as both search backends tokenise them."""
+    return _WORD.findall(query.lower())[:16]
+
+
+def _fts_match(words: list[str]) -> str:
+    # Quoting every word keeps user input from being read as FTS5 query syntax.
+    return " ".join('"' + w.replace('"', '""') + '"' for w in words)
+
+
+def _id_query(dataset: Dataset, filters: list[tuple[str, str]], words: list[str]) -> tuple[str, str, list[Any]]:
+    """SQL selecting matching item ids (without order or limit), the id column, and its parameters."""
+    params: list[Any] = []
+    if words and connection.vendor == "sqlite":
+        key = "annotate_item_fts.rowid"
+        # CROSS JOIN keeps FTS5 as the outer loop, so matches stream in rowid order.
+        sql = (
+            "SELECT annotate_item_fts.rowid FROM annotate_item_fts CROSS JOIN annotate_item i"
+            " ON i.id = annotate_item_fts.rowid WHERE annotate_item_fts MATCH %s AND i.dataset_id = %s"
+        )
+        params += [_fts_match(words), dataset.pk]
+    elif words:
+        key = "i.id"
+        sql = (
+            "SELECT i.id FROM annotate_item i WHERE i.dataset_id = %s AND "
+            "to_tsvector('simple'::regconfig, i.content) @@ plainto_tsquery('simple'::regconfig, %s)"
+        )
+        params += [dataset.pk, " ".join(words)]
+    elif filters:
+        key = "m0.item_id"
+        (first_field, first_value), filters = filters[0], filters[1:]
+        sql = (
+            "SELECT m0.item_id FROM annotate_itemmetadata m0"
+            " WHERE m0.dataset_id = %s AND m0.field = %s AND m0.value = %s"
+        )
+        params += [dataset.pk, first_field, first_value]
+    else:
+        key = "i.id"
+        sql = "SELECT i.id FROM annotate_item i WHERE i.dataset_id = %s"
+        params.append(dataset.pk)
+    for number, (name, value) in enumerate(filters, start=1):
+        sql += (
+            f" AND EXISTS (SELECT 1 FROM annotate_itemmetadata m{number} WHERE m{number}.dataset_id = %s"
+            f" AND m{number}.field = %s AND m{number}.value = %s AND m{number}.item_id = {key})"
+        )
+        params += [dataset.pk, name, value]
+    return sql, key, params
+
+
+def _most_selective_first(dataset: Dataset, filters: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Order filters so the rarest value drives the query (counts from the import summary)."""
+    metadata = dataset.summary.get("metadata", {})
+
+    def known_count(pair: tuple[str, str]) -> int:
+        top = dict((v, n) for v, n in metadata.get(pair[0], {}).get("top", []))
+        # A value outside the top 20 is rarer than every listed one.
+        return top.get(pair[1], 0)
+
+    return sorted(filters, key=known_count)
+
+
+def items_page(
+    *,
+    dataset: Dataset,
+    filters: list[tuple[str, str]] | None = None,
+    query: str = "",
+    after: int | None = None,
+    before: int | None = None,
+    size: int = PAGE_SIZE,
+) -> ItemPage:
+    """A page of items matching every metadata filter and all words of the query, in import order."""
+    filters = _most_selective_first(dataset, list(dict.fromkeys(filters or [])))
+    words = search_words(query)
+    sql, key, params = _id_query(dataset, filters, words)
+    if before is not None:
+        page_sql, page_params = f"{sql} AND {key} < %s ORDER BY {key} DESC LIMIT %s", [*params, before, size + 1]
+    elif after is not None:
+        page_sql, page_params = f"{sql} AND {key} > %s ORDER BY {key} LIMIT %s", [*params, after, size + 1]
+    else:
+        page_sql, page_params = f"{sql} ORDER BY {key} LIMIT %s", [*params, size + 1]
+    pg_search = bool(words) and connection.vendor == "postgresql"
+    with transaction.atomic(), connection.cursor() as cursor:
+        if pg_search:
+            # The capped count stops after MATCH_CAP rows, so the index is always the cheap way to it.
+            common = _expected_share(cursor, words, dataset) >= COMMON_WORD_SHARE
+            _plan_postgresql_search(cursor, walk_ids=False)
+        if words or filters:
+            cursor.execute(f"SELECT COUNT(*) FROM ({sql} LIMIT %s) capped", [*params, MATCH_CAP + 1])
+            matches = cursor.fetchone()[0]
+        else:
+            matches = dataset.item_count
+        if pg_search and common:
+            _plan_postgresql_search(cursor, walk_ids=True)
+        cursor.execute(page_sql, page_params)
+        ids = [row[0] for row in cursor.fetchall()]
+        more = len(ids) > size
+        ids = sorted(ids[:size])
+    by_id = Item.objects.only("id", "dataset_id", "external_id", "position", "content", "metadata").in_bulk(ids)
+    items = [by_id[pk] for pk in ids if pk in by_id]
+    for item in items:
+        item.preview = content_preview(item.content)
+    return ItemPage(
+        items=items,
+        has_next=more if before is None else True,
+        has_previous=(after is not None) if before is None else more,
+        matches=min(matches, MATCH_CAP),
+        capped=matches > MATCH_CAP,
+    )
+
+
+def _expected_share(cursor: Any, words: list[str], dataset: Dataset) -> float:
+    """The planner's estimate of the share of items containing every word (from ANALYZE statistics)."""
+    cursor.execute(
+        "EXPLAIN (FORMAT JSON) SELECT 1 FROM annotate_item WHERE "
+        "to_tsvector('simple'::regconfig, content) @@ plainto_tsquery('simple'::regconfig, %s)",
+        [" ".join(words)],
+    )
+    plan = cursor.fetchone()[0]
+    plan = json.loads(plan) if isinstance(plan, str) else plan
+    return plan[0]["Plan"]["Plan Rows"] / max(dataset.item_count, 1)
+
+
+def _plan_postgresql_search(cursor: Any, *, walk_ids: bool) -> None:
+    """Choose the text-search plan for the rest of this transaction.
+
+    A common word is found fastest by walking items in id order and testing each; a rare one only
+    through the GIN index. Left alone, the planner can walk a million rows for a word that occurs nowhere.
+    """
+    if walk_ids:
+        cursor.execute("SET LOCAL enable_indexscan = on")
+        cursor.execute("SET LOCAL enable_seqscan = on")
+        cursor.execute("SET LOCAL enable_bitmapscan = off")
+    else:
+        cursor.execute("SET LOCAL enable_indexscan = off")
+        cursor.execute("SET LOCAL enable_seqscan = off")
+
+
+def content_preview(content: dict[str, Any], limit: int = PREVIEW_CHARS) -> str:
+    """The start of an item's content on one line, for tables."""
+    parts = []
+    total = 0
+    for value in content.values():
+        text = value if isinstance(value, str) else importers.dumps(value)
+        parts.append(" ".join(text[: limit + 1].split()))
+        total += len(parts[-1])
+        if total > limit:
+            break
+    text = " · ".join(parts)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def item_for(dataset: Dataset, item_pk: int) -> Item:
+    """An item of the dataset, else 404."""
+    item = Item.objects.filter(dataset=dataset, pk=item_pk).first()
+    if item is None:
+        raise Http404("No such item.")
+    return item
+
+
+def item_fields(values: dict[str, Any]) -> list[tuple[str, str, bool]]:
+    """(name, text, is_json) per field: strings as they are, everything else as indented JSON."""
+    rows = []
+    for name, value in values.items():
+        if isinstance(value, str):
+            rows.append((name, value, False))
+        else:
+            rows.append((name, importers.orjson.dumps(value, option=importers.orjson.OPT_INDENT_2).decode(), True))
+    return rows
+
+
+def _width(count: int, largest: int) -> int:
+    return 0 if largest <= 0 else int(round(count / largest * 20)) * 5
+
+
+def _percentile(sorted_counts: list[tuple[int, int]], total: int, fraction: float) -> int:
+    target = max(1, int(round(total * fraction + 0.4999)))
+    running = 0
+    for length, count in sorted_counts:
+        running += count
+        if running >= target:
+            return length
+    return sorted_counts[-1][0] if sorted_counts else 0
+
+
+def _content_summary(name: str, info: dict[str, Any]) -> ContentSummary:
+    counts = sorted((int(k), v) for k, v in info.get("lengths", {}).items())
+    total = sum(v for _k, v in counts)
+    low, high = info.get("min", 0), info.get("max", 0)
+    step = max(1, -(-(high - low + 1) // HISTOGRAM_BINS))
+    tallies = [0] * HISTOGRAM_BINS
+    for length, count in counts:
+        tallies[min(HISTOGRAM_BINS - 1, max(0, (length - low) // step))] += count
+    largest = max(tallies) if tallies else 0
+    bins = [
+        LengthBin(low + i * step, low + (i + 1) * step - 1, n, _width(n, largest))
+        for i, n in enumerate(tallies)
+        if low + i * step <= high
+    ]
+    return ContentSummary(
+        field=name,
+        n=total,
+        minimum=low,
+        median=_percentile(counts, total, 0.5),
+        p90=_percentile(counts, total, 0.9),
+        maximum=high,
+        bins=bins,
+    )
+
+
+def dataset_summary(dataset: Dataset) -> DatasetSummary:
+    """Value counts per metadata field and text-length distributions per content field, from the import summary."""
+    stored = dataset.summary or {}
+    metadata = []
+    for name, info in sorted(stored.get("metadata", {}).items()):
+        top = info.get("top", [])
+        largest = max([n for _v, n in top] + [info.get("other", 0)], default=0)
+        total = max(dataset.item_count, 1)
+        values = [ValueCount(v, n, 100 * n / total, _width(n, largest)) for v, n in top]
+        metadata.append(MetadataSummary(name, values, info.get("other", 0), info.get("missing", 0), info["distinct"]))
+    content = [_content_summary(name, info) for name, info in sorted(stored.get("content", {}).items())]
+    return DatasetSummary(metadata=metadata, content=content)
+
+
+def filter_choices(dataset: Dataset) -> dict[str, list[str]]:
+    """The most common values per metadata field, offered as suggestions in the filter form."""
+    metadata = (dataset.summary or {}).get("metadata", {})
+    return {name: [v for v, _n in metadata.get(name, {}).get("top", [])] for name in dataset.metadata_fields}

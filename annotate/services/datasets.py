@@ -1,0 +1,444 @@
+"""Writes for datasets: importing items from files, and the uploads that precede an import."""
+
+import secrets
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.db.models import Max
+
+from annotate import importers
+from annotate.models import Dataset, Item
+
+# Metadata values longer than this are kept on the item but not indexed for filtering.
+MAX_INDEXED_VALUE = 255
+MAX_ID_LENGTH = Item._meta.get_field("external_id").max_length
+UPLOAD_MAX_AGE_SECONDS = 24 * 3600
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """What an import did."""
+
+    dataset: Dataset
+    n_items: int
+
+
+@dataclass(frozen=True)
+class FieldPreview:
+    """The first records of a file: field names in order of appearance, sample values, preview rows."""
+
+    fmt: str
+    fields: list[str]
+    samples: dict[str, list[str]]
+    rows: list[dict[str, str]]
+
+
+@dataclass(frozen=True)
+class _Row:
+    position: int
+    external_id: str
+    content: str
+    metadata: str
+    metadata_pairs: list[tuple[str, str]]
+    search_text: str
+
+
+class _Mapping:
+    """Splits a record into id, content and metadata according to the requested fields."""
+
+    def __init__(self, id_field: str, content_fields: list[str] | None, metadata_fields: list[str] | None) -> None:
+        if not id_field:
+            raise ValidationError("The id field name is empty.")
+        content_set = set(content_fields or [])
+        metadata_set = set(metadata_fields or [])
+        for name in sorted(content_set & metadata_set):
+            raise ValidationError(f"Field '{name}' cannot be both content and metadata.")
+        if id_field in content_set | metadata_set:
+            raise ValidationError(f"Field '{id_field}' is the id field; it cannot also be content or metadata.")
+        self.id_field = id_field
+        self.content_set = content_set
+        self.metadata_set = metadata_set
+        # Fields named in neither list go to content by default; if only content is named, the rest is
+        # metadata; if both are named, the rest is ignored.
+        self.rest = "content" if content_fields is None else ("metadata" if metadata_fields is None else None)
+        self.requested = [("id", id_field)] + [("content", n) for n in sorted(content_set)]
+        self.requested += [("metadata", n) for n in sorted(metadata_set)]
+
+    def check_columns(self, columns: list[str]) -> None:
+        """Fail early when a requested field is not among a file's declared columns."""
+        for role, name in self.requested:
+            if name not in columns:
+                raise ValidationError(f"The {role} field '{name}' is not in the file (columns: {', '.join(columns)}).")
+
+    def check_seen(self, seen: set[str]) -> None:
+        """Fail when a requested content or metadata field occurred in no record at all."""
+        for role, name in self.requested[1:]:
+            if name not in seen:
+                raise ValidationError(
+                    f"The {role} field '{name}' does not occur in the file (fields: {', '.join(sorted(seen))})."
+                )
+
+    def split(self, record: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+        content: dict[str, Any] = {}
+        metadata: dict[str, Any] = {}
+        for key, value in record.items():
+            if key == self.id_field:
+                continue
+            if key in self.content_set:
+                content[key] = value
+            elif key in self.metadata_set:
+                metadata[key] = value
+            elif self.rest == "content":
+                content[key] = value
+            elif self.rest == "metadata":
+                metadata[key] = value
+        return content, metadata
+
+
+def _external_id(record: dict[str, Any], id_field: str, where: str) -> str:
+    if id_field not in record:
+        raise ValidationError(f"{where}, field '{id_field}': the id is missing.")
+    value = record[id_field]
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        shown = "null" if value is None else type(value).__name__
+        raise ValidationError(f"{where}, field '{id_field}': the id must be a string or number, not {shown}.")
+    text = value if isinstance(value, str) else importers.dumps(value)
+    if not text.strip():
+        raise ValidationError(f"{where}, field '{id_field}': the id is empty.")
+    if len(text) > MAX_ID_LENGTH:
+        raise ValidationError(f"{where}, field '{id_field}': the id is longer than {MAX_ID_LENGTH} characters.")
+    if "\x00" in text:
+        raise ValidationError(f"{where}, field '{id_field}': the id contains a NUL character.")
+    return text
+
+
+def _index_value(value: Any) -> str | None:
+    """The text a metadata value is filtered by, or None when it isn't a short scalar."""
+    if value is None or isinstance(value, dict | list):
+        return None
+    text = value if isinstance(value, str) else importers.dumps(value)
+    if not text or len(text) > MAX_INDEXED_VALUE or "\x00" in text:
+        return None
+    return text
+
+
+def _length_key(length: int) -> int:
+    # Exact below 1024 characters, then ~0.1% buckets, so stored distributions stay small and mergeable.
+    if length < 1024:
+        return length
+    shift = length.bit_length() - 10
+    return (length >> shift) << shift
+
+
+class _ContentLengths:
+    """Running text-length counts per content field, merged into Dataset.summary."""
+
+    def __init__(self, stored: dict[str, Any]) -> None:
+        self.fields: dict[str, dict[int, int]] = {}
+        self.extremes: dict[str, list[int]] = {}
+        for name, info in stored.items():
+            self.fields[name] = {int(k): v for k, v in info.get("lengths", {}).items()}
+            self.extremes[name] = [info["min"], info["max"]]
+
+    def add(self, name: str, length: int) -> None:
+        counts = self.fields.get(name)
+        if counts is None:
+            counts = self.fields[name] = {}
+            self.extremes[name] = [length, length]
+        key = _length_key(length)
+        counts[key] = counts.get(key, 0) + 1
+        low_high = self.extremes[name]
+        if length < low_high[0]:
+            low_high[0] = length
+        elif length > low_high[1]:
+            low_high[1] = length
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            name: {
+                "lengths": {str(k): v for k, v in sorted(counts.items())},
+                "min": self.extremes[name][0],
+                "max": self.extremes[name][1],
+                "n": sum(counts.values()),
+            }
+            for name, counts in self.fields.items()
+        }
+
+
+@transaction.atomic
+def dataset_import(
+    *,
+    source: str | Path | BinaryIO,
+    fmt: str | None = None,
+    dataset: Dataset | None = None,
+    name: str | None = None,
+    id_field: str = "id",
+    content_fields: list[str] | None = None,
+    metadata_fields: list[str] | None = None,
+    user: AbstractBaseUser | None = None,
+    batch_size: int = 5000,
+) -> ImportResult:
+    """Import every record of a file into a new or existing dataset, all or nothing."""
+    fmt = importers.detect_format(source, fmt)
+    mapping = _Mapping(id_field, content_fields, metadata_fields)
+    dataset = _target_dataset(dataset=dataset, name=name, user=user)
+    appending = dataset.item_count > 0 or Item.objects.filter(dataset=dataset).exists()
+    next_position = (Item.objects.filter(dataset=dataset).aggregate(m=Max("position"))["m"] or 0) + 1
+    write_batch = _write_batch_postgresql if connection.vendor == "postgresql" else _write_batch_sqlite
+    lengths = _ContentLengths(dataset.summary.get("content", {}))
+    content_names: set[str] = set(dataset.content_fields)
+    metadata_names: set[str] = set(dataset.metadata_fields)
+    seen_fields: set[str] = set()
+    file_ids: set[str] = set()
+    n_items = 0
+    with importers.open_binary(source) as stream:
+        records = importers.open_records(stream, fmt)
+        if records.columns is not None:
+            mapping.check_columns(records.columns)
+        for batch in _batches(records, batch_size):
+            rows = []
+            seen_ids: dict[str, str] = {}
+            for where, record in batch:
+                seen_fields.update(record)
+                external_id = _external_id(record, id_field, where)
+                if external_id in file_ids:
+                    raise ValidationError(
+                        f"{where}, field '{id_field}': duplicate id '{external_id}' (used earlier in the file)."
+                    )
+                file_ids.add(external_id)
+                content, metadata = mapping.split(record)
+                content_names.update(content)
+                metadata_names.update(metadata)
+                rows.append(_build_row(next_position + n_items, external_id, content, metadata, lengths, where))
+                seen_ids[external_id] = where
+                n_items += 1
+            if appending:
+                _check_existing(dataset, seen_ids, id_field)
+            write_batch(dataset.pk, rows)
+    if n_items == 0:
+        raise ValidationError("The file is empty: it contains no items.")
+    mapping.check_seen(seen_fields)
+    _finish(dataset, n_items, sorted(content_names), sorted(metadata_names), lengths)
+    return ImportResult(dataset=dataset, n_items=n_items)
+
+
+def _target_dataset(*, dataset: Dataset | None, name: str | None, user: AbstractBaseUser | None) -> Dataset:
+    if dataset is not None:
+        # Serialise concurrent appends to one dataset (positions must stay unique).
+        return Dataset.objects.select_for_update().get(pk=dataset.pk)
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError("Name the dataset to import into.")
+    if len(name) > Dataset._meta.get_field("name").max_length:
+        raise ValidationError(f"The dataset name '{name[:40]}…' is too long (200 characters at most).")
+    if Dataset.objects.filter(name=name).exists():
+        raise ValidationError(f"A dataset named '{name}' already exists.")
+    return Dataset.objects.create(name=name, created_by=user if user and user.is_authenticated else None)
+
+
+def _batches(records: importers.RecordStream, size: int) -> Iterator[list[tuple[str, dict[str, Any]]]]:
+    batch: list[tuple[str, dict[str, Any]]] = []
+    for number, record in records.rows:
+        batch.append((f"{records.unit} {number}", record))
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _check_existing(dataset: Dataset, seen_ids: dict[str, str], id_field: str) -> None:
+    """Reject an id that an item already in the dataset has."""
+    existing = Item.objects.filter(dataset=dataset, external_id__in=list(seen_ids)).values_list(
+        "external_id", flat=True
+    )
+    for external_id in existing[:1]:
+        raise ValidationError(
+            f"{seen_ids[external_id]}, field '{id_field}': duplicate id '{external_id}' "
+            f"(an item of dataset '{dataset.name}' already has it)."
+        )
+
+
+def _build_row(
+    position: int,
+    external_id: str,
+    content: dict[str, Any],
+    metadata: dict[str, Any],
+    lengths: _ContentLengths,
+    where: str,
+) -> _Row:
+    texts = []
+    for key, value in content.items():
+        text = value if isinstance(value, str) else importers.dumps(value)
+        lengths.add(key, len(text))
+        texts.append(text)
+    try:
+        content_json = importers.dumps(content)
+        metadata_json = importers.dumps(metadata)
+    except TypeError as exc:
+        raise ValidationError(f"{where}: {exc}.") from None
+    for key, json_text in (("content", content_json), ("metadata", metadata_json)):
+        if "\\u0000" in json_text:
+            raise ValidationError(f"{where}: the {key} contains a NUL character, which cannot be stored.")
+    pairs = []
+    for key, value in metadata.items():
+        text = _index_value(value)
+        if text is not None and len(key) <= MAX_INDEXED_VALUE:
+            pairs.append((key, text))
+    return _Row(position, external_id, content_json, metadata_json, pairs, "\n".join(texts))
+
+
+def _write_batch_sqlite(dataset_id: int, rows: list[_Row]) -> None:
+    """Insert a batch with executemany on the raw sqlite3 connection (several times faster than the ORM)."""
+    connection.ensure_connection()
+    raw = connection.connection
+    raw.executemany(
+        "INSERT INTO annotate_item (dataset_id, external_id, position, content, metadata) VALUES (?, ?, ?, ?, ?)",
+        [(dataset_id, r.external_id, r.position, r.content, r.metadata) for r in rows],
+    )
+    ids = [
+        item_id
+        for (item_id,) in raw.execute(
+            "SELECT id FROM annotate_item WHERE dataset_id = ? AND position BETWEEN ? AND ? ORDER BY position",
+            (dataset_id, rows[0].position, rows[-1].position),
+        )
+    ]
+    raw.executemany(
+        "INSERT INTO annotate_itemmetadata (dataset_id, item_id, field, value) VALUES (?, ?, ?, ?)",
+        [(dataset_id, item_id, f, v) for item_id, r in zip(ids, rows, strict=True) for f, v in r.metadata_pairs],
+    )
+    raw.executemany(
+        "INSERT INTO annotate_item_fts (rowid, body) VALUES (?, ?)",
+        [(item_id, r.search_text) for item_id, r in zip(ids, rows, strict=True)],
+    )
+
+
+def _write_batch_postgresql(dataset_id: int, rows: list[_Row]) -> None:
+    """Insert a batch with COPY; ids are drawn from the sequence first so metadata rows can refer to them."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence('annotate_item', 'id')) FROM generate_series(1, %s)", [len(rows)]
+        )
+        # Ascending ids in position order: the browser pages by id.
+        ids = sorted(item_id for (item_id,) in cursor.fetchall())
+        raw = cursor.cursor
+        with raw.copy(
+            "COPY annotate_item (id, dataset_id, external_id, position, content, metadata) FROM STDIN"
+        ) as copy:
+            for item_id, r in zip(ids, rows, strict=True):
+                copy.write_row((item_id, dataset_id, r.external_id, r.position, r.content, r.metadata))
+        with raw.copy("COPY annotate_itemmetadata (dataset_id, item_id, field, value) FROM STDIN") as copy:
+            for item_id, r in zip(ids, rows, strict=True):
+                for f, v in r.metadata_pairs:
+                    copy.write_row((dataset_id, item_id, f, v))
+
+
+_TOP_VALUES_SQL = """
+SELECT field, value, n FROM (
+    SELECT field, value, COUNT(*) AS n,
+           ROW_NUMBER() OVER (PARTITION BY field ORDER BY COUNT(*) DESC, value) AS rank
+    FROM annotate_itemmetadata WHERE dataset_id = %s GROUP BY field, value
+) ranked WHERE rank <= %s ORDER BY field, n DESC, value
+"""
+_FIELD_TOTALS_SQL = """
+SELECT field, COUNT(*), COUNT(DISTINCT value) FROM annotate_itemmetadata WHERE dataset_id = %s GROUP BY field
+"""
+TOP_VALUES = 20
+
+
+def _metadata_summary(dataset: Dataset) -> dict[str, Any]:
+    summary: dict[str, Any] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(_FIELD_TOTALS_SQL, [dataset.pk])
+        for field, total, distinct in cursor.fetchall():
+            summary[field] = {"top": [], "total": total, "distinct": distinct}
+        cursor.execute(_TOP_VALUES_SQL, [dataset.pk, TOP_VALUES])
+        for field, value, n in cursor.fetchall():
+            summary[field]["top"].append([value, n])
+    for info in summary.values():
+        info["other"] = info["total"] - sum(n for _value, n in info["top"])
+        info["missing"] = dataset.item_count - info["total"]
+    return summary
+
+
+def _finish(
+    dataset: Dataset, n_items: int, content_fields: list[str], metadata_fields: list[str], lengths: _ContentLengths
+) -> None:
+    dataset.item_count += n_items
+    dataset.content_fields = content_fields
+    dataset.metadata_fields = metadata_fields
+    dataset.summary = {"content": lengths.as_json(), "metadata": _metadata_summary(dataset)}
+    dataset.save(update_fields=["item_count", "content_fields", "metadata_fields", "summary"])
+    if connection.vendor == "postgresql":
+        # Fresh statistics let the planner choose between the text-search index and a scan by id.
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE annotate_item, annotate_itemmetadata")
+
+
+def detect_fields(source: str | Path | BinaryIO, fmt: str | None = None, n: int = 50) -> FieldPreview:
+    """Field names, a few sample values per field and preview rows from the start of a file."""
+    fmt = importers.detect_format(source, fmt)
+    records, sample = importers.read_sample(source, fmt, n)
+    if not sample:
+        raise ValidationError("The file is empty: it contains no items.")
+    fields: list[str] = list(records.columns or [])
+    samples: dict[str, list[str]] = {}
+    for _number, record in sample:
+        for key, value in record.items():
+            if key not in fields:
+                fields.append(key)
+            shown = _preview(value, 80)
+            values = samples.setdefault(key, [])
+            if shown and shown not in values and len(values) < 3:
+                values.append(shown)
+    rows = [{key: _preview(record.get(key), 120) for key in fields} for _number, record in sample[:5]]
+    return FieldPreview(fmt=fmt, fields=fields, samples={f: samples.get(f, []) for f in fields}, rows=rows)
+
+
+def _preview(value: Any, limit: int) -> str:
+    if value is None:
+        return ""
+    text = value if isinstance(value, str) else importers.dumps(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def upload_dir() -> Path:
+    """Where uploaded files wait for their field mapping."""
+    path = Path(settings.DATA_DIR) / "uploads"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def upload_save(*, chunks: Iterator[bytes], filename: str) -> tuple[str, Path]:
+    """Store an uploaded file under an unguessable token; return the token and the path."""
+    _upload_sweep()
+    token = secrets.token_urlsafe(24)
+    suffix = Path(filename).suffix.lower()
+    path = upload_dir() / f"{token}{suffix if suffix in importers.EXTENSIONS else ''}"
+    with open(path, "wb") as handle:
+        for chunk in chunks:
+            handle.write(chunk)
+    return token, path
+
+
+def upload_discard(*, path: str | Path) -> None:
+    """Delete an uploaded file once it has been imported or abandoned."""
+    Path(path).unlink(missing_ok=True)
+
+
+def _upload_sweep() -> None:
+    # Uploads whose mapping was never finished would otherwise pile up in DATA_DIR.
+    cutoff = time.time() - UPLOAD_MAX_AGE_SECONDS
+    for path in upload_dir().iterdir():
+        try:
+            if path.is_file() and path.stat().st_mtime < cutoff:
+                path.unlink()
+        except OSError:
+            continue

@@ -1,0 +1,201 @@
+"""Import speed and browser latency on a large dataset, on SQLite and PostgreSQL.
+
+    python benchmarks/import_items.py [--items 1000000] [--db sqlite|postgres|both]
+
+Generates a JSONL file of realistic prompt/response items into a temporary directory,
+imports it into a fresh SQLite file and a fresh PostgreSQL database (bench_import,
+created and dropped here), and reports items/s and the peak RSS of the importing
+process (a child process, so generating the file doesn't count). It then times the
+dataset browser through Django's test Client: first page, a metadata filter, a text
+search and the summary (median of several requests after one warm-up).
+"""
+
+import argparse
+import json
+import os
+import random
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PG_SERVER = os.environ.get("BENCH_PG_SERVER", "postgres://postgres@127.0.0.1:5432")
+PG_DB = "bench_import"
+MODELS = ["atlas-7b", "atlas-70b", "borealis-13b", "cirrus-8x7b", "delta-3b"]
+TOPICS = [
+    "math", "coding", "history", "biology", "cooking", "travel", "law", "finance", "music", "sports",
+    "chemistry", "physics", "poetry", "medicine", "gardening", "astronomy", "economics", "philosophy",
+    "geography", "linguistics", "film", "games", "parenting", "fitness", "careers",
+]  # fmt: skip
+LANGUAGES = ["en", "de", "fr", "es", "it", "pt", "nl", "sv", "pl", "ja"]
+REQUESTS = 7
+
+
+def _sentences(rng: random.Random, n: int) -> list[str]:
+    syllables = ["ka", "lo", "mi", "ra", "tu", "ne", "so", "vi", "de", "pa", "zu", "ri", "mo", "te", "la", "gi"]
+    words = sorted({"".join(rng.choices(syllables, k=rng.randint(1, 4))) for _ in range(6000)})
+    common = ["the", "a", "of", "and", "to", "in", "is", "that", "for", "it", "with", "as", "on", "model"]
+    pool = words + common * 40
+    return [" ".join(rng.choices(pool, k=rng.randint(8, 18))).capitalize() + "." for _ in range(n)]
+
+
+def generate(path: Path, n_items: int) -> None:
+    """Write n_items JSONL records of ~300–800 character prompt and response text."""
+    rng = random.Random(20261126)
+    sentences = _sentences(rng, 20000)
+    with open(path, "w", encoding="utf-8") as handle:
+        for i in range(n_items):
+            prompt = " ".join(rng.choices(sentences, k=rng.randint(3, 8)))[:800]
+            response = " ".join(rng.choices(sentences, k=rng.randint(4, 9)))[:800]
+            record = {
+                "id": f"item-{i:07d}",
+                "prompt": prompt,
+                "response": response,
+                "model": rng.choice(MODELS),
+                "topic": rng.choice(TOPICS),
+                "language": rng.choice(LANGUAGES),
+            }
+            handle.write(json.dumps(record) + "\n")
+
+
+def _median_ms(client: object, url: str) -> float:
+    client.get(url)
+    timings = []
+    for _ in range(REQUESTS):
+        start = time.perf_counter()
+        response = client.get(url)
+        timings.append((time.perf_counter() - start) * 1000)
+        if response.status_code != 200:
+            raise SystemExit(f"GET {url} answered {response.status_code}")
+    return statistics.median(timings)
+
+
+def child(db: str, file: Path, workdir: Path) -> None:
+    """Runs in a fresh process: migrate, import, report RSS, then time the browser."""
+    sys.path.insert(0, str(ROOT))
+    os.environ["ACCORD_TESTING"] = "1"
+    os.environ["ALLOWED_HOSTS"] = "testserver"
+    os.environ["ACCORD_DATA_DIR"] = str(workdir / "data")
+    if db == "postgres":
+        os.environ["DATABASE_URL"] = f"{PG_SERVER}/{PG_DB}"
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "accord.settings")
+    import django
+
+    django.setup()
+    from django.contrib.auth.models import User
+    from django.core.management import call_command
+    from django.db import connection
+    from django.test import Client
+
+    from annotate.services.datasets import dataset_import
+
+    call_command("migrate", verbosity=0)
+    start = time.perf_counter()
+    result = dataset_import(source=file, name="bench", metadata_fields=["model", "topic", "language"])
+    seconds = time.perf_counter() - start
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    version = connection.cursor().connection.info.server_version if db == "postgres" else None
+    if db == "sqlite":
+        import sqlite3
+
+        version = sqlite3.sqlite_version
+    version = str(version)
+    # Report the import before timing pages, so a failure there doesn't lose it.
+    print(
+        json.dumps(
+            {
+                "db": db,
+                "version": version,
+                "items": result.n_items,
+                "seconds": round(seconds, 1),
+                "items_per_s": round(result.n_items / seconds),
+                "peak_rss_mb": round(peak_mb),
+            }
+        ),
+        flush=True,
+    )
+    user = User.objects.create_superuser("bench", "bench@example.com", "bench-password-123")
+    client = Client()
+    client.force_login(user)
+    base = f"/datasets/{result.dataset.pk}/"
+    pages = {
+        "first page": base,
+        "metadata filter (topic=poetry, language=sv)": f"{base}?field=topic&value=poetry&field=language&value=sv",
+        "text search (model)": f"{base}?q=model",
+        "text search (rare word)": f"{base}?q=kalomira",
+        "summary": f"{base}summary/",
+    }
+    timings = {name: round(_median_ms(client, url), 1) for name, url in pages.items()}
+    print(json.dumps({"pages_ms": timings}), flush=True)
+
+
+def _pg_admin(sql: str) -> None:
+    import psycopg
+
+    with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as conn:
+        conn.execute(sql)
+
+
+def run(db: str, file: Path, tmp: Path) -> dict:
+    workdir = tmp / db
+    workdir.mkdir()
+    if db == "postgres":
+        _pg_admin(f"DROP DATABASE IF EXISTS {PG_DB}")
+        _pg_admin(f"CREATE DATABASE {PG_DB}")
+    try:
+        out = subprocess.run(
+            [sys.executable, __file__, "--child", db, "--file", str(file), "--workdir", str(workdir)],
+            capture_output=True,
+            text=True,
+        )
+    finally:
+        if db == "postgres":
+            _pg_admin(f"DROP DATABASE IF EXISTS {PG_DB}")
+    result: dict = {"pages_ms": {}}
+    for line in out.stdout.splitlines():
+        if line.startswith("{"):
+            result.update(json.loads(line))
+    if out.returncode != 0:
+        result["error"] = out.stderr.strip().splitlines()[-1] if out.stderr.strip() else f"exit {out.returncode}"
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--items", type=int, default=1_000_000)
+    parser.add_argument("--db", choices=["sqlite", "postgres", "both"], default="both")
+    parser.add_argument("--child", choices=["sqlite", "postgres"], help=argparse.SUPPRESS)
+    parser.add_argument("--file", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--workdir", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(args.child, args.file, args.workdir)
+        return
+    with tempfile.TemporaryDirectory(prefix="accord-bench-") as tmp_name:
+        tmp = Path(tmp_name)
+        file = tmp / "items.jsonl"
+        start = time.perf_counter()
+        generate(file, args.items)
+        size_mb = file.stat().st_size / 1024 / 1024
+        print(f"Generated {args.items:,} items ({size_mb:,.0f} MB) in {time.perf_counter() - start:.0f} s")
+        for db in ["sqlite", "postgres"] if args.db == "both" else [args.db]:
+            result = run(db, file, tmp)
+            if "items" not in result:
+                print(f"\n{db}: import failed: {result.get('error')}")
+                continue
+            print(
+                f"\n{db} {result['version']}: imported {result['items']:,} items in {result['seconds']} s "
+                f"= {result['items_per_s']:,} items/s, peak RSS {result['peak_rss_mb']} MB"
+            )
+            for name, ms in result["pages_ms"].items():
+                print(f"  {name:<45} {ms:>8.1f} ms")
+            if "error" in result:
+                print(f"  page timing failed: {result['error']}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,168 @@
+"""Importing JSONL, CSV and Parquet files: formats, field mapping and appending."""
+
+import io
+import json
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from django.core.exceptions import ValidationError
+
+from annotate.models import Item, ItemMetadata
+from annotate.services.datasets import dataset_import, detect_fields
+from tests.factories import DatasetFactory, UserFactory
+
+
+def write_jsonl(path, records: list[dict]):
+    path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    return path
+
+
+RECORDS = [
+    {"id": "a", "prompt": "First prompt", "response": "First answer", "model": "m1", "topic": "math"},
+    {"id": "b", "prompt": "Second prompt", "response": "Second answer", "model": "m2", "topic": "math"},
+    {"id": "c", "prompt": "Third prompt", "response": "Third answer", "model": "m1", "topic": "law"},
+]
+
+
+def test_jsonl_import_makes_every_non_id_field_content_by_default(db, tmp_path):
+    result = dataset_import(source=write_jsonl(tmp_path / "items.jsonl", RECORDS), name="d")
+    assert result.n_items == 3
+    item = Item.objects.get(dataset=result.dataset, external_id="b")
+    assert item.content == {"prompt": "Second prompt", "response": "Second answer", "model": "m2", "topic": "math"}
+    assert item.metadata == {}
+    assert [i.position for i in Item.objects.filter(dataset=result.dataset).order_by("position")] == [1, 2, 3]
+    assert result.dataset.item_count == 3
+
+
+def test_metadata_fields_alone_make_the_rest_content(db, tmp_path):
+    result = dataset_import(source=write_jsonl(tmp_path / "x.jsonl", RECORDS), name="d", metadata_fields=["model"])
+    item = Item.objects.get(external_id="a")
+    assert item.metadata == {"model": "m1"}
+    assert set(item.content) == {"prompt", "response", "topic"}
+    assert result.dataset.metadata_fields == ["model"]
+    assert result.dataset.content_fields == ["prompt", "response", "topic"]
+
+
+def test_content_and_metadata_fields_together_ignore_the_rest(db, tmp_path):
+    dataset_import(
+        source=write_jsonl(tmp_path / "x.jsonl", RECORDS),
+        name="d",
+        content_fields=["prompt"],
+        metadata_fields=["topic"],
+    )
+    item = Item.objects.get(external_id="c")
+    assert item.content == {"prompt": "Third prompt"}
+    assert item.metadata == {"topic": "law"}
+
+
+def test_custom_id_field_and_numeric_ids(db, tmp_path):
+    records = [{"key": 7, "text": "seven"}, {"key": 8, "text": "eight"}]
+    dataset_import(source=write_jsonl(tmp_path / "x.ndjson", records), name="d", id_field="key")
+    assert sorted(Item.objects.values_list("external_id", flat=True)) == ["7", "8"]
+    assert Item.objects.get(external_id="7").content == {"text": "seven"}
+
+
+def test_nested_values_stay_json(db, tmp_path):
+    records = [{"id": "1", "conversation": [{"role": "user", "text": "hi"}], "info": {"source": "web", "n": 2}}]
+    dataset_import(source=write_jsonl(tmp_path / "x.jsonl", records), name="d", metadata_fields=["info"])
+    item = Item.objects.get()
+    assert item.content == {"conversation": [{"role": "user", "text": "hi"}]}
+    assert item.metadata == {"info": {"source": "web", "n": 2}}
+
+
+def test_csv_import_maps_columns(db, tmp_path):
+    path = tmp_path / "items.csv"
+    path.write_text('id,prompt,model\n1,"Hello, world",m1\n2,"Two\nlines",m2\n', encoding="utf-8")
+    result = dataset_import(source=path, name="d", metadata_fields=["model"])
+    assert result.n_items == 2
+    assert Item.objects.get(external_id="2").content == {"prompt": "Two\nlines"}
+    assert Item.objects.get(external_id="1").metadata == {"model": "m1"}
+
+
+def test_parquet_import_keeps_types_and_nested_values(db, tmp_path):
+    table = pa.table(
+        {
+            "id": ["p1", "p2"],
+            "prompt": ["Hello", "World"],
+            "score": [1.5, 2.0],
+            "tags": [["a", "b"], []],
+            "model": ["m1", "m2"],
+        }
+    )
+    path = tmp_path / "items.parquet"
+    pq.write_table(table, path)
+    dataset_import(source=path, name="d", metadata_fields=["model", "score"])
+    item = Item.objects.get(external_id="p1")
+    assert item.content == {"prompt": "Hello", "tags": ["a", "b"]}
+    assert item.metadata == {"model": "m1", "score": 1.5}
+
+
+def test_explicit_format_overrides_the_extension(db, tmp_path):
+    path = tmp_path / "items.txt"
+    path.write_text("id,text\n1,hello\n", encoding="utf-8")
+    assert dataset_import(source=path, fmt="csv", name="d").n_items == 1
+
+
+def test_binary_stream_source(db):
+    stream = io.BytesIO(b'{"id": "s1", "text": "streamed"}\n\n{"id": "s2", "text": "again"}\n')
+    assert dataset_import(source=stream, fmt="jsonl", name="d").n_items == 2
+
+
+def test_small_batches_import_everything(db, tmp_path):
+    records = [{"id": str(i), "text": f"t{i}", "model": f"m{i % 3}"} for i in range(23)]
+    result = dataset_import(
+        source=write_jsonl(tmp_path / "x.jsonl", records), name="d", batch_size=5, metadata_fields=["model"]
+    )
+    assert result.dataset.item_count == 23
+    assert ItemMetadata.objects.filter(dataset=result.dataset, field="model", value="m0").count() == 8
+
+
+def test_append_continues_positions_and_unions_fields(db, tmp_path):
+    first = dataset_import(source=write_jsonl(tmp_path / "a.jsonl", RECORDS), name="d", metadata_fields=["model"])
+    more = [{"id": "d", "prompt": "Fourth", "lang": "en", "source": "web"}]
+    result = dataset_import(
+        source=write_jsonl(tmp_path / "b.jsonl", more), dataset=first.dataset, metadata_fields=["source"]
+    )
+    dataset = result.dataset
+    dataset.refresh_from_db()
+    assert dataset.item_count == 4
+    assert Item.objects.get(external_id="d").position == 4
+    assert dataset.content_fields == ["lang", "prompt", "response", "topic"]
+    assert dataset.metadata_fields == ["model", "source"]
+    assert dataset.summary["content"]["prompt"]["n"] == 4
+
+
+def test_import_records_the_creator(db, tmp_path):
+    user = UserFactory()
+    result = dataset_import(source=write_jsonl(tmp_path / "a.jsonl", RECORDS), name="d", user=user)
+    assert result.dataset.created_by == user
+
+
+def test_new_dataset_name_must_be_free(db, tmp_path):
+    DatasetFactory(name="taken")
+    with pytest.raises(ValidationError, match="already exists"):
+        dataset_import(source=write_jsonl(tmp_path / "a.jsonl", RECORDS), name="taken")
+
+
+def test_summary_counts_metadata_values_and_content_lengths(db, tmp_path):
+    result = dataset_import(source=write_jsonl(tmp_path / "a.jsonl", RECORDS), name="d", metadata_fields=["topic"])
+    topic = result.dataset.summary["metadata"]["topic"]
+    assert topic["top"] == [["math", 2], ["law", 1]]
+    assert topic["other"] == 0 and topic["missing"] == 0 and topic["distinct"] == 2
+    prompt = result.dataset.summary["content"]["prompt"]
+    assert prompt["min"] == len("First prompt") and prompt["max"] == len("Second prompt")
+
+
+def test_detect_fields_previews_names_samples_and_rows(db, tmp_path):
+    preview = detect_fields(write_jsonl(tmp_path / "a.jsonl", RECORDS))
+    assert preview.fmt == "jsonl"
+    assert preview.fields == ["id", "prompt", "response", "model", "topic"]
+    assert preview.samples["model"] == ["m1", "m2"]
+    assert preview.rows[0]["prompt"] == "First prompt"
+
+
+def test_detect_fields_on_csv_uses_the_header(db, tmp_path):
+    path = tmp_path / "a.csv"
+    path.write_text("id,text\n1,hi\n", encoding="utf-8")
+    assert detect_fields(path).fields == ["id", "text"]
