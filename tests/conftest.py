@@ -7,6 +7,12 @@ from annotate.models import Campaign, Membership
 from tests.factories import CampaignFactory, MembershipFactory, UserFactory
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings) -> None:
+    """Real hashers cost ~100 ms per user; tests create hundreds of users."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def curator(db) -> User:
     """A user allowed to create datasets, rubrics and campaigns (not staff)."""

@@ -1,23 +1,242 @@
-"""Placeholder until implemented."""
+"""Campaign pages: create, the campaign overview, status, members, gold checks and repeat rates."""
 
-from django.http import Http404
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from annotate.forms.campaigns import (
+    CampaignCreateForm,
+    CampaignRatesForm,
+    CampaignStatusForm,
+    DatasetPickForm,
+    GoldItemForm,
+    MemberInviteForm,
+    MemberUpdateForm,
+    apply_service_errors,
+)
+from annotate.models import Campaign, Membership
+from annotate.permissions import can_curate, datasets_visible_to, get_campaign_for, rubrics_visible_to
+from annotate.sampling import describe_sample_spec
+from annotate.selectors.campaigns import (
+    campaign_members,
+    campaign_progress,
+    gold_items,
+    rater_rating_count,
+    rater_stats,
+)
+from annotate.services import campaigns as services
+
+OWNER_ONLY = frozenset({Membership.Role.OWNER})
+# Buttons an owner sees for each status: (target status, label, button class).
+STATUS_ACTIONS = {
+    Campaign.Status.DRAFT: [("active", "Start", "")],
+    Campaign.Status.ACTIVE: [("paused", "Pause", "secondary"), ("closed", "Close", "danger")],
+    Campaign.Status.PAUSED: [("active", "Resume", ""), ("closed", "Close", "danger")],
+    Campaign.Status.CLOSED: [],
+}
 
 
-def campaign_create(request, *args, **kwargs):
-    raise Http404
+def _error_text(error: ValidationError) -> str:
+    return " ".join(error.messages)
 
 
-def campaign_detail(request, *args, **kwargs):
-    raise Http404
+@login_required
+@require_http_methods(["GET", "POST"])
+def campaign_create(request: HttpRequest) -> HttpResponse:
+    """Pick a dataset, then set rubric version, sample, overlap, lease and visible fields."""
+    if not can_curate(request.user):
+        raise Http404("No such page.")
+    params = request.POST if request.method == "POST" else request.GET
+    picker = DatasetPickForm(params if "dataset" in params else None, user=request.user)
+    context = {"picker": picker, "has_datasets": picker.fields["dataset"].queryset.exists()}
+    context["has_rubrics"] = rubrics_visible_to(request.user).filter(versions__isnull=False).exists()
+    if not picker.is_valid():
+        return render(request, "annotate/campaign_create.html", context)
+    dataset = picker.cleaned_data["dataset"]
+    form = CampaignCreateForm(request.POST or None, user=request.user, dataset=dataset)
+    if request.method == "POST" and form.is_valid():
+        try:
+            campaign = services.campaign_create(**form.service_kwargs(), user=request.user)
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        else:
+            messages.success(request, f"Campaign created with {campaign.n_items} items. {campaign.sample_note}")
+            return redirect("annotate:campaign-detail", slug=campaign.slug)
+    return render(request, "annotate/campaign_create.html", {**context, "dataset": dataset, "form": form})
 
 
-def campaign_status(request, *args, **kwargs):
-    raise Http404
+@login_required
+@require_GET
+def campaign_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    """The campaign overview; raters see only the guidelines and their own count."""
+    campaign = get_campaign_for(request, slug)
+    role = campaign.caller_role
+    context = {"campaign": campaign, "role": role, "spec_text": describe_sample_spec(campaign.sample_spec)}
+    if role == Membership.Role.RATER:
+        context["my_count"] = rater_rating_count(campaign, request.user)
+        return render(request, "annotate/campaign_detail_rater.html", context)
+    context.update(
+        progress=campaign_progress(campaign),
+        # Gold accuracy is the owner's alone; readers get the counts and times.
+        rater_counts=rater_stats(campaign, include_gold=role == Membership.Role.OWNER),
+        members=campaign_members(campaign),
+        dataset_visible=datasets_visible_to(request.user).filter(pk=campaign.dataset_id).exists(),
+        rubric_visible=rubrics_visible_to(request.user).filter(pk=campaign.rubric_version.rubric_id).exists(),
+    )
+    if role == Membership.Role.OWNER:
+        context.update(
+            status_actions=STATUS_ACTIONS[campaign.status],
+            invite_form=MemberInviteForm(),
+            roles=Membership.Role.choices,
+            **_checks_context(campaign),
+        )
+    return render(request, "annotate/campaign_detail.html", context)
 
 
-def campaign_member_add(request, *args, **kwargs):
-    raise Http404
+def _checks_context(campaign: Campaign) -> dict:
+    """What the owner's gold-and-repeats card needs."""
+    return {
+        "rates_form": CampaignRatesForm(initial={"gold_rate": campaign.gold_rate, "repeat_rate": campaign.repeat_rate}),
+        "rates_editable": campaign.status in services.RATES_EDITABLE,
+        "n_gold_items": gold_items(campaign).count(),
+    }
 
 
-def campaign_member_update(request, *args, **kwargs):
-    raise Http404
+@login_required
+@require_POST
+def campaign_status(request: HttpRequest, slug: str) -> HttpResponse:
+    """Start, pause, resume or close the campaign (owners)."""
+    campaign = get_campaign_for(request, slug, roles=OWNER_ONLY)
+    form = CampaignStatusForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "status: choose one of " + ", ".join(Campaign.Status.values) + ".")
+        return redirect("annotate:campaign-detail", slug=campaign.slug)
+    try:
+        campaign = services.campaign_set_status(campaign=campaign, status=form.cleaned_data["status"])
+    except ValidationError as exc:
+        messages.error(request, _error_text(exc))
+    else:
+        messages.success(request, f"The campaign is now {campaign.get_status_display().lower()}.")
+    return redirect("annotate:campaign-detail", slug=campaign.slug)
+
+
+@login_required
+@require_POST
+def campaign_member_add(request: HttpRequest, slug: str) -> HttpResponse:
+    """Invite a member by username; a new account's password is shown once (owners)."""
+    campaign = get_campaign_for(request, slug, roles=OWNER_ONLY)
+    form = MemberInviteForm(request.POST)
+    if not form.is_valid():
+        errors = [f"{field}: {' '.join(errs)}" for field, errs in form.errors.items()]
+        messages.error(request, " ".join(errors))
+        return redirect("annotate:campaign-detail", slug=campaign.slug)
+    try:
+        user, password = services.member_invite(campaign=campaign, **form.cleaned_data)
+    except ValidationError as exc:
+        messages.error(request, _error_text(exc))
+        return redirect("annotate:campaign-detail", slug=campaign.slug)
+    if password:
+        messages.warning(
+            request,
+            f"Created account {user.get_username()} with password {password} — pass it on now: it is not shown again.",
+        )
+    messages.success(request, f"{user.get_username()} is now {form.cleaned_data['role']} in this campaign.")
+    return redirect("annotate:campaign-detail", slug=campaign.slug)
+
+
+@login_required
+@require_POST
+def campaign_member_update(request: HttpRequest, slug: str, membership_pk: int) -> HttpResponse:
+    """Change a member's role or remove them (owners); the last owner stays."""
+    campaign = get_campaign_for(request, slug, roles=OWNER_ONLY)
+    membership = get_object_or_404(Membership.objects.select_related("user"), pk=membership_pk, campaign=campaign)
+    form = MemberUpdateForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(f"{f}: {' '.join(e)}" for f, e in form.errors.items()))
+        return redirect("annotate:campaign-detail", slug=campaign.slug)
+    name = membership.user.get_username()
+    try:
+        if form.cleaned_data["action"] == "remove":
+            services.membership_remove(campaign=campaign, membership=membership)
+            messages.success(request, f"Removed {name} from the campaign.")
+            if membership.user_id == request.user.pk and not request.user.is_staff:
+                return redirect("home")
+        else:
+            services.membership_set(campaign=campaign, user=membership.user, role=form.cleaned_data["role"])
+            messages.success(request, f"{name} is now {form.cleaned_data['role']}.")
+    except ValidationError as exc:
+        messages.error(request, _error_text(exc))
+    return redirect("annotate:campaign-detail", slug=campaign.slug)
+
+
+@login_required
+@require_POST
+def campaign_rates(request: HttpRequest, slug: str) -> HttpResponse:
+    """Change the gold rate and the repeat rate (owners; not once closed)."""
+    campaign = get_campaign_for(request, slug, roles=OWNER_ONLY)
+    form = CampaignRatesForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(f"{f}: {' '.join(e)}" for f, e in form.errors.items()))
+        return redirect("annotate:campaign-detail", slug=campaign.slug)
+    try:
+        campaign = services.campaign_set_rates(campaign=campaign, **form.cleaned_data)
+    except ValidationError as exc:
+        messages.error(request, _error_text(exc))
+    else:
+        messages.success(request, f"Gold rate {campaign.gold_rate:g}, repeat rate {campaign.repeat_rate:g}.")
+    return redirect("annotate:campaign-detail", slug=campaign.slug)
+
+
+def _gold_answer_rows(campaign: Campaign) -> list[tuple[object, list[tuple[str, str]]]]:
+    """Each gold item with its expected values as the owner reads them: (criterion label, option label)."""
+    criteria = {c["key"]: c for c in campaign.rubric_version.criteria}
+    rows = []
+    for campaign_item in gold_items(campaign):
+        shown = []
+        for key, value in (campaign_item.gold_answer or {}).items():
+            criterion = criteria.get(key, {"key": key})
+            labels = {repr(o["value"]): o["label"] for o in criterion.get("options", [])}
+            values = value if isinstance(value, list) else [value]
+            text = ", ".join(labels.get(repr(v), str(v)) for v in values) if values else "none"
+            shown.append((criterion.get("label") or key, text))
+        rows.append((campaign_item, shown))
+    return rows
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def campaign_gold(request: HttpRequest, slug: str) -> HttpResponse:
+    """The gold items and their expected values; POST adds one, or updates its expected values (owners)."""
+    campaign = get_campaign_for(request, slug, roles=OWNER_ONLY)
+    form = GoldItemForm(request.POST or None, criteria=campaign.rubric_version.criteria)
+    if request.method == "POST" and form.is_valid():
+        external_id = form.cleaned_data["external_id"].strip()
+        try:
+            services.campaign_items_mark_gold(
+                campaign=campaign, external_ids=[external_id], answers={external_id: form.answer}
+            )
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        else:
+            messages.success(request, f"Item {external_id!r} is a gold item.")
+            return redirect("annotate:campaign-gold", slug=campaign.slug)
+    context = {"campaign": campaign, "form": form, "rows": _gold_answer_rows(campaign)}
+    return render(request, "annotate/campaign_gold.html", context)
+
+
+@login_required
+@require_POST
+def campaign_gold_remove(request: HttpRequest, slug: str) -> HttpResponse:
+    """Turn a gold item back into an ordinary item (owners)."""
+    campaign = get_campaign_for(request, slug, roles=OWNER_ONLY)
+    external_id = request.POST.get("external_id", "")
+    try:
+        services.campaign_items_unmark_gold(campaign=campaign, external_ids=[external_id])
+    except ValidationError as exc:
+        messages.error(request, _error_text(exc))
+    else:
+        messages.success(request, f"Item {external_id!r} is no longer a gold item.")
+    return redirect("annotate:campaign-gold", slug=campaign.slug)

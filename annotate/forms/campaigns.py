@@ -1,0 +1,235 @@
+"""Forms for creating campaigns, their gold checks and repeats, and managing their members."""
+
+from typing import Any
+
+from django import forms
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+
+from annotate.models import Campaign, Dataset, Membership, RubricVersion
+from annotate.permissions import datasets_visible_to, rubrics_visible_to
+from annotate.services.campaigns import MAX_GOLD_RATE, MAX_OVERLAP, MAX_REPEAT_RATE, gold_answer_validate, gold_criteria
+
+SAMPLE_METHODS = [
+    ("all", "All items (shuffled by the seed)"),
+    ("random", "Random sample of N items"),
+    ("stratified", "Stratified: N items per value of a metadata field"),
+]
+
+
+def apply_service_errors(form: forms.Form, error: ValidationError) -> None:
+    """Attach a service's ValidationError to the matching form fields (the rest to the form)."""
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error)
+        return
+    for field, messages in error.message_dict.items():
+        form.add_error(field if field in form.fields else None, messages)
+
+
+class DatasetPickForm(forms.Form):
+    """First step of creating a campaign: which dataset to sample from."""
+
+    dataset = forms.ModelChoiceField(queryset=Dataset.objects.none(), empty_label=None)
+
+    def __init__(self, *args: object, user: AbstractBaseUser, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["dataset"].queryset = datasets_visible_to(user).order_by("name")
+
+
+class CampaignCreateForm(forms.Form):
+    """Everything a campaign needs once its dataset is chosen."""
+
+    name = forms.CharField(max_length=200)
+    slug = forms.SlugField(max_length=80, help_text="Appears in the address: /c/<slug>/.")
+    description = forms.CharField(widget=forms.Textarea, required=False)
+    rubric_version = forms.ModelChoiceField(queryset=RubricVersion.objects.none(), label="Rubric version")
+    method = forms.ChoiceField(choices=SAMPLE_METHODS, initial="all", widget=forms.RadioSelect, label="Sample")
+    n = forms.IntegerField(
+        min_value=1, required=False, label="N", help_text="Items in a random sample, or items per stratum."
+    )
+    seed = forms.IntegerField(min_value=0, initial=0, help_text="The same seed always draws the same sample.")
+    field = forms.ChoiceField(required=False, label="Stratify by", help_text="Metadata field for a stratified sample.")
+    overlap = forms.IntegerField(
+        min_value=1, max_value=MAX_OVERLAP, initial=3, label="Overlap k", help_text="Raters per item."
+    )
+    lease_minutes = forms.IntegerField(
+        min_value=1, initial=30, label="Lease (minutes)", help_text="How long an item stays reserved for a rater."
+    )
+    visible_fields = forms.MultipleChoiceField(
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        label="Fields raters see",
+        help_text="Leave metadata such as the model name unchecked to keep raters blind to it.",
+    )
+    gold_rate = forms.FloatField(
+        required=False,
+        min_value=0,
+        max_value=MAX_GOLD_RATE,
+        initial=0,
+        label="Gold rate",
+        help_text=f"Share of each rater's items that are gold checks (0–{MAX_GOLD_RATE}; 0.1 = one in ten).",
+        widget=forms.NumberInput(attrs={"step": "0.01"}),
+    )
+    repeat_rate = forms.FloatField(
+        required=False,
+        min_value=0,
+        max_value=MAX_REPEAT_RATE,
+        initial=0,
+        label="Repeat rate",
+        help_text=f"Share of each rater's items that come back to them later, unannounced (0–{MAX_REPEAT_RATE}).",
+        widget=forms.NumberInput(attrs={"step": "0.01"}),
+    )
+
+    def __init__(self, *args: object, user: AbstractBaseUser, dataset: Dataset, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.dataset = dataset
+        self.fields["rubric_version"].queryset = (
+            RubricVersion.objects.filter(rubric__in=rubrics_visible_to(user))
+            .select_related("rubric")
+            .order_by("rubric__name", "-number")
+        )
+        self.fields["field"].choices = [("", "—")] + [(f, f) for f in dataset.metadata_fields]
+        content = [(f, f"{f} (content)") for f in dataset.content_fields]
+        metadata = [(f, f"{f} (metadata)") for f in dataset.metadata_fields if f not in dataset.content_fields]
+        self.fields["visible_fields"].choices = content + metadata
+        self.fields["visible_fields"].initial = list(dataset.content_fields)
+
+    def clean(self) -> dict:
+        """Ask for N and the stratify field only when the chosen method needs them."""
+        data = super().clean()
+        method = data.get("method")
+        if method in ("random", "stratified") and data.get("n") is None:
+            self.add_error("n", "n: this sampling method needs N.")
+        if method == "stratified" and not data.get("field"):
+            self.add_error("field", "field: choose a metadata field to stratify by.")
+        return data
+
+    def service_kwargs(self) -> dict:
+        """The cleaned data in the shape campaign_create takes."""
+        data = self.cleaned_data
+        spec: dict = {"method": data["method"], "seed": data["seed"]}
+        if data["method"] == "random":
+            spec["n"] = data["n"]
+        elif data["method"] == "stratified":
+            spec.update(per_stratum=data["n"], field=data["field"])
+        return {
+            "slug": data["slug"],
+            "name": data["name"],
+            "description": data["description"],
+            "dataset": self.dataset,
+            "rubric_version": data["rubric_version"],
+            "sample_spec": spec,
+            "overlap": data["overlap"],
+            "lease_minutes": data["lease_minutes"],
+            "visible_fields": list(data["visible_fields"]),
+            # Blank means none: no gold checks, no repeats.
+            "gold_rate": data["gold_rate"] or 0.0,
+            "repeat_rate": data["repeat_rate"] or 0.0,
+        }
+
+
+class CampaignRatesForm(forms.Form):
+    """Change how many gold checks and repeats are mixed into each rater's queue."""
+
+    gold_rate = forms.FloatField(
+        min_value=0, max_value=MAX_GOLD_RATE, label="Gold rate", widget=forms.NumberInput(attrs={"step": "0.01"})
+    )
+    repeat_rate = forms.FloatField(
+        min_value=0, max_value=MAX_REPEAT_RATE, label="Repeat rate", widget=forms.NumberInput(attrs={"step": "0.01"})
+    )
+
+
+def _choice_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+class GoldItemForm(forms.Form):
+    """Mark one sampled item as gold: its external id and an expected value per criterion (blank: none)."""
+
+    external_id = forms.CharField(max_length=255, label="Item id", help_text="The item's external id.")
+
+    def __init__(self, *args: object, criteria: list[dict[str, Any]], **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.criteria = gold_criteria(criteria)
+        # Form values are strings; remember which option value each one stands for.
+        self._options: dict[str, dict[str, Any]] = {}
+        for criterion in self.criteria:
+            self.fields[f"c-{criterion['key']}"] = self._field(criterion)
+
+    def _field(self, criterion: dict[str, Any]) -> forms.Field:
+        label = criterion.get("label") or criterion["key"]
+        if criterion["type"] == "numeric":
+            step = criterion.get("step", 1)
+            return forms.FloatField(
+                required=False,
+                label=label,
+                min_value=criterion["min"],
+                max_value=criterion["max"],
+                widget=forms.NumberInput(attrs={"step": str(step)}),
+                help_text=f"{criterion['min']}–{criterion['max']}; a rating within {step / 2:g} counts as correct.",
+            )
+        options = {_choice_value(o["value"]): o["value"] for o in criterion.get("options", [])}
+        self._options[criterion["key"]] = options
+        choices = [(_choice_value(o["value"]), o["label"]) for o in criterion.get("options", [])]
+        if criterion["type"] == "multi_label":
+            return forms.MultipleChoiceField(
+                required=False,
+                label=label,
+                choices=choices,
+                widget=forms.CheckboxSelectMultiple,
+                help_text="The exact set of labels expected; leave all unchecked for no expected value.",
+            )
+        return forms.ChoiceField(required=False, label=label, choices=[("", "— no expected value —"), *choices])
+
+    def clean(self) -> dict:
+        """Turn the inputs into typed expected values and check them against the rubric."""
+        data = super().clean()
+        self.answer: dict[str, Any] = {}
+        for criterion in self.criteria:
+            key, raw = criterion["key"], data.get(f"c-{criterion['key']}")
+            if raw in (None, "", []):
+                continue
+            if criterion["type"] == "numeric":
+                self.answer[key] = (
+                    int(raw) if float(raw).is_integer() and isinstance(criterion.get("step", 1), int) else raw
+                )
+            elif criterion["type"] == "multi_label":
+                self.answer[key] = [self._options[key][r] for r in raw]
+            else:
+                self.answer[key] = self._options[key][raw]
+        if not self.answer and not self.errors:
+            self.add_error(None, "Give an expected value for at least one criterion.")
+        try:
+            self.answer = gold_answer_validate(criteria=self.criteria, answer=self.answer)
+        except ValidationError as exc:
+            apply_service_errors(self, ValidationError({f"c-{k}": v for k, v in exc.message_dict.items()}))
+        return data
+
+
+class CampaignStatusForm(forms.Form):
+    """Start, pause or close a campaign."""
+
+    status = forms.ChoiceField(choices=Campaign.Status.choices)
+
+
+class MemberInviteForm(forms.Form):
+    """Add a user, new or existing, to a campaign with a role."""
+
+    username = forms.CharField(max_length=150)
+    role = forms.ChoiceField(choices=Membership.Role.choices, initial=Membership.Role.RATER)
+
+
+class MemberUpdateForm(forms.Form):
+    """Change a member's role, or remove them."""
+
+    action = forms.ChoiceField(choices=[("role", "Change role"), ("remove", "Remove")], initial="role")
+    role = forms.ChoiceField(choices=Membership.Role.choices, required=False)
+
+    def clean(self) -> dict:
+        """A role change needs the new role."""
+        data = super().clean()
+        if data.get("action") == "role" and not data.get("role"):
+            self.add_error("role", "role: choose the new role.")
+        return data

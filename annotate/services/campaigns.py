@@ -1,0 +1,482 @@
+"""Writes about campaigns: creation and sampling, status, members, gold items and the gold and repeat rates."""
+
+import math
+import secrets
+from collections.abc import Mapping
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.validators import UnicodeUsernameValidator
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_slug
+from django.db import connection, transaction
+from django.db.models.fields.json import KeyTransform
+from django.http import QueryDict
+
+from annotate.importers import Source, detect_format, open_binary, open_records
+from annotate.models import Campaign, CampaignItem, Dataset, Item, Membership, RubricVersion
+from annotate.sampling import SampleSpec, SampleSpecError, draw_sample, parse_sample_spec
+from ratings.services import values_from_post, values_validate
+
+Role = Membership.Role
+Status = Campaign.Status
+
+MAX_OVERLAP = 20
+MAX_GOLD_RATE = 0.5
+MAX_REPEAT_RATE = 0.3
+# Statuses in which the owner may still change how gold checks and repeats are mixed in.
+RATES_EDITABLE = frozenset({Status.DRAFT, Status.ACTIVE, Status.PAUSED})
+# Free text has no single right answer, so it can carry no expected value.
+NO_GOLD_TYPES = frozenset({"free_text"})
+MAX_REPORTED_ERRORS = 20
+# Separates the labels of a multi-label expected value in one CSV cell.
+CSV_LABEL_SEPARATOR = "|"
+BATCH_SIZE = 5000
+# Slugs that would shadow a fixed URL under /c/.
+RESERVED_SLUGS = frozenset({"new"})
+# Which status a campaign may move to from each status.
+TRANSITIONS: dict[str, frozenset[str]] = {
+    Status.DRAFT: frozenset({Status.ACTIVE}),
+    Status.ACTIVE: frozenset({Status.PAUSED, Status.CLOSED}),
+    Status.PAUSED: frozenset({Status.ACTIVE, Status.CLOSED}),
+    Status.CLOSED: frozenset(),
+}
+
+
+def _rate_errors(*, gold_rate: float, repeat_rate: float) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    for field, value, high in (("gold_rate", gold_rate, MAX_GOLD_RATE), ("repeat_rate", repeat_rate, MAX_REPEAT_RATE)):
+        number = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+        if not number or not 0 <= value <= high:
+            errors[field] = [f"{field}: must be a number from 0 to {high} (got {value!r})"]
+    return errors
+
+
+def _validate_campaign_fields(
+    *,
+    slug: str,
+    name: str,
+    dataset: Dataset,
+    overlap: int,
+    lease_minutes: int,
+    visible_fields: list[str],
+    gold_rate: float,
+    repeat_rate: float,
+) -> None:
+    errors = _rate_errors(gold_rate=gold_rate, repeat_rate=repeat_rate)
+    if not slug:
+        errors["slug"] = ["slug: is required"]
+    else:
+        try:
+            validate_slug(slug)
+        except ValidationError:
+            errors["slug"] = [f"slug: {slug!r} may contain only letters, digits, hyphens and underscores"]
+        else:
+            if len(slug) > 80:
+                errors["slug"] = [f"slug: {slug!r} is longer than 80 characters"]
+            elif slug in RESERVED_SLUGS:
+                errors["slug"] = [f"slug: {slug!r} is reserved, choose another"]
+            elif Campaign.objects.filter(slug=slug).exists():
+                errors["slug"] = [f"slug: a campaign {slug!r} already exists"]
+    if not name or not name.strip():
+        errors["name"] = ["name: is required"]
+    elif len(name) > 200:
+        errors["name"] = ["name: is longer than 200 characters"]
+    if isinstance(overlap, bool) or not isinstance(overlap, int) or not 1 <= overlap <= MAX_OVERLAP:
+        errors["overlap"] = [f"overlap: must be a whole number from 1 to {MAX_OVERLAP} (got {overlap!r})"]
+    if isinstance(lease_minutes, bool) or not isinstance(lease_minutes, int) or lease_minutes < 1:
+        errors["lease_minutes"] = [f"lease_minutes: must be at least 1 minute (got {lease_minutes!r})"]
+    known = set(dataset.content_fields) | set(dataset.metadata_fields)
+    unknown = [f for f in visible_fields if f not in known]
+    if unknown:
+        errors["visible_fields"] = [
+            f"visible_fields: {', '.join(map(repr, unknown))} not among the fields of dataset {dataset.name!r}"
+        ]
+    if errors:
+        raise ValidationError(errors)
+
+
+def _parse_spec(sample_spec: dict, dataset: Dataset) -> SampleSpec:
+    try:
+        return parse_sample_spec(sample_spec, dataset.metadata_fields)
+    except SampleSpecError as exc:
+        raise ValidationError({exc.field: [str(exc)]}) from None
+
+
+def _sample_item_ids(dataset: Dataset, spec: SampleSpec) -> list[int]:
+    """Draw by item position (stable across re-imports) and map the result back to row ids."""
+    items = Item.objects.filter(dataset=dataset).order_by()
+    if spec.method == "stratified":
+        rows = items.annotate(stratum=KeyTransform(spec.field, "metadata")).values_list("id", "position", "stratum")
+        id_by_position: dict[int, int] = {}
+        pairs: list[tuple[int, object]] = []
+        for item_id, position, stratum in rows.iterator(chunk_size=BATCH_SIZE):
+            id_by_position[position] = item_id
+            pairs.append((position, stratum))
+    else:
+        id_by_position = dict(items.values_list("position", "id").iterator(chunk_size=BATCH_SIZE))
+        pairs = [(position, None) for position in id_by_position]
+    return [id_by_position[position] for position in draw_sample(pairs, spec)]
+
+
+def _insert_campaign_items(campaign_id: int, item_ids: list[int]) -> None:
+    """Insert the sample with COPY or executemany: model instances for a million rows cost minutes."""
+    sql = (
+        f"INSERT INTO {CampaignItem._meta.db_table} (campaign_id, item_id, order_key, is_gold) VALUES (%s, %s, %s, %s)"
+    )
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            columns = f"{CampaignItem._meta.db_table} (campaign_id, item_id, order_key, is_gold)"
+            with cursor.cursor.copy(f"COPY {columns} FROM STDIN") as copy:
+                for order_key, item_id in enumerate(item_ids):
+                    copy.write_row((campaign_id, item_id, order_key, False))
+            return
+        for start in range(0, len(item_ids), BATCH_SIZE):
+            batch = item_ids[start : start + BATCH_SIZE]
+            cursor.executemany(
+                sql, [(campaign_id, item_id, start + offset, False) for offset, item_id in enumerate(batch)]
+            )
+
+
+def sample_shortfall(spec: SampleSpec, n_drawn: int) -> str:
+    """Say when the sample is smaller than asked for; empty when it is not."""
+    if spec.method == "random" and spec.n is not None and n_drawn < spec.n:
+        return f"Asked for {spec.n} items but the dataset has only {n_drawn}: all of them were taken."
+    if spec.method == "stratified":
+        return f"Drew {n_drawn} items; strata with fewer than {spec.n} items gave all they have."
+    return ""
+
+
+@transaction.atomic
+def campaign_create(
+    *,
+    slug: str,
+    name: str,
+    dataset: Dataset,
+    rubric_version: RubricVersion,
+    sample_spec: dict,
+    overlap: int,
+    lease_minutes: int,
+    visible_fields: list[str],
+    user: AbstractBaseUser | None,
+    description: str = "",
+    gold_rate: float = 0.0,
+    repeat_rate: float = 0.0,
+) -> Campaign:
+    """Create a draft campaign, draw its sample into CampaignItems and make `user` its owner."""
+    _validate_campaign_fields(
+        slug=slug,
+        name=name,
+        dataset=dataset,
+        overlap=overlap,
+        lease_minutes=lease_minutes,
+        visible_fields=visible_fields,
+        gold_rate=gold_rate,
+        repeat_rate=repeat_rate,
+    )
+    spec = _parse_spec(sample_spec, dataset)
+    item_ids = _sample_item_ids(dataset, spec)
+    if not item_ids:
+        raise ValidationError({"dataset": [f"dataset: {dataset.name!r} has no items to sample"]})
+    campaign = Campaign.objects.create(
+        slug=slug,
+        name=name.strip(),
+        description=description,
+        dataset=dataset,
+        rubric_version=rubric_version,
+        sample_spec=spec.as_dict(),
+        overlap=overlap,
+        lease_minutes=lease_minutes,
+        visible_fields=list(visible_fields),
+        gold_rate=float(gold_rate),
+        repeat_rate=float(repeat_rate),
+        status=Status.DRAFT,
+        created_by=user,
+    )
+    _insert_campaign_items(campaign.pk, item_ids)
+    if user is not None:
+        Membership.objects.create(campaign=campaign, user=user, role=Role.OWNER)
+    campaign.n_items = len(item_ids)
+    campaign.sample_note = sample_shortfall(spec, len(item_ids))
+    return campaign
+
+
+@transaction.atomic
+def campaign_set_status(*, campaign: Campaign, status: str) -> Campaign:
+    """Move a campaign along draft → active ↔ paused → closed."""
+    if status not in Status.values:
+        raise ValidationError({"status": [f"status: unknown status {status!r}"]})
+    campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
+    if status not in TRANSITIONS[campaign.status]:
+        raise ValidationError(
+            {"status": [f"status: a {campaign.get_status_display().lower()} campaign cannot become {status!r}"]}
+        )
+    campaign.status = status
+    campaign.save(update_fields=["status"])
+    return campaign
+
+
+@transaction.atomic
+def campaign_set_rates(*, campaign: Campaign, gold_rate: float, repeat_rate: float) -> Campaign:
+    """Change the share of gold checks and of test-retest repeats mixed into each rater's queue."""
+    campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
+    if campaign.status not in RATES_EDITABLE:
+        raise ValidationError(
+            {"status": [f"status: a {campaign.get_status_display().lower()} campaign's rates can no longer change"]}
+        )
+    errors = _rate_errors(gold_rate=gold_rate, repeat_rate=repeat_rate)
+    if errors:
+        raise ValidationError(errors)
+    campaign.gold_rate, campaign.repeat_rate = float(gold_rate), float(repeat_rate)
+    campaign.save(update_fields=["gold_rate", "repeat_rate"])
+    return campaign
+
+
+def _validate_role(role: str) -> None:
+    if role not in Role.values:
+        raise ValidationError({"role": [f"role: unknown role {role!r} (use one of {', '.join(Role.values)})"]})
+
+
+def _other_owners_exist(campaign: Campaign, membership: Membership) -> bool:
+    return Membership.objects.filter(campaign=campaign, role=Role.OWNER).exclude(pk=membership.pk).exists()
+
+
+@transaction.atomic
+def membership_set(*, campaign: Campaign, user: AbstractBaseUser, role: str) -> Membership:
+    """Give the user this role in the campaign, adding them if needed; keeps at least one owner."""
+    _validate_role(role)
+    membership = Membership.objects.select_for_update().filter(campaign=campaign, user=user).first()
+    if membership is None:
+        return Membership.objects.create(campaign=campaign, user=user, role=role)
+    if membership.role == Role.OWNER and role != Role.OWNER and not _other_owners_exist(campaign, membership):
+        raise ValidationError({"role": [f"role: {user.get_username()} is the last owner and must stay owner"]})
+    membership.role = role
+    membership.save(update_fields=["role"])
+    return membership
+
+
+@transaction.atomic
+def membership_remove(*, campaign: Campaign, membership: Membership) -> None:
+    """Remove a member from the campaign; the last owner cannot be removed."""
+    if membership.campaign_id != campaign.pk:
+        raise ValidationError({"membership": [f"membership: {membership.pk} is not in campaign {campaign.slug!r}"]})
+    if membership.role == Role.OWNER and not _other_owners_exist(campaign, membership):
+        raise ValidationError(
+            {"membership": [f"membership: {membership.user.get_username()} is the last owner and cannot be removed"]}
+        )
+    membership.delete()
+
+
+def generate_password() -> str:
+    """A random password for a new account, shown to whoever created it once."""
+    return secrets.token_urlsafe(12)
+
+
+@transaction.atomic
+def user_get_or_create(*, username: str, password: str | None = None) -> tuple[AbstractBaseUser, str | None]:
+    """Find a user by username or create one; a new account's password is returned, else None."""
+    username = (username or "").strip()
+    if not username:
+        raise ValidationError({"username": ["username: is required"]})
+    if len(username) > 150:
+        raise ValidationError({"username": ["username: is longer than 150 characters"]})
+    try:
+        UnicodeUsernameValidator()(username)
+    except ValidationError:
+        raise ValidationError(
+            {"username": [f"username: {username!r} may contain only letters, digits and @/./+/-/_"]}
+        ) from None
+    user_model = get_user_model()
+    user = user_model.objects.filter(username=username).first()
+    if user is not None:
+        return user, None
+    password = password or generate_password()
+    return user_model.objects.create_user(username=username, password=password), password
+
+
+@transaction.atomic
+def member_invite(
+    *, campaign: Campaign, username: str, role: str, password: str | None = None
+) -> tuple[AbstractBaseUser, str | None]:
+    """Add a user to the campaign, creating the account if needed; returns the new account's password once."""
+    _validate_role(role)
+    user, new_password = user_get_or_create(username=username, password=password)
+    existing = Membership.objects.filter(campaign=campaign, user=user).first()
+    if existing is not None:
+        raise ValidationError(
+            {"username": [f"username: {user.get_username()!r} is already a member ({existing.role})"]}
+        )
+    Membership.objects.create(campaign=campaign, user=user, role=role)
+    return user, new_password
+
+
+def gold_criteria(criteria: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The criteria a gold item can have an expected answer for (all but free text)."""
+    return [c for c in criteria if c.get("type") not in NO_GOLD_TYPES]
+
+
+def gold_answer_validate(*, criteria: list[dict[str, Any]], answer: object) -> dict[str, Any]:
+    """Check expected values for the criteria given (only those), as a rating's answers are checked; return them clean.
+
+    Raises ValidationError {criterion key: "key: message naming the value"}. Blank values mean "no expected value".
+    """
+    if not isinstance(answer, dict):
+        raise ValidationError({"answer": [f"answer: must map criterion keys to expected values, got {answer!r}"]})
+    eligible = {c["key"]: c for c in gold_criteria(criteria)}
+    errors: dict[str, list[str]] = {}
+    for key in answer:
+        if key in eligible:
+            continue
+        if any(c["key"] == key for c in criteria):
+            errors[str(key)] = [f"{key}: a free-text criterion has no expected answer"]
+        else:
+            errors[str(key)] = [f"{key}: not a criterion of this rubric (expected one of {', '.join(eligible)})"]
+    given = {key: value for key, value in answer.items() if key in eligible and value is not None and value != ""}
+    # Label each criterion by its key and make none required: the messages then name the key, and a partial
+    # answer is checked only where it says something.
+    subset = [{**c, "label": key, "required": False} for key, c in eligible.items() if key in given]
+    try:
+        clean = values_validate(subset, given)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+        clean = {}
+    if errors:
+        raise ValidationError(errors)
+    return clean
+
+
+def _error_list(messages: list[str]) -> list[str]:
+    if len(messages) <= MAX_REPORTED_ERRORS:
+        return messages
+    return [*messages[:MAX_REPORTED_ERRORS], f"… and {len(messages) - MAX_REPORTED_ERRORS} more errors"]
+
+
+@transaction.atomic
+def campaign_items_mark_gold(
+    *,
+    campaign: Campaign,
+    external_ids: list[str],
+    answers: Mapping[str, dict | None] | None = None,
+    row_labels: Mapping[str, str] | None = None,
+) -> int:
+    """Mark sampled items as gold by external id, with their expected answers; all or nothing; returns how many.
+
+    An item already gold gets the new expected answer. `row_labels` says how errors name each item
+    (e.g. "row 3 (id 'x')" for a file); by default "item 'x'".
+    """
+    answers, labels = answers or {}, row_labels or {}
+
+    def where(external_id: str) -> str:
+        return labels.get(external_id) or f"item {external_id!r}"
+
+    stray = sorted(set(answers) - set(external_ids))
+    if stray:
+        raise ValidationError({"answers": [f"answers: {', '.join(map(repr, stray))} not among the gold external ids"]})
+    criteria = campaign.rubric_version.criteria
+    cleaned: dict[str, dict | None] = {}
+    answer_errors: list[str] = []
+    for external_id in external_ids:
+        answer = answers.get(external_id)
+        try:
+            cleaned[external_id] = None if answer is None else gold_answer_validate(criteria=criteria, answer=answer)
+        except ValidationError as exc:
+            answer_errors.extend(f"{where(external_id)}: {message}" for message in exc.messages)
+    found = dict(
+        CampaignItem.objects.filter(campaign=campaign, item__external_id__in=external_ids).values_list(
+            "item__external_id", "pk"
+        )
+    )
+    missing = [f"{where(e)}: not in the sample of {campaign.slug!r}" for e in external_ids if e not in found]
+    errors = {"external_ids": _error_list(missing), "answers": _error_list(answer_errors)}
+    if missing or answer_errors:
+        raise ValidationError({field: messages for field, messages in errors.items() if messages})
+    rows = CampaignItem.objects.filter(pk__in=found.values()).select_related("item")
+    changed = []
+    for campaign_item in rows:
+        campaign_item.is_gold = True
+        # An answer with no values says nothing to check against; store it as no answer.
+        campaign_item.gold_answer = cleaned.get(campaign_item.item.external_id) or None
+        changed.append(campaign_item)
+    CampaignItem.objects.bulk_update(changed, ["is_gold", "gold_answer"], batch_size=BATCH_SIZE)
+    return len(changed)
+
+
+@transaction.atomic
+def campaign_items_unmark_gold(*, campaign: Campaign, external_ids: list[str]) -> int:
+    """Turn gold items back into ordinary items; their ratings then count as ordinary ratings. Returns how many."""
+    rows = CampaignItem.objects.filter(campaign=campaign, is_gold=True, item__external_id__in=external_ids)
+    found = set(rows.values_list("item__external_id", flat=True))
+    missing = [external_id for external_id in external_ids if external_id not in found]
+    if missing:
+        shown = ", ".join(map(repr, missing[:MAX_REPORTED_ERRORS]))
+        raise ValidationError({"external_ids": [f"external_ids: {shown} not a gold item of {campaign.slug!r}"]})
+    return rows.update(is_gold=False, gold_answer=None)
+
+
+def _csv_answer(criteria: list[dict[str, Any]], record: dict[str, Any]) -> dict[str, Any]:
+    """Type a CSV row's cells the way the rating form's inputs are typed; blank cells say nothing."""
+    post = QueryDict(mutable=True)
+    by_key = {c["key"]: c for c in criteria}
+    for key, cell in record.items():
+        cell = cell.strip() if isinstance(cell, str) else cell
+        if cell in (None, ""):
+            continue
+        if by_key[key]["type"] == "multi_label":
+            post.setlist(f"c-{key}", [label.strip() for label in cell.split(CSV_LABEL_SEPARATOR) if label.strip()])
+        else:
+            post[f"c-{key}"] = cell.lower() if by_key[key]["type"] == "binary" else cell
+    return {k: v for k, v in values_from_post(criteria, post).items() if f"c-{k}" in post}
+
+
+@transaction.atomic
+def campaign_gold_import(*, campaign: Campaign, source: Source, fmt: str | None = None, id_field: str = "id") -> int:
+    """Mark gold items from a CSV, JSONL or Parquet file: an id column plus one column per criterion; all or nothing.
+
+    A CSV cell holds a value as typed in the rating form (a multi-label value lists its labels separated by |);
+    JSONL holds typed values. Blank cells and nulls mean "no expected value". Errors name the line, column and value.
+    """
+    criteria = campaign.rubric_version.criteria
+    keys = {c["key"] for c in criteria}
+    external_ids: list[str] = []
+    answers: dict[str, dict[str, Any]] = {}
+    labels: dict[str, str] = {}
+    errors: list[str] = []
+    with open_binary(source) as stream:
+        records = open_records(stream, detect_format(source, fmt))
+        if records.columns is not None:
+            if id_field not in records.columns:
+                raise ValidationError(f"header: no {id_field!r} column (columns: {', '.join(records.columns)})")
+            unknown = [c for c in records.columns if c != id_field and c not in keys]
+            if unknown:
+                raise ValidationError(
+                    f"header: column {unknown[0]!r} is not a criterion of this rubric (expected {', '.join(keys)})"
+                )
+        for number, record in records.rows:
+            where = f"{records.unit} {number}"
+            raw_id = record.pop(id_field, None)
+            external_id = "" if raw_id is None else str(raw_id).strip()
+            if not external_id:
+                errors.append(f"{where}: {id_field}: is empty")
+                continue
+            if external_id in labels:
+                errors.append(f"{where}: {id_field}: {external_id!r} is already on {labels[external_id]}")
+                continue
+            labels[external_id] = f"{where} ({id_field} {external_id!r})"
+            unknown = [key for key in record if key not in keys]
+            if unknown:
+                errors.append(f"{labels[external_id]}: {unknown[0]}: not a criterion of this rubric")
+                continue
+            answer = _csv_answer(criteria, record) if records.fmt == "csv" else record
+            if all(value is None or value == "" for value in answer.values()):
+                errors.append(f"{labels[external_id]}: no expected value in any criterion column")
+                continue
+            external_ids.append(external_id)
+            answers[external_id] = answer
+            if len(errors) > MAX_REPORTED_ERRORS:
+                break
+    if errors:
+        raise ValidationError({"file": _error_list(errors)})
+    if not external_ids:
+        raise ValidationError({"file": ["file: no gold items in it"]})
+    return campaign_items_mark_gold(campaign=campaign, external_ids=external_ids, answers=answers, row_labels=labels)
