@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from annotate.views import campaigns, datasets, rubrics
+from annotate.views import campaigns, datasets, rate, rubrics
 
 app_name = "annotate"
 
@@ -23,4 +23,15 @@ urlpatterns = [
     path("c/<slug:slug>/status/", campaigns.campaign_status, name="campaign-status"),
     path("c/<slug:slug>/members/", campaigns.campaign_member_add, name="campaign-member-add"),
     path("c/<slug:slug>/members/<int:membership_pk>/", campaigns.campaign_member_update, name="campaign-member-update"),
+    path("c/<slug:slug>/rates/", campaigns.campaign_rates, name="campaign-rates"),
+    path("c/<slug:slug>/gold/", campaigns.campaign_gold, name="campaign-gold"),
+    path("c/<slug:slug>/gold/remove/", campaigns.campaign_gold_remove, name="campaign-gold-remove"),
+    # The rating page and the rater's own ratings.
+    path("c/<slug:slug>/rate/", rate.rate, name="rate"),
+    path("c/<slug:slug>/rate/next/", rate.rate_submit, name="rate-submit"),
+    path("c/<slug:slug>/rate/skip/", rate.rate_skip, name="rate-skip"),
+    path("c/<slug:slug>/rate/flag/", rate.rate_flag, name="rate-flag"),
+    path("c/<slug:slug>/rate/back/", rate.rate_back, name="rate-back"),
+    path("c/<slug:slug>/my-ratings/", rate.my_ratings, name="my-ratings"),
+    path("c/<slug:slug>/my-ratings/<int:rating_pk>/", rate.rating_revise_view, name="rating-revise"),
 ]

@@ -1,0 +1,289 @@
+"""Named reads for the rating queue: candidates, gold checks, repeats, slot counts, a rater's lease and progress."""
+
+import hashlib
+import math
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import BigIntegerField, Count, Exists, Max, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Cast, Coalesce, Mod
+
+from annotate.models import Assignment, Campaign, CampaignItem, Membership
+from ratings.models import Rating
+
+# A prime above any order_key: (a·x + b) mod P is then a permutation of the keys, different for each (a, b).
+PERMUTATION_PRIME = 2_147_483_647
+# A repeat comes back only after the rater has submitted this many items since first rating it, so it is not
+# answered from short-term memory.
+REPEAT_DISTANCE = 5
+# Items between two repeats: they never come back to back, and a repeat_rate of up to 1/3 stays reachable.
+REPEAT_GAP = 2
+
+STATUS_REASONS = {
+    Campaign.Status.DRAFT: "This campaign has not started yet. Items become available once the owner starts it.",
+    Campaign.Status.PAUSED: "This campaign is paused. You can revise your ratings, and rating resumes when the owner "
+    "resumes the campaign.",
+    Campaign.Status.CLOSED: "This campaign is closed: no more ratings are being collected.",
+}
+DONE_REASON = "There are no more items for you in this campaign. Thank you!"
+
+
+@dataclass(frozen=True)
+class RaterProgress:
+    """A rater's ratings against their share, and the campaign's completion."""
+
+    done: int
+    share: int
+    n_items: int
+    complete: int
+
+    @property
+    def campaign_percent(self) -> int:
+        """Share of items with k ratings, rounded down to a whole percent."""
+        return 100 * self.complete // self.n_items if self.n_items else 0
+
+
+def rater_permutation(campaign: Campaign, rater: AbstractBaseUser, salt: str = "accord-queue") -> tuple[int, int]:
+    """The (multiplier, offset) of this rater's deterministic shuffle of the campaign's items."""
+    digest = hashlib.sha256(f"{salt}:{campaign.pk}:{rater.pk}".encode()).digest()
+    multiplier = 1 + int.from_bytes(digest[:8], "big") % (PERMUTATION_PRIME - 1)
+    offset = int.from_bytes(digest[8:16], "big") % PERMUTATION_PRIME
+    return multiplier, offset
+
+
+def _shuffle(campaign: Campaign, rater: AbstractBaseUser, salt: str = "accord-queue", key: str = "order_key") -> Mod:
+    """SQL for the rater's position of each campaign item in their shuffle (order by it)."""
+    multiplier, offset = rater_permutation(campaign, rater, salt)
+    big = BigIntegerField()
+    return Mod(
+        Cast(key, big) * Value(multiplier, output_field=big) + Value(offset, output_field=big),
+        Value(PERMUTATION_PRIME, output_field=big),
+    )
+
+
+def live_leases(now: datetime) -> QuerySet[Assignment]:
+    """Leased, unexpired, first-time assignments: they hold one of an item's k slots."""
+    return Assignment.objects.filter(status=Assignment.Status.LEASED, expires_at__gt=now, is_repeat=False)
+
+
+def _taken(*, now: datetime, rater_id: int) -> Coalesce:
+    """Slots of the outer campaign item held by anyone but the rater: submitted ratings plus live leases.
+
+    Both counts sit in one expression so they are read from one snapshot: a rating submitted between
+    two separate counts would turn a lease into a rating unseen by either and free a slot that is not free.
+    """
+    n_ratings = (
+        Rating.objects.filter(campaign_item=OuterRef("pk"), is_repeat=False)
+        .exclude(rater_id=rater_id)
+        .order_by()
+        .values("campaign_item")
+        .annotate(n=Count("*"))
+        .values("n")
+    )
+    n_leases = (
+        live_leases(now)
+        .filter(campaign_item=OuterRef("pk"))
+        .exclude(rater_id=rater_id)
+        .order_by()
+        .values("campaign_item")
+        .annotate(n=Count("*"))
+        .values("n")
+    )
+    return Coalesce(Subquery(n_ratings), 0) + Coalesce(Subquery(n_leases), 0)
+
+
+def _mine_assigned(rater: AbstractBaseUser) -> QuerySet[Assignment]:
+    return Assignment.objects.filter(campaign_item=OuterRef("pk"), rater=rater)
+
+
+def _mine_rated(rater: AbstractBaseUser) -> QuerySet[Rating]:
+    return Rating.objects.filter(campaign_item=OuterRef("pk"), rater=rater)
+
+
+def candidate_items(*, campaign: Campaign, rater: AbstractBaseUser, now: datetime) -> QuerySet[CampaignItem]:
+    """Non-gold items this rater may be given, fullest first, then in the rater's own shuffled order.
+
+    `taken` counts submitted ratings (with or without an assignment: imported ratings count too)
+    plus other raters' live leases. One query, driven by the campaign-item index.
+    """
+    return (
+        CampaignItem.objects.filter(campaign=campaign, is_gold=False)
+        .filter(~Exists(_mine_assigned(rater)), ~Exists(_mine_rated(rater)))
+        .annotate(taken=_taken(now=now, rater_id=rater.pk), shuffle=_shuffle(campaign, rater))
+        .filter(taken__lt=campaign.overlap)
+        .order_by("-taken", "shuffle", "pk")
+    )
+
+
+def gold_candidates(*, campaign: Campaign, rater: AbstractBaseUser) -> QuerySet[CampaignItem]:
+    """Gold items the rater has not been given nor rated, in the rater's own shuffled order.
+
+    Gold items are checks, not data: every rater gets them, so no slot count applies.
+    """
+    return (
+        CampaignItem.objects.filter(campaign=campaign, is_gold=True)
+        .filter(~Exists(_mine_assigned(rater)), ~Exists(_mine_rated(rater)))
+        .annotate(shuffle=_shuffle(campaign, rater))
+        .order_by("shuffle", "pk")
+    )
+
+
+@dataclass(frozen=True)
+class QueueCounts:
+    """What a rater has been served so far: the basis for mixing in gold checks and repeats."""
+
+    n_first: int
+    n_gold: int
+    n_submitted: int
+    n_repeats: int
+    n_since_repeat: int
+
+    def gold_due(self, gold_rate: float) -> bool:
+        """The rater's share of gold items among their first-time items is below the campaign's gold rate."""
+        return gold_rate > 0 and self.n_gold < gold_rate * self.n_first
+
+    def repeat_due(self, repeat_rate: float) -> bool:
+        """The rater's share of repeats among their submissions is below the rate, and the last repeat is far enough."""
+        spaced = self.n_repeats == 0 or self.n_since_repeat >= REPEAT_GAP
+        return repeat_rate > 0 and spaced and self.n_repeats < repeat_rate * self.n_submitted
+
+
+def rater_queue_counts(*, campaign: Campaign, rater: AbstractBaseUser) -> QueueCounts:
+    """Count the rater's first-time items (and how many were gold), submissions and repeats, in two queries."""
+    mine = Assignment.objects.filter(campaign_item__campaign=campaign, rater=rater).order_by()
+    submitted = Q(status=Assignment.Status.SUBMITTED)
+    counts = mine.aggregate(
+        n_first=Count("pk", filter=Q(is_repeat=False)),
+        n_gold=Count("pk", filter=Q(is_repeat=False, campaign_item__is_gold=True)),
+        n_submitted=Count("pk", filter=submitted),
+        n_repeats=Count("pk", filter=Q(is_repeat=True)),
+        last_repeat=Max("pk", filter=Q(is_repeat=True)),
+    )
+    last_repeat = counts.pop("last_repeat")
+    # A rater holds one lease at a time, so assignment ids follow the order in which the items were served.
+    since = mine.filter(submitted, is_repeat=False, pk__gt=last_repeat).count() if last_repeat else 0
+    return QueueCounts(**counts, n_since_repeat=since)
+
+
+def repeat_candidates(*, campaign: Campaign, rater: AbstractBaseUser) -> QuerySet[CampaignItem]:
+    """Non-gold items the rater rated here at least REPEAT_DISTANCE submissions ago and never repeated.
+
+    Ordered by a per-rater shuffle of its own (not the queue's), so which items come back is deterministic
+    for a rater yet unrelated to the order in which they first arrived.
+    """
+    mine = Assignment.objects.filter(campaign_item__campaign=campaign, rater=rater, status=Assignment.Status.SUBMITTED)
+    recent = list(mine.order_by("-pk").values_list("pk", flat=True)[:REPEAT_DISTANCE])
+    if len(recent) < REPEAT_DISTANCE:
+        return CampaignItem.objects.none()
+    first_rated = Rating.objects.filter(campaign_item=OuterRef("pk"), rater=rater, is_repeat=False)
+    # Never a second repeat of an item: not after a repeat assignment (even a skipped one), nor an imported repeat.
+    repeat_leased = Assignment.objects.filter(campaign_item=OuterRef("pk"), rater=rater, is_repeat=True)
+    repeat_rated = Rating.objects.filter(campaign_item=OuterRef("pk"), rater=rater, is_repeat=True)
+    return (
+        CampaignItem.objects.filter(
+            campaign=campaign,
+            is_gold=False,
+            pk__in=mine.filter(is_repeat=False, pk__lt=min(recent)).values("campaign_item"),
+        )
+        .filter(Exists(first_rated), ~Exists(repeat_leased), ~Exists(repeat_rated))
+        .annotate(shuffle=_shuffle(campaign, rater, salt="accord-repeat"))
+        .order_by("shuffle", "pk")
+    )
+
+
+def taken_count(*, campaign_item_id: int, now: datetime, exclude_rater_id: int) -> int:
+    """Slots of an item held by anyone but the given rater, counted in one statement."""
+    return (
+        CampaignItem.objects.filter(pk=campaign_item_id)
+        .annotate(taken=_taken(now=now, rater_id=exclude_rater_id))
+        .values_list("taken", flat=True)
+        .get()
+    )
+
+
+def rater_leases(*, campaign: Campaign, rater: AbstractBaseUser) -> QuerySet[Assignment]:
+    """The rater's leased (not yet submitted or skipped) assignments in the campaign, oldest first."""
+    return (
+        Assignment.objects.filter(campaign_item__campaign=campaign, rater=rater, status=Assignment.Status.LEASED)
+        .select_related("campaign_item")
+        .order_by("leased_at", "pk")
+    )
+
+
+def assignment_for_rater(*, campaign: Campaign, rater: AbstractBaseUser, pk: int) -> Assignment | None:
+    """One of the rater's own assignments in the campaign, with its item, or None."""
+    return (
+        Assignment.objects.select_related("campaign_item__item", "campaign_item__campaign")
+        .filter(campaign_item__campaign=campaign, rater=rater, pk=pk)
+        .first()
+    )
+
+
+def rate_unavailable_reason(campaign: Campaign) -> str:
+    """Why the queue gives this campaign's raters nothing: its status, or that their items are done."""
+    return STATUS_REASONS.get(campaign.status, DONE_REASON)
+
+
+def expected_share(*, n_items: int, n_gold: int, n_raters: int, campaign: Campaign) -> int:
+    """Items a rater can expect to rate: ⌈items·k / raters⌉, plus the gold checks and repeats mixed in."""
+    share = min(n_items, math.ceil(n_items * campaign.overlap / max(1, n_raters)))
+    gold = min(n_gold, math.floor(share * campaign.gold_rate / (1 - campaign.gold_rate)))
+    repeats = min(share, math.floor((share + gold) * campaign.repeat_rate / (1 - campaign.repeat_rate)))
+    return share + gold + repeats
+
+
+def rater_progress(*, campaign: Campaign, rater: AbstractBaseUser) -> RaterProgress:
+    """My ratings against my share and how many (non-gold) items have all k ratings.
+
+    "Done" counts every rating the rater submitted, gold checks and repeats included: a count that stood
+    still after some items would tell the rater which ones were checks.
+    """
+    counts = CampaignItem.objects.filter(campaign=campaign).aggregate(
+        n_items=Count("pk", filter=Q(is_gold=False)), n_gold=Count("pk", filter=Q(is_gold=True))
+    )
+    n_items = counts["n_items"]
+    n_raters = Membership.objects.filter(campaign=campaign, role=Membership.Role.RATER).count()
+    share = expected_share(n_items=n_items, n_gold=counts["n_gold"], n_raters=n_raters, campaign=campaign)
+    ratings = Rating.objects.filter(campaign_item__campaign=campaign)
+    done = ratings.filter(rater=rater).count()
+    data = ratings.filter(is_repeat=False, campaign_item__is_gold=False).order_by().values("campaign_item")
+    complete = data.annotate(n=Count("*")).filter(n__gte=campaign.overlap).count()
+    return RaterProgress(done=done, share=share, n_items=n_items, complete=complete)
+
+
+@dataclass(frozen=True)
+class ItemView:
+    """What a rater may see of an item: visible content fields, pairwise sides in screen order, visible metadata."""
+
+    fields: list[tuple[str, object]]
+    pairs: list[tuple[object, object]]
+    metadata: list[tuple[str, object]]
+
+
+def item_view(*, campaign: Campaign, item_content: object, item_metadata: object, presentation: dict) -> ItemView:
+    """Only campaign.visible_fields (or, when empty, every content field and no metadata) ever reach the page."""
+    content = item_content if isinstance(item_content, dict) else {"content": item_content}
+    metadata = item_metadata if isinstance(item_metadata, dict) else {}
+    visible = [str(name) for name in campaign.visible_fields or []]
+    if visible:
+        content_names = [name for name in visible if name in content]
+        metadata_names = [name for name in visible if name not in content and name in metadata]
+    else:
+        content_names, metadata_names = list(content), []
+    pairs: list[tuple[object, object]] = []
+    paired: set[str] = set()
+    for criterion in campaign.rubric_version.criteria:
+        fields = criterion.get("fields") or []
+        if criterion.get("type") != "pairwise" or not all(f in content_names for f in fields) or paired & set(fields):
+            continue
+        first, second = fields
+        left, right = (second, first) if presentation.get("left") == "b" else (first, second)
+        # Sides are labelled A and B on screen only: the field names would reveal the original order.
+        pairs.append((content[left], content[right]))
+        paired.update(fields)
+    return ItemView(
+        fields=[(name, content[name]) for name in content_names if name not in paired],
+        pairs=pairs,
+        metadata=[(name, metadata[name]) for name in metadata_names],
+    )

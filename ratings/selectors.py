@@ -1,0 +1,218 @@
+"""Named reads about ratings."""
+
+from collections.abc import Iterable
+from typing import Any
+
+import orjson
+import pandas as pd
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import Count, Max, QuerySet
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Length
+
+from annotate.models import Campaign, CampaignItem
+from ratings.models import Rating
+
+
+def ratings_of_rater(*, campaign: Campaign, rater: AbstractBaseUser) -> QuerySet[Rating]:
+    """The rater's own ratings in the campaign, most recently changed first, with their revision counts."""
+    return (
+        Rating.objects.filter(campaign_item__campaign=campaign, rater=rater)
+        .select_related("campaign_item__item")
+        .annotate(n_revisions=Count("revisions"))
+        .order_by("-updated_at", "-pk")
+    )
+
+
+def rating_of_rater(*, campaign: Campaign, rater: AbstractBaseUser, pk: int) -> Rating | None:
+    """One of the rater's own ratings in the campaign, or None (another rater's rating is never returned)."""
+    return (
+        Rating.objects.filter(campaign_item__campaign=campaign, rater=rater, pk=pk)
+        .select_related("campaign_item__item", "rubric_version")
+        .first()
+    )
+
+
+def latest_rating_of_rater(*, campaign: Campaign, rater: AbstractBaseUser) -> Rating | None:
+    """The rating the rater submitted last in the campaign: what "back" opens for revision."""
+    return Rating.objects.filter(campaign_item__campaign=campaign, rater=rater).order_by("-created_at", "-pk").first()
+
+
+# --------------------------------------------------------------------------- agreement input
+
+FRAME_COLUMNS = ["item", "rater", "value", "time", "item_external_id"]
+
+
+def _decode_values(raw: pd.Series, criterion: dict[str, Any]) -> pd.Series:
+    """Turn label text from the database back into the criterion's value type; unknown labels become NaN.
+
+    SQLite hands back JSON scalars as SQL values (true is 1) and PostgreSQL as text, so both spellings map.
+    """
+    ctype = criterion.get("type")
+    if ctype == "multi_label":
+        return raw.map(_label_tuple)
+    if ctype == "numeric":
+        return pd.to_numeric(raw, errors="coerce")
+    options = [o["value"] for o in criterion.get("options", [])]
+    if ctype == "binary":
+        options = [False, True]
+    lookup: dict[str, Any] = {}
+    for value in options:
+        if isinstance(value, bool):
+            lookup.update({str(value).lower(): value, str(int(value)): value, str(value): value})
+        else:
+            lookup[str(value)] = value
+    decoded = raw.astype(str).map(lookup)
+    if options and all(isinstance(v, bool) for v in options):
+        return decoded.astype(object)
+    return decoded
+
+
+def _label_tuple(text: Any) -> tuple | float:
+    """A multi-label value (JSON text of a list) as a sorted tuple of labels; NaN when unreadable."""
+    try:
+        value = orjson.loads(text) if isinstance(text, str | bytes) else text
+    except orjson.JSONDecodeError:
+        return (text,) if isinstance(text, str) and text else float("nan")
+    if isinstance(value, list):
+        return tuple(sorted({str(v) for v in value}))
+    if isinstance(value, str) and value:
+        return (value,)
+    return float("nan")
+
+
+def _typed(values: pd.Series, criterion: dict[str, Any]) -> pd.Series:
+    """After dropping unknown labels, give whole-number and boolean scales their natural dtype."""
+    options = [o["value"] for o in criterion.get("options", [])]
+    if criterion.get("type") == "binary" or (options and all(isinstance(v, bool) for v in options)):
+        return values.astype(bool)
+    if criterion.get("type") in ("likert", "pairwise", "categorical") and options:
+        if all(isinstance(v, int) and not isinstance(v, bool) for v in options):
+            return values.astype("int64")
+    return values
+
+
+def criterion_of(campaign: Campaign, criterion_key: str) -> dict[str, Any] | None:
+    """The normalised criterion dict with this key in the campaign's rubric version, or None."""
+    return next((c for c in campaign.rubric_version.criteria if c.get("key") == criterion_key), None)
+
+
+def ratings_frame(
+    campaign: Campaign,
+    criterion_key: str,
+    *,
+    include_repeats: bool = False,
+    criterion: dict[str, Any] | None = None,
+) -> pd.DataFrame:
+    """One row per label on the criterion (item = campaign item id, rater = user id), from one bulk query.
+
+    The criterion's value is extracted in SQL so only scalar columns travel; ratings that lack
+    the key (or hold a value the rubric does not know) are left out. With include_repeats the
+    test-retest repeats are kept and an ``is_repeat`` column tells them apart.
+    """
+    criterion = criterion or criterion_of(campaign, criterion_key) or {"key": criterion_key}
+    qs = Rating.objects.filter(campaign_item__campaign=campaign)
+    if not include_repeats:
+        qs = qs.filter(is_repeat=False)
+    qs = qs.annotate(label=KeyTextTransform(criterion_key, "values")).filter(label__isnull=False).order_by()
+    fields = ["campaign_item_id", "rater_id", "label", "updated_at", "campaign_item__item__external_id"]
+    columns = FRAME_COLUMNS
+    if include_repeats:
+        fields, columns = [*fields, "is_repeat"], [*FRAME_COLUMNS, "is_repeat"]
+    rows = list(qs.values_list(*fields))
+    frame = pd.DataFrame.from_records(rows, columns=columns, coerce_float=False)
+    frame["value"] = _decode_values(frame["value"], criterion)
+    frame = frame[frame["value"].notna()].reset_index(drop=True)
+    frame["value"] = _typed(frame["value"], criterion)
+    frame["item"] = frame["item"].astype("int64")
+    frame["rater"] = frame["rater"].astype("int64")
+    frame["time"] = pd.to_datetime(frame["time"], utc=True)
+    if include_repeats:
+        frame["is_repeat"] = frame["is_repeat"].astype(bool)
+    return frame
+
+
+def repeat_pairs_frame(
+    campaign: Campaign, criterion_key: str, *, criterion: dict[str, Any] | None = None
+) -> pd.DataFrame:
+    """Test-retest pairs: per (item, rater) rated twice, columns item, rater, first and repeat."""
+    frame = ratings_frame(campaign, criterion_key, include_repeats=True, criterion=criterion)
+    first = frame[~frame["is_repeat"]][["item", "rater", "value"]]
+    repeat = frame[frame["is_repeat"]][["item", "rater", "value"]]
+    pairs = first.merge(repeat, on=["item", "rater"], suffixes=("_first", "_repeat"))
+    return pairs.rename(columns={"value_first": "first", "value_repeat": "repeat"}).reset_index(drop=True)
+
+
+def presentation_frame(campaign: Campaign) -> pd.DataFrame:
+    """Which original response each rater saw on the left, per (item, rater): columns item, rater, shown_left."""
+    rows = (
+        Rating.objects.filter(campaign_item__campaign=campaign, is_repeat=False)
+        .annotate(left=KeyTextTransform("left", "presentation"))
+        .filter(left__isnull=False)
+        .order_by()
+        .values_list("campaign_item_id", "rater_id", "left")
+    )
+    frame = pd.DataFrame.from_records(list(rows), columns=["item", "rater", "shown_left"])
+    frame["shown_left"] = frame["shown_left"].astype(str).str.strip().str.lower()
+    return frame[frame["shown_left"].isin(["a", "b"])].reset_index(drop=True)
+
+
+def content_lengths(campaign: Campaign, fields: list[str]) -> dict[str, dict[int, int]]:
+    """Characters in each named content field, per campaign item id (measured in SQL)."""
+    annotations = {f"len_{i}": Length(KeyTextTransform(name, "item__content")) for i, name in enumerate(fields)}
+    rows = CampaignItem.objects.filter(campaign=campaign).annotate(**annotations).order_by()
+    out: dict[str, dict[int, int]] = {name: {} for name in fields}
+    for pk, *lengths in rows.values_list("pk", *annotations):
+        for name, length in zip(fields, lengths, strict=True):
+            out[name][pk] = length or 0
+    return out
+
+
+def item_metadata(campaign: Campaign) -> dict[int, dict[str, Any]]:
+    """Each campaign item's metadata, by campaign item id."""
+    rows = CampaignItem.objects.filter(campaign=campaign).order_by().values_list("pk", "item__metadata")
+    return {pk: meta if isinstance(meta, dict) else {} for pk, meta in rows}
+
+
+def gold_answers(campaign: Campaign) -> dict[int, dict[str, Any]]:
+    """The gold answers of the campaign's gold items, by campaign item id."""
+    rows = CampaignItem.objects.filter(campaign=campaign, is_gold=True, gold_answer__isnull=False).order_by()
+    return {pk: answer for pk, answer in rows.values_list("pk", "gold_answer") if isinstance(answer, dict)}
+
+
+def usernames(user_ids: Iterable[int]) -> dict[int, str]:
+    """Usernames by user id."""
+    return dict(get_user_model().objects.filter(pk__in=list(user_ids)).values_list("pk", "username"))
+
+
+def ratings_fingerprint(campaign: Campaign) -> str:
+    """Changes whenever a rating of the campaign is added, revised or deleted (one aggregate query)."""
+    agg = Rating.objects.filter(campaign_item__campaign=campaign).aggregate(
+        n=Count("id"), last=Max("updated_at"), top=Max("id")
+    )
+    last = agg["last"].timestamp() if agg["last"] else 0
+    return f"{agg['n']}-{last:.6f}-{agg['top'] or 0}"
+
+
+def ratings_fingerprints(campaign_ids: Iterable[int]) -> dict[int, str]:
+    """ratings_fingerprint for several campaigns in one grouped query."""
+    rows = (
+        Rating.objects.filter(campaign_item__campaign__in=list(campaign_ids))
+        .order_by()
+        .values("campaign_item__campaign")
+        .annotate(n=Count("id"), last=Max("updated_at"), top=Max("id"))
+    )
+    out = {pk: "0-0.000000-0" for pk in campaign_ids}
+    for row in rows:
+        out[row["campaign_item__campaign"]] = f"{row['n']}-{row['last'].timestamp():.6f}-{row['top']}"
+    return out
+
+
+def campaign_item_ratings(campaign_item: CampaignItem) -> QuerySet[Rating]:
+    """Every rating of one campaign item (repeats included) with its rater, for the side-by-side view."""
+    return (
+        Rating.objects.filter(campaign_item=campaign_item)
+        .select_related("rater")
+        .order_by("rater__username", "is_repeat")
+    )

@@ -1,0 +1,152 @@
+/* Rating page keyboard shortcuts. Every key here is listed in the on-screen legend. */
+(function () {
+  "use strict";
+
+  var TYPING_INPUTS = ["text", "number", "search", "email", "url", "password", "range"];
+
+  function rateForm() { return document.getElementById("rate-form"); }
+  function criteria() {
+    var form = rateForm();
+    return form ? Array.prototype.slice.call(form.querySelectorAll(".criterion")) : [];
+  }
+  function currentCriterion() {
+    var el = document.activeElement;
+    return el && el.closest ? el.closest(".criterion") : null;
+  }
+  function isTyping(el) {
+    if (!el || !el.tagName) { return false; }
+    if (el.tagName === "TEXTAREA" || el.tagName === "SELECT" || el.isContentEditable) { return true; }
+    return el.tagName === "INPUT" && TYPING_INPUTS.indexOf(el.type) !== -1;
+  }
+
+  function focusCriterion(criterion) {
+    if (!criterion) { return; }
+    criteria().forEach(function (c) { c.classList.toggle("is-current", c === criterion); });
+    var target = criterion.querySelector("textarea, input[type=range]") ||
+      criterion.querySelector("input:checked") || criterion.querySelector("input") || criterion;
+    target.focus();
+    criterion.scrollIntoView({ block: "nearest" });
+  }
+
+  function move(step) {
+    var list = criteria();
+    var next = list[list.indexOf(currentCriterion()) + step];
+    if (next) { focusCriterion(next); return true; }
+    return false;
+  }
+
+  function focusFirst() {
+    var list = criteria();
+    focusCriterion(list.filter(function (c) { return c.classList.contains("has-error"); })[0] || list[0]);
+  }
+
+  function choose(criterion, key) {
+    var inputs = criterion.querySelectorAll("input[data-key]");
+    for (var i = 0; i < inputs.length; i++) {
+      if (inputs[i].dataset.key === key || inputs[i].dataset.key.toLowerCase() === key.toLowerCase()) {
+        var input = inputs[i];
+        input.checked = input.type === "checkbox" ? !input.checked : true;
+        input.dispatchEvent(new Event("change", { bubbles: true }));
+        input.focus();
+        // A single choice is complete: go straight to the next criterion.
+        if (input.type === "radio") { move(1); }
+        return true;
+      }
+    }
+    return false;
+  }
+
+  function openDialog(id) {
+    var dialog = document.getElementById(id);
+    if (!dialog) { return; }
+    dialog.open = true;
+    var first = dialog.querySelector("input:checked, input[type=text]");
+    if (first) { first.focus(); }
+  }
+
+  function closeDialogs() {
+    document.querySelectorAll(".rate-dialog[open]").forEach(function (d) { d.open = false; });
+  }
+
+  function goBack() {
+    var panel = document.getElementById("rate-panel");
+    if (panel && panel.dataset.backUrl) { window.location.assign(panel.dataset.backUrl); }
+  }
+
+  function onDialogKey(event, el) {
+    if (event.key === "Escape") {
+      event.preventDefault();
+      closeDialogs();
+      focusFirst();
+    } else if (event.key === "Enter" && el.form && el.tagName !== "BUTTON") {
+      event.preventDefault();
+      el.form.requestSubmit();
+    } else if (el.type === "radio" && event.key.length === 1) {
+      var match = el.form.querySelector('input[type=radio][data-key="' + CSS.escape(event.key) + '"]');
+      if (match) { event.preventDefault(); match.checked = true; match.focus(); }
+    }
+  }
+
+  function onKey(event) {
+    var form = rateForm();
+    if (!form || event.altKey || event.metaKey || event.defaultPrevented) { return; }
+    var el = document.activeElement;
+    if (el && el.closest && el.closest(".rate-dialog")) { onDialogKey(event, el); return; }
+    if (event.ctrlKey) {
+      if (event.key === "Enter" && form.contains(el)) { event.preventDefault(); form.requestSubmit(); }
+      return;
+    }
+    if (isTyping(el)) {
+      var criterion = currentCriterion();
+      if (event.key === "Escape") { event.preventDefault(); if (criterion) { criterion.focus(); } else { el.blur(); } }
+      if (el.type === "range" && (event.key === "ArrowDown" || event.key === "ArrowUp")) {
+        event.preventDefault();
+        move(event.key === "ArrowDown" ? 1 : -1);
+      }
+      return;
+    }
+    if (el && (el.tagName === "BUTTON" || el.tagName === "A" || el.tagName === "SUMMARY") && event.key === "Enter") { return; }
+    var current = currentCriterion();
+    if (current && event.key.length === 1 && choose(current, event.key)) { event.preventDefault(); return; }
+    var handled = true;
+    switch (event.key) {
+      case "ArrowDown": if (!current) { focusFirst(); } else { move(1); } break;
+      case "ArrowUp": if (!current) { focusFirst(); } else { move(-1); } break;
+      case "Tab": handled = current ? move(event.shiftKey ? -1 : 1) : false; break;
+      case "Enter": form.requestSubmit(); break;
+      case "s": openDialog("rate-skip"); break;
+      case "f": openDialog("rate-flag"); break;
+      case "u": case "ArrowLeft": goBack(); break;
+      case "g":
+        var guidelines = document.getElementById("rate-guidelines");
+        if (guidelines) { guidelines.open = !guidelines.open; } else { handled = false; }
+        break;
+      default: handled = false;
+    }
+    if (handled) { event.preventDefault(); }
+  }
+
+  function onInput(event) {
+    // The slider and the number box show one value; only the number box is submitted.
+    var el = event.target;
+    if (el.matches("input[type=range][data-sync]")) {
+      var box = document.getElementById(el.dataset.sync);
+      if (box) { box.value = el.value; }
+    } else if (el.matches("input[type=number][id]")) {
+      var slider = document.querySelector('input[type=range][data-sync="' + CSS.escape(el.id) + '"]');
+      if (slider && el.value !== "") { slider.value = el.value; }
+    }
+  }
+
+  function onFocusIn() {
+    var current = currentCriterion();
+    if (current) { criteria().forEach(function (c) { c.classList.toggle("is-current", c === current); }); }
+  }
+
+  document.addEventListener("keydown", onKey);
+  document.addEventListener("input", onInput);
+  document.addEventListener("focusin", onFocusIn);
+  // The next item arrives by an htmx swap: start it at its first criterion (or the first one with an error).
+  document.body.addEventListener("htmx:afterSwap", focusFirst);
+  focusFirst();
+})();
