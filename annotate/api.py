@@ -1,19 +1,163 @@
-"""Placeholder until implemented."""
+"""REST API for datasets, rubrics and campaigns; thin wrappers over the services."""
 
+from django.core.exceptions import ValidationError
+from django.shortcuts import get_object_or_404
+from rest_framework import serializers, status
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
 from rest_framework.views import APIView
+
+from annotate.models import Dataset, Rubric, RubricVersion
+from annotate.permissions import can_curate, datasets_visible_to, rubrics_visible_to
+from annotate.selectors.campaigns import campaigns_for_user
+from annotate.services.datasets import dataset_import
+from annotate.services.rubrics import rubric_load
+
+
+def _bad_request(error: ValidationError) -> Response:
+    return Response({"errors": error.messages}, status=status.HTTP_400_BAD_REQUEST)
+
+
+def _require_curator(request: Request) -> None:
+    if not can_curate(request.user):
+        raise PermissionDenied("Only users who may create datasets, rubrics and campaigns can do this.")
+
+
+def _csv_list(value: str) -> list[str] | None:
+    names = [part.strip() for part in value.split(",") if part.strip()]
+    return names or None
 
 
 class DatasetListApi(APIView):
-    pass
+    """List the datasets you can see, or create an empty one."""
+
+    class InputSerializer(serializers.Serializer):
+        name = serializers.CharField(max_length=200)
+        description = serializers.CharField(required=False, allow_blank=True, default="")
+
+    class OutputSerializer(serializers.Serializer):
+        id = serializers.IntegerField()
+        name = serializers.CharField()
+        description = serializers.CharField()
+        item_count = serializers.IntegerField()
+        content_fields = serializers.ListField(child=serializers.CharField())
+        metadata_fields = serializers.ListField(child=serializers.CharField())
+        created_at = serializers.DateTimeField()
+
+    def get(self, request: Request) -> Response:
+        datasets = datasets_visible_to(request.user).order_by("name")
+        return Response(self.OutputSerializer(datasets, many=True).data)
+
+    def post(self, request: Request) -> Response:
+        _require_curator(request)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        if Dataset.objects.filter(name=data.validated_data["name"]).exists():
+            return Response(
+                {"errors": [f"name: a dataset called {data.validated_data['name']!r} already exists"]},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        dataset = Dataset.objects.create(created_by=request.user, **data.validated_data)
+        return Response(self.OutputSerializer(dataset).data, status=status.HTTP_201_CREATED)
 
 
 class DatasetItemsImportApi(APIView):
-    pass
+    """Import items into a dataset from an uploaded JSONL, CSV or Parquet file (atomic)."""
+
+    parser_classes = [MultiPartParser, FormParser]
+
+    class InputSerializer(serializers.Serializer):
+        file = serializers.FileField()
+        format = serializers.ChoiceField(choices=["jsonl", "csv", "parquet"], required=False)
+        id_field = serializers.CharField(required=False, default="id")
+        content_fields = serializers.CharField(required=False, allow_blank=True, default="")
+        metadata_fields = serializers.CharField(required=False, allow_blank=True, default="")
+
+    class OutputSerializer(serializers.Serializer):
+        dataset = serializers.IntegerField(source="dataset.pk")
+        imported = serializers.IntegerField(source="n_items")
+        item_count = serializers.IntegerField(source="dataset.item_count")
+
+    def post(self, request: Request, pk: int) -> Response:
+        _require_curator(request)
+        dataset = get_object_or_404(datasets_visible_to(request.user), pk=pk)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        upload = data.validated_data["file"]
+        try:
+            result = dataset_import(
+                source=upload,
+                fmt=data.validated_data.get("format"),
+                dataset=dataset,
+                id_field=data.validated_data["id_field"],
+                content_fields=_csv_list(data.validated_data["content_fields"]),
+                metadata_fields=_csv_list(data.validated_data["metadata_fields"]),
+                user=request.user,
+            )
+        except ValidationError as error:
+            return _bad_request(error)
+        return Response(self.OutputSerializer(result).data, status=status.HTTP_201_CREATED)
 
 
 class RubricListApi(APIView):
-    pass
+    """List the rubrics you can see, or load one from YAML/JSON text (new version if it changed)."""
+
+    parser_classes = [JSONParser, FormParser, MultiPartParser]
+
+    class InputSerializer(serializers.Serializer):
+        text = serializers.CharField()
+        format = serializers.ChoiceField(choices=["yaml", "json"], required=False)
+
+    class OutputSerializer(serializers.Serializer):
+        id = serializers.IntegerField()
+        name = serializers.CharField()
+        description = serializers.CharField()
+        latest_version = serializers.SerializerMethodField()
+        criteria = serializers.SerializerMethodField()
+
+        def _latest(self, rubric: Rubric) -> RubricVersion | None:
+            return rubric.versions.order_by("-number").first()
+
+        def get_latest_version(self, rubric: Rubric) -> int | None:
+            latest = self._latest(rubric)
+            return latest.number if latest else None
+
+        def get_criteria(self, rubric: Rubric) -> list[dict]:
+            latest = self._latest(rubric)
+            return latest.criteria if latest else []
+
+    def get(self, request: Request) -> Response:
+        rubrics = rubrics_visible_to(request.user).order_by("name")
+        return Response(self.OutputSerializer(rubrics, many=True).data)
+
+    def post(self, request: Request) -> Response:
+        _require_curator(request)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            version, changed = rubric_load(
+                text=data.validated_data["text"], fmt=data.validated_data.get("format"), user=request.user
+            )
+        except ValidationError as error:
+            return _bad_request(error)
+        body = self.OutputSerializer(version.rubric).data
+        return Response(body, status=status.HTTP_201_CREATED if changed else status.HTTP_200_OK)
 
 
 class CampaignListApi(APIView):
-    pass
+    """The campaigns you belong to, with your role in each."""
+
+    class OutputSerializer(serializers.Serializer):
+        slug = serializers.CharField()
+        name = serializers.CharField()
+        status = serializers.CharField()
+        role = serializers.CharField(source="my_role")
+        overlap = serializers.IntegerField()
+        n_items = serializers.IntegerField()
+        rubric = serializers.CharField(source="rubric_version.rubric.name")
+        rubric_version = serializers.IntegerField(source="rubric_version.number")
+
+    def get(self, request: Request) -> Response:
+        return Response(self.OutputSerializer(campaigns_for_user(request.user), many=True).data)

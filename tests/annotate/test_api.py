@@ -1,0 +1,122 @@
+"""The REST API for datasets, rubrics and campaigns."""
+
+import io
+from pathlib import Path
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from annotate.models import Dataset, Item, Rubric
+from tests.factories import DatasetFactory
+
+pytestmark = pytest.mark.django_db
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "rubrics"
+
+
+def _jsonl(*lines: str) -> SimpleUploadedFile:
+    return SimpleUploadedFile("items.jsonl", ("\n".join(lines) + "\n").encode(), content_type="application/jsonl")
+
+
+def test_anonymous_caller_is_refused(client):
+    assert client.get(reverse("api:dataset-list")).status_code in (401, 403)
+
+
+def test_outsider_sees_no_datasets_rubrics_or_campaigns(client, outsider, campaign):
+    client.force_login(outsider)
+    assert client.get(reverse("api:dataset-list")).json() == []
+    assert client.get(reverse("api:rubric-list")).json() == []
+    assert client.get(reverse("api:campaign-list")).json() == []
+
+
+def test_curator_creates_a_dataset_and_imports_items(client, curator):
+    client.force_login(curator)
+    created = client.post(reverse("api:dataset-list"), {"name": "chat logs"}, content_type="application/json")
+    assert created.status_code == 201
+    pk = created.json()["id"]
+    upload = _jsonl('{"id": "a", "prompt": "Hi", "model": "x"}', '{"id": "b", "prompt": "Yo", "model": "y"}')
+    response = client.post(reverse("api:dataset-items-import", args=[pk]), {"file": upload, "metadata_fields": "model"})
+    assert response.status_code == 201, response.content
+    assert response.json() == {"dataset": pk, "imported": 2, "item_count": 2}
+    assert Item.objects.get(dataset_id=pk, external_id="b").metadata == {"model": "y"}
+
+
+def test_a_bad_row_returns_400_naming_the_row_and_imports_nothing(client, curator):
+    client.force_login(curator)
+    dataset = DatasetFactory(created_by=curator)
+    upload = _jsonl('{"id": "a", "prompt": "Hi"}', "{not json")
+    response = client.post(reverse("api:dataset-items-import", args=[dataset.pk]), {"file": upload})
+    assert response.status_code == 400
+    assert "line 2" in " ".join(response.json()["errors"]).lower()
+    assert dataset.items.count() == 0
+
+
+def test_duplicate_dataset_name_is_a_400(client, curator):
+    client.force_login(curator)
+    DatasetFactory(name="taken")
+    response = client.post(reverse("api:dataset-list"), {"name": "taken"}, content_type="application/json")
+    assert response.status_code == 400
+    assert "taken" in response.json()["errors"][0]
+
+
+def test_user_who_cannot_curate_cannot_create_or_import(client, rater, campaign):
+    client.force_login(rater)
+    assert client.post(reverse("api:dataset-list"), {"name": "x"}, content_type="application/json").status_code == 403
+    upload = _jsonl('{"id": "a"}')
+    url = reverse("api:dataset-items-import", args=[campaign.dataset.pk])
+    assert client.post(url, {"file": upload}).status_code == 403
+    assert not Dataset.objects.filter(name="x").exists()
+
+
+def test_curator_cannot_import_into_a_dataset_they_cannot_see(client, curator):
+    client.force_login(curator)
+    other = DatasetFactory()
+    response = client.post(reverse("api:dataset-items-import", args=[other.pk]), {"file": _jsonl('{"id": "a"}')})
+    assert response.status_code == 404
+
+
+def test_loading_a_rubric_twice_creates_it_once(client, curator):
+    client.force_login(curator)
+    text = (EXAMPLES / "hhh.yaml").read_text()
+    first = client.post(reverse("api:rubric-list"), {"text": text}, content_type="application/json")
+    again = client.post(reverse("api:rubric-list"), {"text": text}, content_type="application/json")
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert Rubric.objects.count() == 1
+    keys = [c["key"] for c in client.get(reverse("api:rubric-list")).json()[0]["criteria"]]
+    assert keys[:3] == ["helpful", "honest", "harmless"]
+
+
+def test_an_invalid_rubric_returns_400_naming_the_criterion(client, curator):
+    client.force_login(curator)
+    text = "name: Broken\ncriteria:\n  - key: helpful\n    type: likert\n"
+    response = client.post(reverse("api:rubric-list"), {"text": text}, content_type="application/json")
+    assert response.status_code == 400
+    assert "helpful" in " ".join(response.json()["errors"])
+
+
+def test_members_see_their_campaigns_with_their_role(client, rater, campaign):
+    client.force_login(rater)
+    body = client.get(reverse("api:campaign-list")).json()
+    assert [(c["slug"], c["role"]) for c in body] == [(campaign.slug, "rater")]
+
+
+def test_openapi_schema_and_docs_are_served(client, curator):
+    client.force_login(curator)
+    schema = client.get(reverse("api-schema"))
+    assert schema.status_code == 200
+    assert b"/api/v1/datasets/" in schema.content
+    assert client.get(reverse("api-docs")).status_code == 200
+
+
+def test_upload_size_is_streamed_not_buffered(client, curator):
+    """A large upload goes through the same import path (spilled to disk by Django)."""
+    client.force_login(curator)
+    dataset = DatasetFactory(created_by=curator)
+    lines = io.StringIO()
+    for n in range(3000):
+        lines.write(f'{{"id": "i{n}", "prompt": "{"word " * 200}"}}\n')
+    upload = SimpleUploadedFile("big.jsonl", lines.getvalue().encode())
+    response = client.post(reverse("api:dataset-items-import", args=[dataset.pk]), {"file": upload})
+    assert response.status_code == 201
+    assert response.json()["imported"] == 3000
