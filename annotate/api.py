@@ -2,6 +2,7 @@
 
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -34,10 +35,16 @@ class DatasetListApi(APIView):
     """List the datasets you can see, or create an empty one."""
 
     class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "DatasetListInput"
+
         name = serializers.CharField(max_length=200)
         description = serializers.CharField(required=False, allow_blank=True, default="")
 
     class OutputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "DatasetListOutput"
+
         id = serializers.IntegerField()
         name = serializers.CharField()
         description = serializers.CharField()
@@ -46,10 +53,12 @@ class DatasetListApi(APIView):
         metadata_fields = serializers.ListField(child=serializers.CharField())
         created_at = serializers.DateTimeField()
 
+    @extend_schema(responses=OutputSerializer(many=True))
     def get(self, request: Request) -> Response:
         datasets = datasets_visible_to(request.user).order_by("name")
         return Response(self.OutputSerializer(datasets, many=True).data)
 
+    @extend_schema(request=InputSerializer, responses={201: OutputSerializer})
     def post(self, request: Request) -> Response:
         _require_curator(request)
         data = self.InputSerializer(data=request.data)
@@ -69,6 +78,9 @@ class DatasetItemsImportApi(APIView):
     parser_classes = [MultiPartParser, FormParser]
 
     class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "DatasetItemsImportInput"
+
         file = serializers.FileField()
         format = serializers.ChoiceField(choices=["jsonl", "csv", "parquet"], required=False)
         id_field = serializers.CharField(required=False, default="id")
@@ -76,10 +88,14 @@ class DatasetItemsImportApi(APIView):
         metadata_fields = serializers.CharField(required=False, allow_blank=True, default="")
 
     class OutputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "DatasetItemsImportOutput"
+
         dataset = serializers.IntegerField(source="dataset.pk")
         imported = serializers.IntegerField(source="n_items")
         item_count = serializers.IntegerField(source="dataset.item_count")
 
+    @extend_schema(request=InputSerializer, responses={201: OutputSerializer})
     def post(self, request: Request, pk: int) -> Response:
         _require_curator(request)
         dataset = get_object_or_404(datasets_visible_to(request.user), pk=pk)
@@ -107,10 +123,16 @@ class RubricListApi(APIView):
     parser_classes = [JSONParser, FormParser, MultiPartParser]
 
     class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "RubricListInput"
+
         text = serializers.CharField()
         format = serializers.ChoiceField(choices=["yaml", "json"], required=False)
 
     class OutputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "RubricListOutput"
+
         id = serializers.IntegerField()
         name = serializers.CharField()
         description = serializers.CharField()
@@ -128,10 +150,12 @@ class RubricListApi(APIView):
             latest = self._latest(rubric)
             return latest.criteria if latest else []
 
+    @extend_schema(responses=OutputSerializer(many=True))
     def get(self, request: Request) -> Response:
         rubrics = rubrics_visible_to(request.user).order_by("name")
         return Response(self.OutputSerializer(rubrics, many=True).data)
 
+    @extend_schema(request=InputSerializer, responses={200: OutputSerializer, 201: OutputSerializer})
     def post(self, request: Request) -> Response:
         _require_curator(request)
         data = self.InputSerializer(data=request.data)
@@ -150,6 +174,9 @@ class CampaignListApi(APIView):
     """The campaigns you belong to, with your role in each."""
 
     class OutputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "CampaignListOutput"
+
         slug = serializers.CharField()
         name = serializers.CharField()
         status = serializers.CharField()
@@ -159,5 +186,6 @@ class CampaignListApi(APIView):
         rubric = serializers.CharField(source="rubric_version.rubric.name")
         rubric_version = serializers.IntegerField(source="rubric_version.number")
 
+    @extend_schema(responses=OutputSerializer(many=True))
     def get(self, request: Request) -> Response:
         return Response(self.OutputSerializer(campaigns_for_user(request.user), many=True).data)
