@@ -192,9 +192,8 @@ class GoldItemForm(forms.Form):
             if raw in (None, "", []):
                 continue
             if criterion["type"] == "numeric":
-                self.answer[key] = (
-                    int(raw) if float(raw).is_integer() and isinstance(criterion.get("step", 1), int) else raw
-                )
+                # 3.0 is stored as 3, as the rating form stores a whole number.
+                self.answer[key] = int(raw) if raw.is_integer() else raw
             elif criterion["type"] == "multi_label":
                 self.answer[key] = [self._options[key][r] for r in raw]
             else:
