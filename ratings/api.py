@@ -1,0 +1,109 @@
+"""REST API for agreement: the dashboard's numbers as JSON."""
+
+from drf_spectacular.utils import extend_schema, extend_schema_serializer
+from rest_framework import serializers
+from rest_framework.exceptions import ValidationError
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from annotate.permissions import READERS, get_campaign_for
+from ratings import reports
+
+
+class AgreementAlphaSerializer(serializers.Serializer):
+    value = serializers.FloatField(allow_null=True)
+    ci_low = serializers.FloatField(allow_null=True)
+    ci_high = serializers.FloatField(allow_null=True)
+    n_items = serializers.IntegerField()
+    n_raters = serializers.IntegerField()
+    n_pairable = serializers.IntegerField()
+    level = serializers.CharField()
+
+
+class AgreementCoefficientSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    name = serializers.CharField()
+    value = serializers.FloatField(allow_null=True)
+    note = serializers.CharField()
+
+
+class AgreementReadingSerializer(serializers.Serializer):
+    verdict = serializers.ChoiceField(choices=["reliable", "tentative", "unreliable", "undefined"])
+    text = serializers.CharField()
+
+
+class AgreementPrecisionSerializer(serializers.Serializer):
+    value = serializers.IntegerField(allow_null=True, help_text="Items needed for a ±0.05 interval.")
+    current_items = serializers.IntegerField()
+    additional_items = serializers.IntegerField(allow_null=True)
+    current_half_width = serializers.FloatField(allow_null=True)
+    target_half_width = serializers.FloatField()
+
+
+class CriterionAgreementSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    label = serializers.CharField()
+    type = serializers.CharField()
+    level = serializers.CharField()
+    measure = serializers.CharField()
+    value_domain = serializers.ListField(child=serializers.CharField(), allow_null=True)
+    status = serializers.ChoiceField(choices=["ok", "no_ratings", "insufficient_data", "no_variation", "invalid"])
+    message = serializers.CharField(allow_blank=True)
+    n_labels = serializers.IntegerField()
+    n_items = serializers.IntegerField()
+    n_raters = serializers.IntegerField()
+    alpha = AgreementAlphaSerializer(allow_null=True)
+    percent_agreement = serializers.FloatField(allow_null=True)
+    coefficients = AgreementCoefficientSerializer(many=True)
+    reading = AgreementReadingSerializer()
+    precision = AgreementPrecisionSerializer(allow_null=True)
+    raters = serializers.ListField(child=serializers.DictField(), help_text="Per-rater agreement with the others.")
+    kappa_matrix = serializers.DictField(allow_null=True, help_text="Rater x rater Cohen's kappa.")
+    distribution = serializers.DictField(allow_null=True, help_text="Per-rater label counts and shares.")
+    disagreement = serializers.DictField(allow_null=True, help_text="Histogram of per-item disagreement.")
+    most_disputed = serializers.ListField(child=serializers.DictField())
+    slices = serializers.ListField(child=serializers.DictField(), help_text="Alpha by metadata value.")
+    over_time = serializers.ListField(child=serializers.DictField(), help_text="Cumulative alpha by period.")
+    gold = serializers.ListField(child=serializers.DictField())
+    per_label = serializers.ListField(child=serializers.DictField())
+    position_bias = serializers.ListField(child=serializers.DictField())
+    length_bias = serializers.ListField(child=serializers.DictField())
+    test_retest = serializers.ListField(child=serializers.DictField())
+
+
+class SkippedCriterionSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    label = serializers.CharField()
+    reason = serializers.CharField()
+
+
+class CampaignAgreementApi(APIView):
+    """Agreement per criterion of a campaign (owners, adjudicators and viewers)."""
+
+    class InputSerializer(serializers.Serializer):
+        criterion = serializers.CharField(required=False, help_text="Only this criterion key.")
+
+    @extend_schema_serializer(component_name="CampaignAgreement")
+    class OutputSerializer(serializers.Serializer):
+        campaign_slug = serializers.CharField()
+        campaign_name = serializers.CharField()
+        rubric_name = serializers.CharField()
+        rubric_version = serializers.IntegerField()
+        fingerprint = serializers.CharField()
+        computed_at = serializers.DateTimeField()
+        n_boot = serializers.IntegerField()
+        criteria = CriterionAgreementSerializer(many=True)
+        skipped = SkippedCriterionSerializer(many=True)
+
+    @extend_schema(parameters=[InputSerializer], responses=OutputSerializer)
+    def get(self, request: Request, slug: str) -> Response:
+        """Alpha with its interval, the other coefficients and the diagnostics, per criterion."""
+        campaign = get_campaign_for(request, slug, roles=READERS)
+        params = self.InputSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        try:
+            report = reports.campaign_agreement(campaign, criterion_key=params.validated_data.get("criterion"))
+        except reports.UnknownCriterionError as exc:
+            raise ValidationError({"criterion": [str(exc)]}) from None
+        return Response(self.OutputSerializer(reports.report_as_dict(report)).data)

@@ -1,0 +1,74 @@
+"""Forms for ratings pages: importing existing labels."""
+
+from django import forms
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+
+from annotate import importers
+from annotate.models import Campaign
+from ratings.importers import IMPORTABLE_TYPES, Layout
+
+FORMAT_CHOICES = [("", "From the file extension"), ("jsonl", "JSONL"), ("csv", "CSV"), ("parquet", "Parquet")]
+LAYOUT_CHOICES = [("long", "Long: one row per label"), ("wide", "Wide: one row per item, one column per rater")]
+
+
+class RatingsImportForm(forms.Form):
+    """A labels file plus its layout and column names (the options of the import_ratings command)."""
+
+    file = forms.FileField(help_text="JSONL (.jsonl, .ndjson), CSV (.csv) or Parquet (.parquet).")
+    fmt = forms.ChoiceField(choices=FORMAT_CHOICES, required=False, label="Format")
+    layout = forms.ChoiceField(choices=LAYOUT_CHOICES, initial="long", widget=forms.RadioSelect)
+    criterion = forms.ChoiceField(
+        required=False,
+        help_text="Wide layout: the criterion every value answers. Long layout: leave empty to read the criterion "
+        "column.",
+    )
+    item_field = forms.CharField(max_length=200, initial="item_id", label="Item id column")
+    rater_field = forms.CharField(max_length=200, initial="rater", label="Rater column (long)")
+    criterion_field = forms.CharField(max_length=200, initial="criterion", label="Criterion column (long)")
+    value_field = forms.CharField(max_length=200, initial="value", label="Value column (long)")
+    comment_field = forms.CharField(
+        max_length=200, initial="comment", label="Comment column (long)", help_text="Optional in the file."
+    )
+    add_missing_items = forms.BooleanField(required=False, label="Add dataset items the campaign has not sampled yet")
+    replace = forms.BooleanField(
+        required=False, label="Replace existing ratings (their old versions are kept as revisions)"
+    )
+
+    def __init__(self, *args: object, campaign: Campaign, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        criteria = [c for c in campaign.rubric_version.criteria if c["type"] in IMPORTABLE_TYPES]
+        self.fields["criterion"].choices = [("", "(from the criterion column)")] + [
+            (c["key"], f"{c['label']} ({c['key']}, {c['type']})") for c in criteria
+        ]
+
+    def clean_file(self) -> UploadedFile:
+        upload = self.cleaned_data["file"]
+        if upload.size > settings.ACCORD_MAX_UPLOAD_BYTES:
+            raise ValidationError(f"The file is larger than {settings.ACCORD_MAX_UPLOAD_BYTES // 1024 // 1024} MB.")
+        return upload
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if data.get("layout") == "wide" and not data.get("criterion"):
+            self.add_error("criterion", "The wide layout holds one criterion: pick it.")
+        if data.get("file") is not None:
+            try:
+                data["fmt"] = importers.detect_format(data["file"].name, data.get("fmt") or None)
+            except ValidationError as exc:
+                self.add_error("file", exc)
+        return data
+
+    def import_layout(self) -> Layout:
+        """The layout and column names chosen."""
+        data = self.cleaned_data
+        return Layout(
+            wide=data["layout"] == "wide",
+            item_field=data["item_field"].strip(),
+            rater_field=data["rater_field"].strip(),
+            criterion_field=data["criterion_field"].strip(),
+            value_field=data["value_field"].strip(),
+            comment_field=data["comment_field"].strip(),
+            criterion=data["criterion"] or None,
+        )

@@ -1,0 +1,329 @@
+"""Reading existing labels from JSONL, CSV or Parquet files into validated ratings, one per (item, rater).
+
+Two layouts are understood:
+
+* **long**: one row per label, with columns for the item id, the rater, the criterion
+  key and the value (and optionally a comment). Every criterion a rater gave an item
+  is merged into one rating.
+* **wide**: one row per item: the item id column plus one column per rater, holding
+  values of one criterion. An empty cell is a missing label.
+
+Cells are parsed per criterion type (text from CSV, native JSON or Parquet values
+otherwise) and then checked with `ratings.services.values_validate`, so an imported
+rating obeys exactly the rules of one submitted on the rating page. Nothing here
+writes to the database; every problem is a ValidationError naming the line (JSONL,
+CSV) or row (Parquet), the field and the value. File reading is
+`annotate.importers`.
+"""
+
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Any, BinaryIO
+
+import orjson
+from django.contrib.auth.validators import UnicodeUsernameValidator
+from django.core.exceptions import ValidationError
+
+from annotate import importers
+
+# A module reference, not a name: ratings.services imports this module for ratings_import.
+from ratings import services
+
+MAX_USERNAME_LENGTH = 150
+MAX_ID_LENGTH = 255
+INT_RE = re.compile(r"^[+-]?\d+(\.0*)?$")
+WHITESPACE_RE = re.compile(r"\s+")
+BINARY_WORDS = {"true": True, "yes": True, "y": True, "1": True, "false": False, "no": False, "n": False, "0": False}
+PAIRWISE_WORDS = {"a": "A", "b": "B", "tie": "tie"}
+# Criterion types whose answers carry agreement; free text is imported too, for adjudication.
+IMPORTABLE_TYPES = ("likert", "categorical", "binary", "multi_label", "numeric", "pairwise", "free_text")
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where the labels are in the file: the column names of the long or the wide layout."""
+
+    wide: bool = False
+    item_field: str = "item_id"
+    rater_field: str = "rater"
+    criterion_field: str = "criterion"
+    value_field: str = "value"
+    comment_field: str = "comment"
+    # Required in the wide layout; in the long layout it names the criterion of every row.
+    criterion: str | None = None
+
+
+@dataclass
+class ParsedRating:
+    """The labels one rater gave one item, merged across criteria, and the file row that first named them."""
+
+    external_id: str
+    rater: str
+    where: str
+    values: dict[str, Any] = field(default_factory=dict)
+    comments: list[str] = field(default_factory=list)
+
+    @property
+    def comment(self) -> str:
+        """The distinct comments of the merged rows, one per line."""
+        return "\n".join(dict.fromkeys(self.comments))
+
+
+@dataclass
+class ParsedFile:
+    """Every rating of a file, keyed by (item external id, rater name), with the row each item first appeared in."""
+
+    ratings: dict[tuple[str, str], ParsedRating]
+    item_rows: dict[str, str]
+    n_labels: int
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, str):
+        return repr(value)
+    return "null" if value is None else importers.dumps(value)
+
+
+def _fail(where: str, name: str, value: Any, problem: str) -> ValidationError:
+    return ValidationError(f"{where}, field '{name}', value {_shown(value)}: {problem}.")
+
+
+def _is_empty(value: Any) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, float) and math.isnan(value):
+        return True
+    return isinstance(value, str) and not value.strip()
+
+
+def _text(value: Any) -> str:
+    return value.strip() if isinstance(value, str) else importers.dumps(value)
+
+
+def item_id_from(value: Any, where: str, name: str) -> str:
+    """The external id in a cell, as the dataset import stored it (numbers as their JSON text)."""
+    if isinstance(value, bool) or not isinstance(value, str | int | float) or _is_empty(value):
+        raise _fail(where, name, value, "the item id must be a non-empty string or number")
+    text = _text(value)
+    if len(text) > MAX_ID_LENGTH:
+        raise _fail(where, name, value, f"the item id is longer than {MAX_ID_LENGTH} characters")
+    return text
+
+
+def rater_name_from(value: Any, where: str, name: str) -> str:
+    """A rater's username: the cell text with runs of whitespace turned into "_" ("Rater 1" -> "Rater_1")."""
+    if isinstance(value, bool) or not isinstance(value, str | int) or _is_empty(value):
+        raise _fail(where, name, value, "the rater must be a non-empty name")
+    username = WHITESPACE_RE.sub("_", str(value).strip())
+    if len(username) > MAX_USERNAME_LENGTH:
+        raise _fail(where, name, value, f"a rater name has at most {MAX_USERNAME_LENGTH} characters")
+    try:
+        UnicodeUsernameValidator()(username)
+    except ValidationError:
+        raise _fail(where, name, value, "a rater name may contain only letters, digits, spaces and @/./+/-/_") from None
+    return username
+
+
+def _int_or_raw(value: Any) -> Any:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and INT_RE.match(value.strip()):
+        return int(float(value.strip()))
+    return value
+
+
+def _number_or_raw(value: Any) -> Any:
+    if not isinstance(value, str):
+        return value
+    try:
+        number = float(value.strip())
+    except ValueError:
+        return value
+    return int(number) if INT_RE.match(value.strip()) else number
+
+
+def _binary(criterion: dict[str, Any], value: Any) -> Any:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int | float) and value in (0, 1):
+        return bool(value)
+    if not isinstance(value, str):
+        return value
+    word = value.strip().lower()
+    if word in BINARY_WORDS:
+        return BINARY_WORDS[word]
+    # A rubric may label the flag ("Safe" / "Unsafe"); its labels are accepted as well.
+    for option in criterion.get("options", []):
+        if word == str(option["label"]).lower():
+            return option["value"]
+    return value
+
+
+def _multi_label(value: Any) -> Any:
+    if isinstance(value, list | tuple):
+        return [_text(v) if not isinstance(v, str) else v.strip() for v in value]
+    if not isinstance(value, str):
+        return value
+    text = value.strip()
+    if text.startswith("["):
+        try:
+            decoded = orjson.loads(text)
+        except orjson.JSONDecodeError:
+            return value
+        return _multi_label(decoded) if isinstance(decoded, list) else value
+    separator = "|" if "|" in text else ";"
+    return [part.strip() for part in text.split(separator) if part.strip()]
+
+
+def _pairwise(criterion: dict[str, Any], value: Any) -> Any:
+    if criterion.get("strength"):
+        return _int_or_raw(value)
+    if isinstance(value, str):
+        return PAIRWISE_WORDS.get(value.strip().lower(), value)
+    return value
+
+
+def parse_value(criterion: dict[str, Any], value: Any) -> Any:
+    """Turn a cell into the criterion's value type; what cannot be parsed is returned as is for the validator."""
+    ctype = criterion["type"]
+    if ctype == "likert":
+        return _int_or_raw(value)
+    if ctype == "numeric":
+        return _number_or_raw(value)
+    if ctype == "binary":
+        return _binary(criterion, value)
+    if ctype == "multi_label":
+        return _multi_label(value)
+    if ctype == "pairwise":
+        return _pairwise(criterion, value)
+    if ctype == "categorical":
+        return _text(value) if isinstance(value, int | float) and not isinstance(value, bool) else value
+    return value.strip() if isinstance(value, str) else value
+
+
+def clean_value(criterion: dict[str, Any], value: Any, where: str, name: str) -> Any:
+    """Parse and validate one label, or raise a ValidationError naming the row, the field and the value."""
+    parsed = parse_value(criterion, value)
+    try:
+        return services.values_validate([criterion], {criterion["key"]: parsed})[criterion["key"]]
+    except ValidationError as exc:
+        problem = exc.message_dict.get(criterion["key"], exc.messages)[0]
+        raise _fail(where, name, value, problem) from None
+
+
+class _Collector:
+    """Accumulates labels into ratings, rejecting a second label for the same (item, rater, criterion)."""
+
+    def __init__(self) -> None:
+        self.ratings: dict[tuple[str, str], ParsedRating] = {}
+        self.item_rows: dict[str, str] = {}
+        self.label_rows: dict[tuple[str, str, str], str] = {}
+        self.n_labels = 0
+
+    def add(self, where: str, name: str, raw: Any, label: tuple[str, str, str], value: Any, comment: str) -> None:
+        external_id, rater, key = label
+        earlier = self.label_rows.get(label)
+        if earlier is not None:
+            raise _fail(
+                where, name, raw, f"rater '{rater}' already labelled item '{external_id}' on {key} at {earlier}"
+            )
+        self.label_rows[label] = where
+        self.item_rows.setdefault(external_id, where)
+        rating = self.ratings.get((external_id, rater))
+        if rating is None:
+            rating = self.ratings[(external_id, rater)] = ParsedRating(external_id, rater, where)
+        rating.values[key] = value
+        if comment:
+            rating.comments.append(comment)
+        self.n_labels += 1
+
+
+def _criteria_by_key(criteria: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {c["key"]: c for c in criteria if c["type"] in IMPORTABLE_TYPES}
+
+
+def _require_columns(columns: list[str] | None, names: list[tuple[str, str]]) -> None:
+    if columns is None:
+        return
+    for role, name in names:
+        if name not in columns:
+            raise ValidationError(f"The {role} column '{name}' is not in the file (columns: {', '.join(columns)}).")
+
+
+def _field(record: dict[str, Any], name: str, role: str, where: str) -> Any:
+    if name not in record:
+        raise ValidationError(f"{where}, field '{name}': the {role} is missing.")
+    return record[name]
+
+
+def _criterion_for(known: dict[str, dict[str, Any]], key: Any, where: str, name: str) -> dict[str, Any]:
+    criterion = known.get(key.strip() if isinstance(key, str) else key)
+    if criterion is None:
+        raise _fail(where, name, key, f"not a criterion of this rubric (expected {', '.join(known)})")
+    return criterion
+
+
+def _read_long(records: importers.RecordStream, layout: Layout, known: dict, collector: _Collector) -> None:
+    wanted = [("item id", layout.item_field), ("rater", layout.rater_field), ("value", layout.value_field)]
+    fixed = _criterion_for(known, layout.criterion, "option", "criterion") if layout.criterion else None
+    if fixed is None:
+        wanted.insert(2, ("criterion", layout.criterion_field))
+    _require_columns(records.columns, wanted)
+    for number, record in records.rows:
+        where = f"{records.unit} {number}"
+        external_id = item_id_from(_field(record, layout.item_field, "item id", where), where, layout.item_field)
+        rater = rater_name_from(_field(record, layout.rater_field, "rater", where), where, layout.rater_field)
+        if fixed is None:
+            key = _field(record, layout.criterion_field, "criterion", where)
+            criterion = _criterion_for(known, key, where, layout.criterion_field)
+        else:
+            criterion = fixed
+        raw = _field(record, layout.value_field, "value", where)
+        if _is_empty(raw):
+            raise _fail(where, layout.value_field, raw, "the value is empty")
+        value = clean_value(criterion, raw, where, layout.value_field)
+        comment = record.get(layout.comment_field)
+        comment = comment.strip() if isinstance(comment, str) else ""
+        collector.add(where, layout.value_field, raw, (external_id, rater, criterion["key"]), value, comment)
+
+
+def _read_wide(records: importers.RecordStream, layout: Layout, known: dict, collector: _Collector) -> None:
+    if not layout.criterion:
+        raise ValidationError("The wide layout holds one criterion: name it (criterion key).")
+    criterion = _criterion_for(known, layout.criterion, "option", "criterion")
+    _require_columns(records.columns, [("item id", layout.item_field)])
+    if records.columns is not None and len(records.columns) < 2:
+        raise ValidationError(f"The file has no rater columns besides '{layout.item_field}'.")
+    raters: dict[str, str] = {}
+    for number, record in records.rows:
+        where = f"{records.unit} {number}"
+        external_id = item_id_from(_field(record, layout.item_field, "item id", where), where, layout.item_field)
+        for column, raw in record.items():
+            if column == layout.item_field or _is_empty(raw):
+                continue
+            if column not in raters:
+                raters[column] = rater_name_from(column, where, column)
+            value = clean_value(criterion, raw, where, column)
+            collector.add(where, column, raw, (external_id, raters[column], criterion["key"]), value, "")
+
+
+def read_ratings(
+    source: importers.Source, *, criteria: list[dict[str, Any]], layout: Layout, fmt: str | None = None
+) -> ParsedFile:
+    """Read and validate every label of a file, merged into one rating per (item, rater)."""
+    fmt = importers.detect_format(source, fmt)
+    known = _criteria_by_key(criteria)
+    collector = _Collector()
+    stream: BinaryIO
+    with importers.open_binary(source) as stream:
+        records = importers.open_records(stream, fmt)
+        if layout.wide:
+            _read_wide(records, layout, known, collector)
+        else:
+            _read_long(records, layout, known, collector)
+    if not collector.ratings:
+        raise ValidationError("The file is empty: it contains no labels.")
+    return ParsedFile(ratings=collector.ratings, item_rows=collector.item_rows, n_labels=collector.n_labels)

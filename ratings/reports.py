@@ -1,0 +1,1262 @@
+"""Campaign-level agreement: what the dashboard, the API and the `agreement` command show.
+
+The statistics live in ratings.agreement (pure functions); this module reads each
+criterion's labels in bulk, picks the statistics that fit the criterion's type and level
+of measurement, names raters and items, and caches the result under a fingerprint of the
+campaign's ratings so it is recomputed only when a rating changes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import math
+from collections.abc import Callable, Hashable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field, is_dataclass, replace
+from datetime import UTC, date, datetime
+from typing import Any, TypeVar
+
+import numpy as np
+import pandas as pd
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.cache import cache
+
+from annotate.models import Campaign, Membership, Rubric
+from annotate.permissions import READERS
+from annotate.rubrics import default_level
+from ratings import agreement as stats
+from ratings.agreement import AgreementError, AlphaResult, InsufficientDataError, NoVariationError, PrecisionPlan
+from ratings.selectors import (
+    content_lengths,
+    gold_answers,
+    item_metadata,
+    presentation_frame,
+    ratings_fingerprint,
+    ratings_fingerprints,
+    ratings_frame,
+    repeat_pairs_frame,
+    usernames,
+)
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
+
+CACHE_SECONDS = 6 * 60 * 60
+CACHE_VERSION = 1
+RELIABLE = 0.800
+TENTATIVE = 0.667
+# An interval wider than ±0.10 cannot tell "reliable" from "tentative" apart.
+WIDE_HALF_WIDTH = 0.10
+TARGET_HALF_WIDTH = 0.05
+# Per-slice and per-day intervals are secondary: fewer resamples keep the page quick.
+SLICE_BOOT = 500
+TIME_BOOT = 200
+MAX_SLICE_FIELDS = 8
+MAX_SLICE_VALUES = 20
+MAX_MATRIX_RATERS = 30
+N_DISPUTED = 10
+NO_AGREEMENT_TYPES = frozenset({"free_text"})
+DIAGNOSTIC_ERRORS = (ValueError, KeyError, TypeError, ZeroDivisionError, IndexError)
+
+
+class UnknownCriterionError(LookupError):
+    """The campaign's rubric has no criterion with that key."""
+
+
+# --------------------------------------------------------------------------- results
+
+
+@dataclass(frozen=True)
+class Reading:
+    """Krippendorff's guidance in plain words: verdict (reliable/tentative/unreliable/undefined) and text."""
+
+    verdict: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Coefficient:
+    """A further agreement coefficient: its value, or why it does not apply."""
+
+    key: str
+    name: str
+    value: float | None
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class RaterRow:
+    """One rater against the others (agreement_with_others for nominal, mean_abs_diff/correlation otherwise)."""
+
+    rater_id: int
+    username: str
+    n_labels: int
+    n_compared: int
+    alpha_without: float | None
+    agreement_with_others: float | None = None
+    mean_abs_diff: float | None = None
+    correlation: float | None = None
+
+
+@dataclass(frozen=True)
+class KappaCell:
+    """Cohen's kappa of two raters on the items they share; bucket is a CSS class by value band."""
+
+    value: float | None
+    n_shared: int
+    bucket: str
+
+
+@dataclass(frozen=True)
+class KappaRow:
+    """One rater's kappa with every rater (in the order of KappaMatrix.raters)."""
+
+    rater: str
+    cells: list[KappaCell]
+
+
+@dataclass(frozen=True)
+class KappaMatrix:
+    """Rater x rater Cohen's kappa (weighted quadratically on ordinal scales)."""
+
+    raters: list[str]
+    weights: str
+    rows: list[KappaRow]
+
+
+@dataclass(frozen=True)
+class DistributionRow:
+    """One rater's label counts and shares, in the order of the scale."""
+
+    username: str
+    n_labels: int
+    counts: list[int]
+    shares: list[float]
+
+
+@dataclass(frozen=True)
+class Distribution:
+    """Per-rater label distribution (the last row is every rater together)."""
+
+    values: list[str]
+    rows: list[DistributionRow]
+
+
+@dataclass(frozen=True)
+class Histogram:
+    """How many items fall in each band of per-item disagreement."""
+
+    measure: str
+    bins: list[str]
+    counts: list[int]
+    n_items: int
+    n_full_agreement: int
+
+
+@dataclass(frozen=True)
+class DisputedItem:
+    """An item raters disagree on most, with every rater's label."""
+
+    campaign_item_id: int
+    external_id: str
+    score: float
+    n_ratings: int
+    labels: list[tuple[str, str]]
+
+
+@dataclass(frozen=True)
+class SliceRow:
+    """Alpha with its interval within one metadata value."""
+
+    value: str
+    alpha: float | None
+    ci_low: float | None
+    ci_high: float | None
+    n_items: int
+    n_raters: int
+    n_pairable: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class SliceTable:
+    """Agreement by the values of one metadata field."""
+
+    field: str
+    rows: list[SliceRow]
+
+
+@dataclass(frozen=True)
+class TimePoint:
+    """Alpha over every label up to the end of one period."""
+
+    period: str
+    n_labels: int
+    alpha: float | None
+    ci_low: float | None
+    ci_high: float | None
+    reason: str
+
+
+@dataclass(frozen=True)
+class GoldRow:
+    """One rater's accuracy on gold items."""
+
+    username: str
+    n: int
+    correct: int
+    accuracy: float | None
+
+
+@dataclass(frozen=True)
+class LabelAlpha:
+    """Binary alpha of one label of a multi-label criterion (present vs absent)."""
+
+    label: str
+    alpha: float | None
+
+
+@dataclass(frozen=True)
+class BiasRow:
+    """Share of a rater's decided pairwise choices for one side (left, or the longer response)."""
+
+    username: str
+    n: int
+    chosen: int
+    share: float | None
+    p_value: float | None
+
+
+@dataclass(frozen=True)
+class RetestRow:
+    """A rater's consistency with themselves on repeated items."""
+
+    username: str
+    n_repeated: int
+    exact_agreement: float | None
+    alpha: float | None
+
+
+@dataclass(frozen=True)
+class CriterionAgreement:
+    """Everything the dashboard says about one criterion; status "ok" or why agreement is undefined."""
+
+    key: str
+    label: str
+    type: str
+    level: str
+    measure: str
+    value_domain: list | None
+    status: str
+    message: str
+    n_labels: int
+    n_items: int
+    n_raters: int
+    alpha: AlphaResult | None = None
+    percent_agreement: float | None = None
+    coefficients: list[Coefficient] = field(default_factory=list)
+    reading: Reading = Reading("undefined", "")
+    precision: PrecisionPlan | None = None
+    raters: list[RaterRow] = field(default_factory=list)
+    kappa_matrix: KappaMatrix | None = None
+    distribution: Distribution | None = None
+    disagreement: Histogram | None = None
+    most_disputed: list[DisputedItem] = field(default_factory=list)
+    slices: list[SliceTable] = field(default_factory=list)
+    over_time: list[TimePoint] = field(default_factory=list)
+    gold: list[GoldRow] = field(default_factory=list)
+    per_label: list[LabelAlpha] = field(default_factory=list)
+    position_bias: list[BiasRow] = field(default_factory=list)
+    length_bias: list[BiasRow] = field(default_factory=list)
+    test_retest: list[RetestRow] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """Alpha is defined for this criterion."""
+        return self.status == "ok"
+
+    @property
+    def interval_defined(self) -> bool:
+        """The bootstrap interval exists (some resamples had variation)."""
+        return self.alpha is not None and _num(self.alpha.ci_low) is not None and _num(self.alpha.ci_high) is not None
+
+
+@dataclass(frozen=True)
+class SkippedCriterion:
+    """A criterion with no agreement statistic (free text)."""
+
+    key: str
+    label: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class CampaignAgreement:
+    """Agreement for every rated criterion of a campaign, computed at one fingerprint of its ratings."""
+
+    campaign_slug: str
+    campaign_name: str
+    rubric_name: str
+    rubric_version: int
+    fingerprint: str
+    computed_at: str
+    n_boot: int
+    criteria: list[CriterionAgreement]
+    skipped: list[SkippedCriterion]
+
+    def criterion(self, key: str) -> CriterionAgreement | None:
+        """The criterion with this key, or None."""
+        return next((c for c in self.criteria if c.key == key), None)
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _num(value: Any) -> float | None:
+    """A plain float, or None where the statistic is undefined (nan)."""
+    if value is None:
+        return None
+    try:
+        out = float(value)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(out) or math.isinf(out) else out
+
+
+def _try(fn: Callable[[], T], default: T) -> T:
+    """Run a diagnostic; degenerate data yields the default instead of an exception."""
+    try:
+        return fn()
+    except DIAGNOSTIC_ERRORS as exc:
+        logger.debug("agreement diagnostic skipped: %s", exc)
+        return default
+
+
+def _label_text(value: Any) -> str:
+    if isinstance(value, tuple):
+        return ", ".join(value) if value else "(none)"
+    if isinstance(value, bool | np.bool_):
+        return "yes" if value else "no"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def criterion_level(criterion: dict[str, Any]) -> str:
+    """The criterion's level of measurement: declared, else the default for its type."""
+    return criterion.get("level") or default_level(criterion.get("type", ""), criterion.get("strength", 0) or 0)
+
+
+def value_domain(criterion: dict[str, Any]) -> list | None:
+    """The ordered scale: option values (likert, categorical, pairwise, multi-label), [False, True], or None."""
+    ctype = criterion.get("type")
+    if ctype == "binary":
+        return [False, True]
+    if ctype == "numeric":
+        return None
+    return [o["value"] for o in criterion.get("options", [])] or None
+
+
+def reading(result: AlphaResult | None) -> Reading:
+    """Krippendorff's thresholds in plain words, with a warning when the interval is wide or straddles one."""
+    value = _num(result.value) if result else None
+    if value is None:
+        return Reading("undefined", "Alpha is undefined for these labels.")
+    if value >= RELIABLE:
+        verdict, text = "reliable", "Reliable (α ≥ .800): labels on this criterion can be used to draw conclusions."
+    elif value >= TENTATIVE:
+        verdict, text = "tentative", "Tentative conclusions only (.667 ≤ α < .800)."
+    else:
+        verdict, text = "unreliable", "Unreliable (α < .667): revise the guidelines or the criterion."
+    low, high = _num(result.ci_low), _num(result.ci_high)
+    if low is not None and high is not None:
+        crossed = [t for t in (TENTATIVE, RELIABLE) if low < t <= high]
+        if (high - low) / 2 > WIDE_HALF_WIDTH:
+            text += f" The 95% interval is wide ({low:.3f} to {high:.3f}): rate more items before relying on it."
+        elif crossed:
+            text += (
+                f" The 95% interval ({low:.3f} to {high:.3f}) spans {crossed[0]:.3f}, so the verdict is not settled."
+            )
+    return Reading(verdict, text)
+
+
+def kappa_bucket(value: float | None) -> str:
+    """A CSS class for a kappa value, in Landis and Koch's bands."""
+    if value is None:
+        return "k-na"
+    if value < 0:
+        return "k-neg"
+    for bound, name in ((0.2, "k-b0"), (0.4, "k-b1"), (0.6, "k-b2"), (0.8, "k-b3")):
+        if value < bound:
+            return name
+    return "k-b4"
+
+
+def precision_plan(result: AlphaResult, n_pairable_items: int, target: float = TARGET_HALF_WIDTH) -> PrecisionPlan:
+    """Items needed for the interval to reach ±target, from the interval already computed (see agreement)."""
+    half = (result.ci_high - result.ci_low) / 2
+    if math.isnan(half) or n_pairable_items == 0:
+        return PrecisionPlan(None, n_pairable_items, None, half, target)
+    needed = max(n_pairable_items, math.ceil(n_pairable_items * (half / target) ** 2))
+    return PrecisionPlan(needed, n_pairable_items, needed - n_pairable_items, half, target)
+
+
+def _pairable_items(frame: pd.DataFrame) -> int:
+    counts = frame["item"].value_counts()
+    return int((counts >= 2).sum())
+
+
+def masi_with_ci(frame: pd.DataFrame, n_boot: int = 1000, seed: int = 0) -> AlphaResult:
+    """Krippendorff's alpha with the MASI distance on label sets, with a percentile bootstrap over items.
+
+    Each pairable item contributes n_i' D n_i / (m_i - 1) to the observed disagreement and
+    n_i to the marginals, so a resample is a reweighting of those per-item sums.
+    """
+    sets = frame["value"].map(frozenset)
+    codes, domain = pd.factorize(sets)
+    item_idx, items = pd.factorize(frame["item"])
+    n_raters = int(frame["rater"].nunique())
+    if n_raters < 2:
+        raise InsufficientDataError("only one rater gave labels: agreement needs items labelled by at least two raters")
+    counts = np.zeros((len(items), len(domain)))
+    np.add.at(counts, (item_idx, codes), 1)
+    m = counts.sum(axis=1)
+    counts = counts[m >= 2]
+    m = m[m >= 2]
+    if len(m) == 0:
+        raise InsufficientDataError("no item has labels from two raters")
+    d = np.array([[stats.masi_distance(a, b) for b in domain] for a in domain])
+    observed_i = np.einsum("ic,ck,ik->i", counts, d, counts) / (m - 1)
+
+    def alphas(weights: np.ndarray) -> np.ndarray:
+        n_c = weights @ counts
+        expected = np.einsum("bc,ck,bk->b", n_c, d, n_c)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out = 1.0 - (n_c.sum(axis=1) - 1) * (weights @ observed_i) / expected
+        return np.where(expected > 0, out, np.nan)
+
+    point = float(alphas(np.ones((1, len(m))))[0])
+    if math.isnan(point):
+        raise NoVariationError("all label sets are identical: agreement is undefined when there is no variation")
+    rng = np.random.default_rng(seed)
+    chunk = max(1, 4_000_000 // len(m))
+    boots = []
+    for start in range(0, n_boot, chunk):
+        size = min(chunk, n_boot - start)
+        boots.append(alphas(rng.multinomial(len(m), np.full(len(m), 1 / len(m)), size=size).astype(float)))
+    sample = np.concatenate(boots) if boots else np.array([np.nan])
+    sample = sample[~np.isnan(sample)]
+    low, high = (float(x) for x in np.percentile(sample, [2.5, 97.5])) if len(sample) else (np.nan, np.nan)
+    return AlphaResult(point, low, high, len(items), n_raters, int(m.sum()), "nominal")
+
+
+def _set_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """Multi-label sets as single nominal labels ("a, b"), for exact-match statistics."""
+    return frame.assign(value=frame["value"].map(_label_text))
+
+
+# --------------------------------------------------------------------------- per criterion
+
+
+@dataclass
+class _Inputs:
+    """What every criterion of a campaign shares: names, metadata, gold answers."""
+
+    campaign: Campaign
+    names: dict[int, str]
+    metadata: dict[int, dict[str, Any]]
+    gold: dict[int, dict[str, Any]]
+    external_ids: dict[int, str]
+
+    def name(self, rater: Hashable) -> str:
+        return self.names.get(int(rater), f"user {rater}")
+
+
+def _status(exc: Exception) -> str:
+    if isinstance(exc, NoVariationError):
+        return "no_variation"
+    if isinstance(exc, InsufficientDataError):
+        return "insufficient_data"
+    return "invalid"
+
+
+def _message(text: str) -> str:
+    return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
+
+
+def criterion_agreement(
+    frame: pd.DataFrame, criterion: dict[str, Any], inputs: _Inputs, *, n_boot: int = 1000
+) -> CriterionAgreement:
+    """Alpha with its interval, the other coefficients and every diagnostic for one criterion's labels."""
+    ctype, level = criterion.get("type", ""), criterion_level(criterion)
+    domain = value_domain(criterion)
+    multi = ctype == "multi_label"
+    base = CriterionAgreement(
+        key=criterion["key"],
+        label=criterion.get("label") or criterion["key"],
+        type=ctype,
+        level=level,
+        measure="Krippendorff's α with the MASI distance on label sets" if multi else f"Krippendorff's α ({level})",
+        value_domain=[_label_text(v) for v in domain] if domain is not None else None,
+        status="no_ratings",
+        message="No ratings on this criterion yet.",
+        n_labels=len(frame),
+        n_items=int(frame["item"].nunique()),
+        n_raters=int(frame["rater"].nunique()),
+    )
+    if frame.empty:
+        return base
+    nominal = _set_frame(frame) if multi else frame
+    nominal_domain = None if multi else domain
+    try:
+        result = masi_with_ci(frame, n_boot) if multi else stats.alpha_with_ci(frame, level, domain, n_boot=n_boot)
+    except (AgreementError, ValueError) as exc:
+        result, status, message = None, _status(exc), _message(str(exc))
+    else:
+        status, message = "ok", ""
+    diag = _diagnostics(frame, nominal, criterion, level, domain, inputs, n_boot)
+    extra: dict[str, Any] = {}
+    if result is not None:
+        extra = {
+            "alpha": replace(
+                result, value=float(result.value), ci_low=float(result.ci_low), ci_high=float(result.ci_high)
+            ),
+            "precision": precision_plan(result, _pairable_items(frame)),
+            "reading": reading(result),
+        }
+    return replace(
+        base,
+        status=status,
+        message=message,
+        percent_agreement=_try(lambda: _num(stats.percent_agreement(nominal)), None),
+        coefficients=_coefficients(nominal, level if not multi else "nominal", nominal_domain, ctype, diag),
+        **extra,
+        **{k: v for k, v in diag.items() if not k.startswith("_")},
+    )
+
+
+def _coefficients(
+    frame: pd.DataFrame, level: str, domain: list | None, ctype: str, diag: dict[str, Any]
+) -> list[Coefficient]:
+    """Kappa-family coefficients that apply at this level."""
+    out: list[Coefficient] = []
+    raters = list(pd.unique(frame["rater"]))
+    if level == "nominal":
+        try:
+            out.append(Coefficient("fleiss_kappa", "Fleiss' κ", _num(stats.fleiss_kappa(frame))))
+        except stats.UnequalRatingsError:
+            out.append(Coefficient("fleiss_kappa", "Fleiss' κ", None, "n/a: unequal raters per item"))
+        except AgreementError as exc:
+            out.append(Coefficient("fleiss_kappa", "Fleiss' κ", None, f"n/a: {exc}"))
+        ac1_domain = domain if ctype != "multi_label" else None
+        out.append(_coefficient("gwet_ac1", "Gwet's AC1", lambda: stats.gwet_ac1(frame, ac1_domain)))
+    if len(raters) == 2 and level in ("nominal", "ordinal"):
+        weights = "quadratic" if level == "ordinal" else None
+        name = "Cohen's κw (quadratic)" if weights else "Cohen's κ"
+        out.append(
+            _coefficient("cohen_kappa", name, lambda: stats.cohen_kappa(frame, raters[0], raters[1], weights, domain))
+        )
+    if level == "ordinal" and len(raters) > 2:
+        values = diag.get("_kappa_values", [])
+        mean = float(np.mean(values)) if values else None
+        note = "" if values else "n/a: no pair of raters shares two items"
+        out.append(Coefficient("mean_pairwise_kappa", "Mean pairwise κw (quadratic)", mean, note))
+    return out
+
+
+def _coefficient(key: str, name: str, fn: Callable[[], float]) -> Coefficient:
+    try:
+        return Coefficient(key, name, _num(fn()))
+    except AgreementError as exc:
+        return Coefficient(key, name, None, f"n/a: {exc}")
+
+
+def _diagnostics(
+    frame: pd.DataFrame,
+    nominal: pd.DataFrame,
+    criterion: dict[str, Any],
+    level: str,
+    domain: list | None,
+    inputs: _Inputs,
+    n_boot: int,
+) -> dict[str, Any]:
+    """Per-rater, per-item, per-slice and bias diagnostics; each is empty when the data cannot support it."""
+    multi = criterion.get("type") == "multi_label"
+    work_level = "nominal" if multi else level
+    work_domain = None if multi else domain
+    work = nominal if multi else frame
+    out: dict[str, Any] = {}
+    out["raters"] = _try(lambda: _rater_rows(work, work_level, work_domain, inputs), [])
+    matrix = _try(lambda: _kappa_matrix(work, work_level, work_domain, inputs), None)
+    out["kappa_matrix"] = matrix
+    out["_kappa_values"] = (
+        [c.value for i, row in enumerate(matrix.rows) for j, c in enumerate(row.cells) if j > i and c.value is not None]
+        if matrix
+        else []
+    )
+    out["distribution"] = _try(lambda: _distribution(frame, criterion, domain, inputs), None)
+    out["disagreement"] = _try(lambda: _histogram(work, work_level, work_domain), None)
+    out["most_disputed"] = _try(lambda: _disputed(work, work_level, work_domain, inputs), [])
+    out["slices"] = _try(lambda: _slices(work, work_level, work_domain, inputs, n_boot), [])
+    out["over_time"] = _try(lambda: _over_time(work, work_level, work_domain, n_boot), [])
+    out["gold"] = _try(lambda: _gold(work, criterion, inputs), [])
+    if multi:
+        out["per_label"] = _try(lambda: _per_label(frame, domain), [])
+    if criterion.get("type") == "pairwise":
+        out["position_bias"] = _try(lambda: _position_bias(frame, inputs), [])
+        out["length_bias"] = _try(lambda: _length_bias(frame, criterion, inputs), [])
+    out["test_retest"] = _try(lambda: _retest(criterion, work_level, work_domain, inputs), [])
+    return out
+
+
+def _rater_rows(frame: pd.DataFrame, level: str, domain: list | None, inputs: _Inputs) -> list[RaterRow]:
+    table = stats.rater_agreement(frame, level, domain)
+    rows = []
+    for rater, row in table.iterrows():
+        rows.append(
+            RaterRow(
+                rater_id=int(rater),
+                username=inputs.name(rater),
+                n_labels=int(row["n_labels"]),
+                n_compared=int(row["n_compared"]),
+                alpha_without=_num(row.get("alpha_without")),
+                agreement_with_others=_num(row.get("agreement_with_others")),
+                mean_abs_diff=_num(row.get("mean_abs_diff")),
+                correlation=_num(row.get("correlation")),
+            )
+        )
+    return sorted(rows, key=lambda r: r.username)
+
+
+def _kappa_matrix(frame: pd.DataFrame, level: str, domain: list | None, inputs: _Inputs) -> KappaMatrix | None:
+    if level not in ("nominal", "ordinal"):
+        return None
+    # The busiest raters, so a crowd of occasional raters does not make the matrix unreadable.
+    top = frame["rater"].value_counts().head(MAX_MATRIX_RATERS).index
+    subset = frame[frame["rater"].isin(top)]
+    weights = "quadratic" if level == "ordinal" else None
+    kappa, shared = _pairwise_kappa(subset, weights, domain)
+    order = sorted(pd.unique(subset["rater"]), key=inputs.name)
+    rows = []
+    for a in order:
+        row = []
+        for b in order:
+            value = None if a == b else kappa.get(frozenset((a, b)))
+            n_shared = shared.get(a if a == b else frozenset((a, b)), 0)
+            row.append(KappaCell(value, n_shared, "k-self" if a == b else kappa_bucket(value)))
+        rows.append(KappaRow(inputs.name(a), row))
+    return KappaMatrix([inputs.name(r) for r in order], weights or "none", rows)
+
+
+def _pairwise_kappa(
+    frame: pd.DataFrame, weights: str | None, domain: list | None
+) -> tuple[dict[frozenset, float | None], dict[Any, int]]:
+    """Cohen's kappa per pair of raters, as stats.pairwise_kappa_matrix computes it (>= 2 shared items).
+
+    Each pair is computed on the two raters' labels alone rather than on the whole frame, which
+    keeps the matrix quick when a campaign has a million labels.
+    """
+    if domain is None:
+        domain = sorted(pd.unique(frame["value"]), key=str)
+    by_rater = {r: g for r, g in frame[["item", "rater", "value"]].groupby("rater", sort=False)}
+    items = {r: set(g["item"]) for r, g in by_rater.items()}
+    kappa: dict[frozenset, float | None] = {}
+    shared: dict[Any, int] = {r: len(i) for r, i in items.items()}
+    raters = list(by_rater)
+    for i, a in enumerate(raters):
+        for b in raters[i + 1 :]:
+            common = items[a] & items[b]
+            shared[frozenset((a, b))] = len(common)
+            if len(common) < 2:
+                continue
+            pair = pd.concat([g[g["item"].isin(common)] for g in (by_rater[a], by_rater[b])], ignore_index=True)
+            value = _try(lambda p=pair, a=a, b=b: stats.cohen_kappa(p, a, b, weights, domain), float("nan"))
+            kappa[frozenset((a, b))] = _num(value)
+    return kappa, shared
+
+
+def _distribution(
+    frame: pd.DataFrame, criterion: dict[str, Any], domain: list | None, inputs: _Inputs
+) -> Distribution | None:
+    if criterion.get("type") == "numeric":
+        return None
+    if criterion.get("type") == "multi_label":
+        exploded = frame.explode("value").dropna(subset=["value"])
+        # One row per chosen label: key the rows by (item, label) so each rater still labels each "item" once.
+        exploded = exploded.assign(item=exploded["item"].astype(str) + "\x1f" + exploded["value"].astype(str))
+        known = set(domain or [])
+        extra = sorted({v for v in exploded["value"] if v not in known}, key=str)
+        table = stats.label_distribution(exploded, [*(domain or []), *extra])
+    else:
+        table = stats.label_distribution(frame, domain)
+    values = list(table["count"].columns)
+    rows = []
+    for rater in table.index:
+        name = "all raters" if rater == stats.ALL_RATERS else inputs.name(rater)
+        rows.append(
+            DistributionRow(
+                username=name,
+                n_labels=int(table.loc[rater, ("n_labels", "")]),
+                counts=[int(table.loc[rater, ("count", v)]) for v in values],
+                shares=[_num(table.loc[rater, ("share", v)]) or 0.0 for v in values],
+            )
+        )
+    rows = sorted(rows[:-1], key=lambda r: r.username) + rows[-1:]
+    return Distribution([_label_text(v) for v in values], rows)
+
+
+def _scores(frame: pd.DataFrame, level: str, domain: list | None) -> tuple[pd.DataFrame, str]:
+    table = stats.item_disagreement(frame, level, domain)
+    table = table[table["n_ratings"] >= 2]
+    column = "entropy" if level == "nominal" else "std"
+    return table.assign(score=table[column].astype(float)), column
+
+
+def _histogram(frame: pd.DataFrame, level: str, domain: list | None) -> Histogram | None:
+    table, column = _scores(frame, level, domain)
+    if table.empty:
+        return None
+    scores = table["score"].to_numpy()
+    top = float(scores.max())
+    if level == "nominal":
+        measure = "entropy of the labels (bits)"
+        n_values = len(domain) if domain else max(2, int(frame["value"].nunique()))
+        top = max(top, math.log2(min(n_values, int(table["n_ratings"].max()))))
+        edges = np.linspace(0, top if top > 0 else 1, 9)
+    else:
+        measure = "standard deviation of the labels" + (" (scale steps)" if level == "ordinal" else "")
+        step = 0.25 if level == "ordinal" else (top / 8 if top > 0 else 0.25)
+        edges = np.arange(0, max(top, step) + step, step)
+        if len(edges) < 2:
+            edges = np.array([0.0, step])
+    counts, edges = np.histogram(scores, bins=edges)
+    bins = [f"{lo:.2f}–{hi:.2f}" for lo, hi in zip(edges[:-1], edges[1:], strict=True)]
+    return Histogram(measure, bins, [int(c) for c in counts], len(scores), int((scores == 0).sum()))
+
+
+def _labels_by_item(frame: pd.DataFrame, items: Sequence[int], inputs: _Inputs) -> dict[int, list[tuple[str, str]]]:
+    subset = frame[frame["item"].isin(list(items))]
+    out: dict[int, list[tuple[str, str]]] = {int(i): [] for i in items}
+    for item, rater, value in subset[["item", "rater", "value"]].itertuples(index=False):
+        out[int(item)].append((inputs.name(rater), _label_text(value)))
+    return {k: sorted(v) for k, v in out.items()}
+
+
+def _disputed(frame: pd.DataFrame, level: str, domain: list | None, inputs: _Inputs) -> list[DisputedItem]:
+    table, _ = _scores(frame, level, domain)
+    table = table[table["score"] > 0].head(N_DISPUTED)
+    labels = _labels_by_item(frame, list(table.index), inputs)
+    return [
+        DisputedItem(
+            campaign_item_id=int(item),
+            external_id=inputs.external_ids.get(int(item), str(item)),
+            score=float(row["score"]),
+            n_ratings=int(row["n_ratings"]),
+            labels=labels[int(item)],
+        )
+        for item, row in table.iterrows()
+    ]
+
+
+def slice_fields(metadata: Mapping[int, Mapping[str, Any]], items: Sequence[int]) -> dict[str, dict[int, str]]:
+    """Metadata fields worth slicing by: scalar values, 2 to MAX_SLICE_VALUES distinct values among the items."""
+    values: dict[str, dict[int, str]] = {}
+    for item in items:
+        for name, value in (metadata.get(int(item)) or {}).items():
+            if isinstance(value, str | int | float | bool) and value != "":
+                values.setdefault(str(name), {})[int(item)] = _label_text(value)
+    keep = {}
+    for name in sorted(values):
+        distinct = len(set(values[name].values()))
+        if 2 <= distinct <= MAX_SLICE_VALUES:
+            keep[name] = values[name]
+    return dict(list(keep.items())[:MAX_SLICE_FIELDS])
+
+
+def _slices(frame: pd.DataFrame, level: str, domain: list | None, inputs: _Inputs, n_boot: int) -> list[SliceTable]:
+    tables = []
+    for name, mapping in slice_fields(inputs.metadata, list(pd.unique(frame["item"]))).items():
+        table = stats.alpha_by_slice(frame, mapping, level, domain, n_boot=min(n_boot, SLICE_BOOT))
+        rows = [
+            SliceRow(
+                value=str(value),
+                alpha=_num(row["value"]),
+                ci_low=_num(row["ci_low"]),
+                ci_high=_num(row["ci_high"]),
+                n_items=int(row["n_items"]),
+                n_raters=int(row["n_raters"]),
+                n_pairable=int(row["n_pairable"]),
+                reason=_message(row["reason"]) if row["reason"] else "",
+            )
+            for value, row in table.iterrows()
+        ]
+        tables.append(SliceTable(name, rows))
+    return tables
+
+
+def _over_time(frame: pd.DataFrame, level: str, domain: list | None, n_boot: int) -> list[TimePoint]:
+    times = pd.to_datetime(frame["time"], utc=True)
+    span_days = (times.max() - times.min()).days
+    # Daily points for a campaign of a few weeks; weekly ones beyond, so the chart stays readable.
+    freq = "D" if span_days <= 62 else "W"
+    naive = frame.assign(time=times.dt.tz_convert(None))
+    table = stats.alpha_over_time(naive, level, freq, value_domain=domain, n_boot=min(n_boot, TIME_BOOT))
+    return [
+        TimePoint(
+            period=str(period),
+            n_labels=int(row["n_labels"]),
+            alpha=_num(row["value"]),
+            ci_low=_num(row["ci_low"]),
+            ci_high=_num(row["ci_high"]),
+            reason=_message(row["reason"]) if row["reason"] else "",
+        )
+        for period, row in table.iterrows()
+    ]
+
+
+def _gold(frame: pd.DataFrame, criterion: dict[str, Any], inputs: _Inputs) -> list[GoldRow]:
+    key, multi = criterion["key"], criterion.get("type") == "multi_label"
+    gold = {}
+    for item, answer in inputs.gold.items():
+        if key in answer and answer[key] is not None:
+            value = answer[key]
+            gold[item] = _label_text(tuple(sorted(map(str, value)))) if multi and isinstance(value, list) else value
+    if not gold or not frame["item"].isin(list(gold)).any():
+        return []
+    table = stats.gold_accuracy(frame, gold)
+    rows = [
+        GoldRow(inputs.name(r), int(row["n"]), int(row["correct"]), _num(row["accuracy"]))
+        for r, row in table.iterrows()
+    ]
+    return sorted(rows, key=lambda r: r.username)
+
+
+def _per_label(frame: pd.DataFrame, domain: list | None) -> list[LabelAlpha]:
+    result = stats.multilabel_alpha_per_label(frame, domain)
+    return [LabelAlpha(str(label), _num(value)) for label, value in result.items()]
+
+
+def _choices(frame: pd.DataFrame) -> pd.DataFrame:
+    """Pairwise labels as A/B/tie (graded scales: negative prefers A, positive B)."""
+
+    def side(value: Any) -> str:
+        if isinstance(value, int | float | np.integer | np.floating) and not isinstance(value, bool):
+            return "A" if value < 0 else "B" if value > 0 else "tie"
+        return str(value)
+
+    return frame.assign(value=frame["value"].map(side))
+
+
+def _bias_rows(table: pd.DataFrame, chosen: str, share: str, inputs: _Inputs) -> list[BiasRow]:
+    rows = [
+        BiasRow(inputs.name(r), int(row["n"]), int(row[chosen]), _num(row[share]), _num(row["p_value"]))
+        for r, row in table.iterrows()
+    ]
+    return sorted(rows, key=lambda r: r.username)
+
+
+def _position_bias(frame: pd.DataFrame, inputs: _Inputs) -> list[BiasRow]:
+    shown = presentation_frame(inputs.campaign)
+    if shown.empty:
+        return []
+    choices = _choices(frame).merge(shown, on=["item", "rater"])
+    if choices.empty:
+        return []
+    return _bias_rows(stats.position_bias(choices), "left", "left_share", inputs)
+
+
+def _length_bias(frame: pd.DataFrame, criterion: dict[str, Any], inputs: _Inputs) -> list[BiasRow]:
+    fields = criterion.get("fields") or ["response_a", "response_b"]
+    lengths = content_lengths(inputs.campaign, list(fields))
+    len_a, len_b = lengths[fields[0]], lengths[fields[1]]
+    choices = _choices(frame)
+    choices = choices[choices["item"].isin(list(len_a))]
+    if choices.empty:
+        return []
+    return _bias_rows(stats.length_bias(choices, len_a, len_b), "longer", "longer_share", inputs)
+
+
+def _retest(criterion: dict[str, Any], level: str, domain: list | None, inputs: _Inputs) -> list[RetestRow]:
+    pairs = repeat_pairs_frame(inputs.campaign, criterion["key"], criterion=criterion)
+    if pairs.empty:
+        return []
+    if criterion.get("type") == "multi_label":
+        pairs = pairs.assign(first=pairs["first"].map(_label_text), repeat=pairs["repeat"].map(_label_text))
+    first = pairs.rename(columns={"first": "value"})[["item", "rater", "value"]]
+    again = pairs.rename(columns={"repeat": "value"})[["item", "rater", "value"]]
+    table = stats.test_retest(first, again, level, domain)
+    rows = [
+        RetestRow(inputs.name(r), int(row["n_repeated"]), _num(row["exact_agreement"]), _num(row["alpha"]))
+        for r, row in table.iterrows()
+    ]
+    return sorted(rows, key=lambda r: r.username)
+
+
+# --------------------------------------------------------------------------- campaign
+
+
+def _cache_key(campaign: Campaign, criterion_key: str | None, n_boot: int, fingerprint: str) -> str:
+    scope = criterion_key or "*"
+    return (
+        f"ratings:agreement:v{CACHE_VERSION}:{campaign.pk}:{campaign.rubric_version_id}:{scope}:{n_boot}:{fingerprint}"
+    )
+
+
+def agreement_criteria(campaign: Campaign) -> list[dict[str, Any]]:
+    """The criteria of the campaign's rubric that have an agreement level (free text has none)."""
+    return [c for c in campaign.rubric_version.criteria if c.get("type") not in NO_AGREEMENT_TYPES]
+
+
+def campaign_agreement(
+    campaign: Campaign, *, criterion_key: str | None = None, n_boot: int = 1000
+) -> CampaignAgreement:
+    """Agreement per criterion of the campaign (or one criterion), served from cache while no rating changes."""
+    criteria = campaign.rubric_version.criteria
+    if criterion_key is not None and not any(c.get("key") == criterion_key for c in criteria):
+        raise UnknownCriterionError(f"the rubric of campaign {campaign.slug!r} has no criterion {criterion_key!r}")
+    fingerprint = ratings_fingerprint(campaign)
+    whole = cache.get(_cache_key(campaign, None, n_boot, fingerprint))
+    if whole is not None:
+        return whole if criterion_key is None else _only(whole, criterion_key)
+    key = _cache_key(campaign, criterion_key, n_boot, fingerprint)
+    report = cache.get(key)
+    if report is None:
+        report = _compute(campaign, criterion_key, n_boot, fingerprint)
+        cache.set(key, report, CACHE_SECONDS)
+    return report
+
+
+def _only(report: CampaignAgreement, criterion_key: str) -> CampaignAgreement:
+    return replace(
+        report,
+        criteria=[c for c in report.criteria if c.key == criterion_key],
+        skipped=[s for s in report.skipped if s.key == criterion_key],
+    )
+
+
+def _compute(campaign: Campaign, criterion_key: str | None, n_boot: int, fingerprint: str) -> CampaignAgreement:
+    wanted = [c for c in campaign.rubric_version.criteria if criterion_key in (None, c.get("key"))]
+    rated = [c for c in wanted if c.get("type") not in NO_AGREEMENT_TYPES]
+    frames = {c["key"]: ratings_frame(campaign, c["key"], criterion=c) for c in rated}
+    rater_ids = {int(r) for f in frames.values() for r in pd.unique(f["rater"])}
+    external = {}
+    for frame in frames.values():
+        external.update(zip(frame["item"].tolist(), frame["item_external_id"].tolist(), strict=True))
+    inputs = _Inputs(
+        campaign=campaign,
+        names=usernames(rater_ids),
+        metadata=item_metadata(campaign),
+        gold=gold_answers(campaign),
+        external_ids=external,
+    )
+    version = campaign.rubric_version
+    return CampaignAgreement(
+        campaign_slug=campaign.slug,
+        campaign_name=campaign.name,
+        rubric_name=version.rubric.name,
+        rubric_version=version.number,
+        fingerprint=fingerprint,
+        computed_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        n_boot=n_boot,
+        criteria=[criterion_agreement(frames[c["key"]], c, inputs, n_boot=n_boot) for c in rated],
+        skipped=[
+            SkippedCriterion(c["key"], c.get("label") or c["key"], "free text has no level of measurement")
+            for c in wanted
+            if c.get("type") in NO_AGREEMENT_TYPES
+        ],
+    )
+
+
+# --------------------------------------------------------------------------- serialisation and charts
+
+
+def _plain(value: Any) -> Any:
+    if is_dataclass(value) and not isinstance(value, type):
+        return _plain(asdict(value))
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.generic):
+        return _plain(value.item())
+    if isinstance(value, float):
+        return _num(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return value
+
+
+def report_as_dict(report: Any) -> dict[str, Any]:
+    """A report dataclass as JSON-ready data (undefined numbers become None)."""
+    return _plain(report)
+
+
+def overview_chart(report: CampaignAgreement) -> dict[str, Any]:
+    """Alpha and its interval per criterion, for the overview chart."""
+    rows = [c for c in report.criteria if c.alpha is not None]
+    return {
+        "labels": [c.label for c in rows],
+        "alpha": [_num(c.alpha.value) for c in rows],
+        "low": [_num(c.alpha.ci_low) for c in rows],
+        "high": [_num(c.alpha.ci_high) for c in rows],
+    }
+
+
+def criterion_charts(criterion: CriterionAgreement) -> dict[str, Any]:
+    """The per-criterion chart data: distributions, disagreement histogram, slices and alpha over time."""
+    out: dict[str, Any] = {"key": criterion.key}
+    if criterion.distribution:
+        out["distribution"] = {
+            "values": criterion.distribution.values,
+            "raters": [r.username for r in criterion.distribution.rows],
+            "shares": [r.shares for r in criterion.distribution.rows],
+        }
+    if criterion.disagreement:
+        out["disagreement"] = {
+            "bins": criterion.disagreement.bins,
+            "counts": criterion.disagreement.counts,
+            "measure": criterion.disagreement.measure,
+        }
+    out["slices"] = [
+        {
+            "field": table.field,
+            "labels": [r.value for r in table.rows],
+            "alpha": [r.alpha for r in table.rows],
+            "low": [r.ci_low for r in table.rows],
+            "high": [r.ci_high for r in table.rows],
+        }
+        for table in criterion.slices
+    ]
+    if criterion.over_time:
+        out["over_time"] = {
+            "periods": [p.period for p in criterion.over_time],
+            "alpha": [p.alpha for p in criterion.over_time],
+            "low": [p.ci_low for p in criterion.over_time],
+            "high": [p.ci_high for p in criterion.over_time],
+        }
+    return out
+
+
+# --------------------------------------------------------------------------- drill-down
+
+
+@dataclass(frozen=True)
+class ItemRow:
+    """One campaign item on the drill-down list: every rater's label and the disagreement score."""
+
+    campaign_item_id: int
+    external_id: str
+    score: float | None
+    n_ratings: int
+    labels: list[tuple[str, str]]
+
+
+def agreement_item_rows(
+    campaign: Campaign,
+    criterion: dict[str, Any],
+    *,
+    field_name: str = "",
+    field_value: str = "",
+    rater: str = "",
+    order: str = "disagreement",
+) -> list[ItemRow]:
+    """Items rated on the criterion with their labels per rater, filtered by a metadata value or a rater."""
+    frame = ratings_frame(campaign, criterion["key"], criterion=criterion)
+    if frame.empty:
+        return []
+    names = usernames(pd.unique(frame["rater"]).tolist())
+    if field_name:
+        meta = item_metadata(campaign)
+        keep = [i for i, m in meta.items() if _label_text(m.get(field_name, "")) == field_value and field_value != ""]
+        frame = frame[frame["item"].isin(keep)]
+    if rater:
+        ids = [pk for pk, name in names.items() if name == rater]
+        frame = frame[frame["item"].isin(frame.loc[frame["rater"].isin(ids), "item"])]
+    if frame.empty:
+        return []
+    work = _set_frame(frame) if criterion.get("type") == "multi_label" else frame
+    level = "nominal" if criterion.get("type") == "multi_label" else criterion_level(criterion)
+    domain = None if criterion.get("type") == "multi_label" else value_domain(criterion)
+    scores = _try(lambda: stats.item_disagreement(work, level, domain), None)
+    column = "entropy" if level == "nominal" else "std"
+    inputs = _Inputs(campaign, names, {}, {}, {})
+    labels = _labels_by_item(work, list(pd.unique(work["item"])), inputs)
+    external = dict(zip(frame["item"].tolist(), frame["item_external_id"].tolist(), strict=True))
+    rows = [
+        ItemRow(
+            campaign_item_id=int(item),
+            external_id=str(external[int(item)]),
+            score=_num(scores.loc[item, column]) if scores is not None and item in scores.index else None,
+            n_ratings=len(labels[int(item)]),
+            labels=labels[int(item)],
+        )
+        for item in labels
+    ]
+    if order == "item":
+        return sorted(rows, key=lambda r: r.external_id)
+    return sorted(rows, key=lambda r: (-(r.score if r.score is not None else -1), r.external_id))
+
+
+# --------------------------------------------------------------------------- rubric versions
+
+
+@dataclass(frozen=True)
+class VersionColumn:
+    """One version of the rubric and the readable campaigns rated under it."""
+
+    number: int
+    campaigns: list[str]
+
+
+@dataclass(frozen=True)
+class VersionCell:
+    """Alpha of one criterion under one rubric version (labels of its campaigns pooled)."""
+
+    number: int
+    alpha: float | None
+    ci_low: float | None
+    ci_high: float | None
+    n_items: int
+    n_raters: int
+    level: str
+    message: str
+
+
+@dataclass(frozen=True)
+class VersionDiff:
+    """Alpha of the later version minus the earlier one, with an approximate 95% interval."""
+
+    from_number: int
+    to_number: int
+    diff: float
+    ci_low: float | None
+    ci_high: float | None
+
+
+@dataclass(frozen=True)
+class CriterionComparison:
+    """One criterion key across rubric versions."""
+
+    key: str
+    label: str
+    cells: list[VersionCell]
+    diffs: list[VersionDiff]
+
+
+@dataclass(frozen=True)
+class RubricComparison:
+    """Alpha per criterion per rubric version, side by side."""
+
+    rubric_id: int
+    rubric_name: str
+    versions: list[VersionColumn]
+    criteria: list[CriterionComparison]
+
+
+def readable_campaigns(rubric: Rubric, user: AbstractBaseUser) -> list[Campaign]:
+    """Campaigns on any version of the rubric whose labels the user may read (owner/adjudicator/viewer, staff)."""
+    qs = Campaign.objects.filter(rubric_version__rubric=rubric).select_related("rubric_version")
+    if not user.is_staff:
+        readers = Membership.objects.filter(user=user, role__in=READERS).values("campaign")
+        qs = qs.filter(pk__in=readers)
+    return list(qs.order_by("rubric_version__number", "slug"))
+
+
+def _version_cell(number: int, frame: pd.DataFrame, criterion: dict[str, Any], n_boot: int) -> VersionCell:
+    level = criterion_level(criterion)
+    empty = VersionCell(number, None, None, None, 0, 0, level, "No ratings.")
+    if frame.empty:
+        return empty
+    try:
+        if criterion.get("type") == "multi_label":
+            result = masi_with_ci(frame, n_boot)
+        else:
+            result = stats.alpha_with_ci(frame, level, value_domain(criterion), n_boot=n_boot)
+    except (AgreementError, ValueError) as exc:
+        return replace(
+            empty,
+            n_items=int(frame["item"].nunique()),
+            n_raters=int(frame["rater"].nunique()),
+            message=_message(str(exc)),
+        )
+    return VersionCell(
+        number,
+        _num(result.value),
+        _num(result.ci_low),
+        _num(result.ci_high),
+        result.n_items,
+        result.n_raters,
+        level,
+        "",
+    )
+
+
+def _diff(a: VersionCell, b: VersionCell) -> VersionDiff | None:
+    if a.alpha is None or b.alpha is None:
+        return None
+    diff = b.alpha - a.alpha
+    halves = [(c.ci_high - c.ci_low) / 2 for c in (a, b) if c.ci_low is not None and c.ci_high is not None]
+    if len(halves) < 2:
+        return VersionDiff(a.number, b.number, diff, None, None)
+    # Independent samples: the half-widths add in quadrature (a normal approximation).
+    half = math.hypot(*halves)
+    return VersionDiff(a.number, b.number, diff, diff - half, diff + half)
+
+
+def rubric_versions_compared(rubric: Rubric, *, user: AbstractBaseUser, n_boot: int = 1000) -> RubricComparison:
+    """Alpha per criterion key per rubric version over the campaigns the user can read, with differences."""
+    campaigns = readable_campaigns(rubric, user)
+    by_version: dict[int, list[Campaign]] = {}
+    for campaign in campaigns:
+        by_version.setdefault(campaign.rubric_version.number, []).append(campaign)
+    fingerprints = ratings_fingerprints([c.pk for c in campaigns])
+    scope = ",".join(f"{c.pk}:{fingerprints[c.pk]}" for c in campaigns)
+    digest = hashlib.sha256(scope.encode()).hexdigest()[:32]
+    key = f"ratings:rubric-compare:v{CACHE_VERSION}:{rubric.pk}:{n_boot}:{digest}"
+    cached = cache.get(key)
+    if cached is not None:
+        return cached
+    versions = [VersionColumn(n, [c.slug for c in by_version[n]]) for n in sorted(by_version)]
+    order: dict[str, str] = {}
+    for number in sorted(by_version, reverse=True):
+        for criterion in by_version[number][0].rubric_version.criteria:
+            if criterion.get("type") not in NO_AGREEMENT_TYPES:
+                order.setdefault(criterion["key"], criterion.get("label") or criterion["key"])
+    rows = []
+    for crit_key, label in order.items():
+        cells = []
+        for number in sorted(by_version):
+            group = by_version[number]
+            criterion = next((c for c in group[0].rubric_version.criteria if c.get("key") == crit_key), None)
+            if criterion is None or criterion.get("type") in NO_AGREEMENT_TYPES:
+                cells.append(VersionCell(number, None, None, None, 0, 0, "", "Not in this version."))
+                continue
+            frame = pd.concat([ratings_frame(c, crit_key, criterion=criterion) for c in group], ignore_index=True)
+            cells.append(_version_cell(number, frame, criterion, n_boot))
+        diffs = [d for a, b in zip(cells, cells[1:], strict=False) if (d := _diff(a, b)) is not None]
+        rows.append(CriterionComparison(crit_key, label, cells, diffs))
+    result = RubricComparison(rubric.pk, rubric.name, versions, rows)
+    cache.set(key, result, CACHE_SECONDS)
+    return result
+
+
+def rubric_has_versions_to_compare(rubric: Rubric) -> bool:
+    """True when campaigns use at least two versions of the rubric."""
+    return Campaign.objects.filter(rubric_version__rubric=rubric).values("rubric_version").distinct().count() > 1
+
+
+def label_display(criterion: dict[str, Any], value: Any) -> str:
+    """A stored value as the item page shows it: the value, with the option's label when it differs."""
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value) if value else "(none)"
+    text = _label_text(value)
+    for option in criterion.get("options", []):
+        if (
+            type(option["value"]) is type(value)
+            and option["value"] == value
+            and option.get("label") not in (None, text)
+        ):
+            return f"{text} · {option['label']}"
+    return text

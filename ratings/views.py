@@ -1,0 +1,110 @@
+"""Agreement pages: the dashboard, its drill-down to items, and rubric versions side by side."""
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils.cache import patch_vary_headers
+from django.views.decorators.http import require_GET
+
+from annotate.models import CampaignItem
+from annotate.permissions import READERS, get_campaign_for, get_rubric_for, rubrics_visible_to
+from ratings import reports
+from ratings.selectors import campaign_item_ratings, criterion_of
+
+ITEMS_PER_PAGE = 50
+
+
+def _selected(report: reports.CampaignAgreement, key: str | None) -> reports.CriterionAgreement | None:
+    """The criterion named in ?criterion=, else the first one; an unknown key is a 404."""
+    if not key:
+        return report.criteria[0] if report.criteria else None
+    chosen = report.criterion(key)
+    if chosen is None:
+        raise Http404("No such criterion.")
+    return chosen
+
+
+@login_required
+@require_GET
+def agreement_dashboard(request: HttpRequest, slug: str) -> HttpResponse:
+    """Alpha per criterion with intervals, and the selected criterion's diagnostics (htmx swaps the panel)."""
+    campaign = get_campaign_for(request, slug, roles=READERS)
+    report = reports.campaign_agreement(campaign)
+    selected = _selected(report, request.GET.get("criterion"))
+    rubric = campaign.rubric_version.rubric
+    context = {
+        "campaign": campaign,
+        "report": report,
+        "selected": selected,
+        "charts": {c.key: reports.criterion_charts(c) for c in report.criteria},
+        "overview": reports.overview_chart(report),
+        "can_compare": rubrics_visible_to(request.user).filter(pk=rubric.pk).exists()
+        and reports.rubric_has_versions_to_compare(rubric),
+    }
+    template = "ratings/partials/_agreement_criterion.html" if request.htmx else "ratings/agreement_dashboard.html"
+    response = render(request, template, context)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+@login_required
+@require_GET
+def agreement_items(request: HttpRequest, slug: str) -> HttpResponse:
+    """Items behind a criterion's numbers: every rater's label and the disagreement, sortable and filterable."""
+    campaign = get_campaign_for(request, slug, roles=READERS)
+    criteria = reports.agreement_criteria(campaign)
+    key = request.GET.get("criterion") or (criteria[0]["key"] if criteria else "")
+    criterion = next((c for c in criteria if c["key"] == key), None)
+    if criterion is None:
+        raise Http404("No such criterion.")
+    filters = {name: request.GET.get(name, "").strip() for name in ("field", "value", "rater")}
+    order = "item" if request.GET.get("sort") == "item" else "disagreement"
+    rows = reports.agreement_item_rows(
+        campaign,
+        criterion,
+        field_name=filters["field"],
+        field_value=filters["value"],
+        rater=filters["rater"],
+        order=order,
+    )
+    page = Paginator(rows, ITEMS_PER_PAGE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {"campaign": campaign, "criterion": criterion, "criteria": criteria, "page": page, "filters": filters}
+    context.update(order=order, query=query.urlencode(), n_rows=len(rows))
+    return render(request, "ratings/agreement_items.html", context)
+
+
+@login_required
+@require_GET
+def agreement_item(request: HttpRequest, slug: str, item_pk: int) -> HttpResponse:
+    """One item's content and every rater's labels and comments side by side."""
+    campaign = get_campaign_for(request, slug, roles=READERS)
+    campaign_item = get_object_or_404(CampaignItem.objects.select_related("item"), campaign=campaign, pk=item_pk)
+    ratings = list(campaign_item_ratings(campaign_item))
+    criteria = campaign.rubric_version.criteria
+    rows = [
+        {"criterion": c, "labels": [reports.label_display(c, r.values.get(c["key"])) for r in ratings]}
+        for c in criteria
+    ]
+    context = {
+        "campaign": campaign,
+        "campaign_item": campaign_item,
+        "item": campaign_item.item,
+        "ratings": ratings,
+        "rows": rows,
+        "back_criterion": request.GET.get("criterion")
+        if criterion_of(campaign, request.GET.get("criterion", ""))
+        else "",
+    }
+    return render(request, "ratings/agreement_item.html", context)
+
+
+@login_required
+@require_GET
+def rubric_compare(request: HttpRequest, pk: int) -> HttpResponse:
+    """Alpha per criterion under each version of a rubric, over the campaigns the user may read."""
+    rubric = get_rubric_for(request, pk)
+    comparison = reports.rubric_versions_compared(rubric, user=request.user)
+    return render(request, "ratings/agreement_compare.html", {"rubric": rubric, "comparison": comparison})
