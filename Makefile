@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: demo test install lint serve bench clean
+.PHONY: demo test install chromium lint serve bench clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -23,7 +23,15 @@ demo: install
 	@echo "Serving Accord on http://$(HOST):$(PORT)/ (Ctrl-C to stop)"
 	DEBUG=1 $(PY) manage.py runserver $(HOST):$(PORT)
 
-test: install
+# The browser tests (tests/browser/) drive the system Chromium. As root with apt (CI) install it when
+# missing; elsewhere those tests skip and say what to install.
+chromium:
+	@if [ -x /usr/bin/chromium ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium; \
+	else echo "Chromium is not installed (apt-get install chromium): the browser tests will be skipped."; fi
+
+test: install chromium
 	$(PY) -m ruff check .
 	$(PY) -m pytest
 

@@ -28,11 +28,22 @@
     criterion.scrollIntoView({ block: "nearest" });
   }
 
-  function move(step) {
+  function move(step, from) {
     var list = criteria();
-    var next = list[list.indexOf(currentCriterion()) + step];
+    var next = list[list.indexOf(from || currentCriterion()) + step];
     if (next) { focusCriterion(next); return true; }
     return false;
+  }
+
+  // Optional free-text boxes are reached with Tab; after the last choice, Enter should submit.
+  function advanceAfterChoice(from) {
+    var list = criteria();
+    var rest = list.slice(list.indexOf(from) + 1).filter(function (c) {
+      return !c.classList.contains("criterion-free_text") || c.querySelector("textarea[required]");
+    });
+    if (rest.length) { focusCriterion(rest[0]); return; }
+    var submit = rateForm().querySelector("button[type=submit]");
+    if (submit) { submit.focus(); }
   }
 
   function focusFirst() {
@@ -49,7 +60,7 @@
         input.dispatchEvent(new Event("change", { bubbles: true }));
         input.focus();
         // A single choice is complete: go straight to the next criterion.
-        if (input.type === "radio") { move(1); }
+        if (input.type === "radio") { advanceAfterChoice(criterion); }
         return true;
       }
     }
@@ -106,13 +117,18 @@
       return;
     }
     if (el && (el.tagName === "BUTTON" || el.tagName === "A" || el.tagName === "SUMMARY") && event.key === "Enter") { return; }
-    var current = currentCriterion();
+    // After a click on the item text nothing has focus: keys still go to the highlighted criterion.
+    var current = currentCriterion() ||
+      (!el || el === document.body ? form.querySelector(".criterion.is-current") : null);
     if (current && event.key.length === 1 && choose(current, event.key)) { event.preventDefault(); return; }
     var handled = true;
     switch (event.key) {
-      case "ArrowDown": if (!current) { focusFirst(); } else { move(1); } break;
-      case "ArrowUp": if (!current) { focusFirst(); } else { move(-1); } break;
-      case "Tab": handled = current ? move(event.shiftKey ? -1 : 1) : false; break;
+      case "ArrowDown": if (!current) { focusFirst(); } else { move(1, current); } break;
+      case "ArrowUp":
+        // From the Submit button, step back up to the last criterion (usually the rationale box).
+        if (current) { move(-1, current); } else if (form.contains(el)) { focusCriterion(criteria().pop()); } else { focusFirst(); }
+        break;
+      case "Tab": handled = current ? move(event.shiftKey ? -1 : 1, current) : false; break;
       case "Enter": form.requestSubmit(); break;
       case "s": openDialog("rate-skip"); break;
       case "f": openDialog("rate-flag"); break;
