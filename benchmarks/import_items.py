@@ -6,8 +6,9 @@ Generates a JSONL file of realistic prompt/response items into a temporary direc
 imports it into a fresh SQLite file and a fresh PostgreSQL database (bench_import,
 created and dropped here), and reports items/s and the peak RSS of the importing
 process (a child process, so generating the file doesn't count). It then times the
-dataset browser through Django's test Client: first page, a metadata filter, a text
-search and the summary (median of several requests after one warm-up).
+dataset browser through Django's test Client: first page, one and two metadata filters,
+text searches for a common word and for a word in no item, the match counts made on
+request, and the summary (median of several requests after one warm-up).
 """
 
 import argparse
@@ -108,6 +109,7 @@ def child(db: str, file: Path, workdir: Path) -> None:
     print(
         json.dumps(
             {
+                "load_average": round(os.getloadavg()[0], 2),
                 "db": db,
                 "version": version,
                 "items": result.n_items,
@@ -122,11 +124,15 @@ def child(db: str, file: Path, workdir: Path) -> None:
     client = Client()
     client.force_login(user)
     base = f"/datasets/{result.dataset.pk}/"
+    two_filters = f"{base}?field=topic&value=poetry&field=language&value=sv"
     pages = {
         "first page": base,
-        "metadata filter (topic=poetry, language=sv)": f"{base}?field=topic&value=poetry&field=language&value=sv",
-        "text search (model)": f"{base}?q=model",
-        "text search (rare word)": f"{base}?q=kalomira",
+        "one filter (topic=poetry)": f"{base}?field=topic&value=poetry",
+        "two filters (topic=poetry, language=sv)": two_filters,
+        "two filters, counted on request": f"{two_filters}&count=1",
+        "text search, common word (model)": f"{base}?q=model",
+        "text search, common word, counted on request": f"{base}?q=model&count=1",
+        "text search, word in no item (kalomira)": f"{base}?q=kalomira",
         "summary": f"{base}summary/",
     }
     timings = {name: round(_median_ms(client, url), 1) for name, url in pages.items()}
@@ -189,10 +195,11 @@ def main() -> None:
                 continue
             print(
                 f"\n{db} {result['version']}: imported {result['items']:,} items in {result['seconds']} s "
-                f"= {result['items_per_s']:,} items/s, peak RSS {result['peak_rss_mb']} MB"
+                f"= {result['items_per_s']:,} items/s, peak RSS {result['peak_rss_mb']} MB "
+                f"(1-minute load average {result['load_average']} at the end of the import)"
             )
             for name, ms in result["pages_ms"].items():
-                print(f"  {name:<45} {ms:>8.1f} ms")
+                print(f"  {name:<48} {ms:>8.1f} ms")
             if "error" in result:
                 print(f"  page timing failed: {result['error']}")
 

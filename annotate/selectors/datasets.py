@@ -2,7 +2,9 @@
 
 Pages are keyset-paginated by item id (ids grow with import position), metadata filters
 read the ItemMetadata index, text search uses FTS5 on SQLite and a GIN index over
-to_tsvector on PostgreSQL, and totals come from Dataset.item_count or a capped count.
+to_tsvector on PostgreSQL. Totals come from Dataset.item_count or the import summary's value
+counts; any other count (a search, several filters) is capped and made only on request, because
+counting up to the cap can take longer than showing the page.
 """
 
 import json
@@ -35,7 +37,7 @@ class ItemPage:
     items: list[Item]
     has_next: bool
     has_previous: bool
-    matches: int  # exact when not capped
+    matches: int | None  # exact when not capped; None when not counted (ask with count=True)
     capped: bool  # True: there are more than `matches` matching items
 
     @property
@@ -163,8 +165,15 @@ def items_page(
     after: int | None = None,
     before: int | None = None,
     size: int = PAGE_SIZE,
+    count: bool = False,
 ) -> ItemPage:
-    """A page of items matching every metadata filter and all words of the query, in import order."""
+    """A page of items matching every metadata filter and all words of the query, in import order.
+
+    The number of matches is exact when known without counting rows (no filter, a single filter's value
+    count from the import summary, a first page holding every match); a single filter on a rarer value
+    is counted up to MATCH_CAP; searches and several filters are counted (up to MATCH_CAP) only with
+    `count=True`, else `matches` is None.
+    """
     filters = _most_selective_first(dataset, list(dict.fromkeys(filters or [])))
     words = search_words(query)
     sql, key, params = _id_query(dataset, filters, words)
@@ -175,22 +184,25 @@ def items_page(
     else:
         page_sql, page_params = f"{sql} ORDER BY {key} LIMIT %s", [*params, size + 1]
     pg_search = bool(words) and connection.vendor == "postgresql"
+    matches = _known_count(dataset, filters, words)
+    # One filter is counted through the index it is looked up by, reading at most MATCH_CAP + 1 entries.
+    count = matches is None and (count or (len(filters) == 1 and not words))
     with transaction.atomic(), connection.cursor() as cursor:
         if pg_search:
-            # The capped count stops after MATCH_CAP rows, so the index is always the cheap way to it.
             common = _expected_share(cursor, words, dataset) >= COMMON_WORD_SHARE
+            # The capped count stops after MATCH_CAP rows, so the index is always the cheap way to it.
             _plan_postgresql_search(cursor, walk_ids=False)
-        if words or filters:
+        if count:
             cursor.execute(f"SELECT COUNT(*) FROM ({sql} LIMIT %s) capped", [*params, MATCH_CAP + 1])
             matches = cursor.fetchone()[0]
-        else:
-            matches = dataset.item_count
         if pg_search and common:
             _plan_postgresql_search(cursor, walk_ids=True)
         cursor.execute(page_sql, page_params)
         ids = [row[0] for row in cursor.fetchall()]
         more = len(ids) > size
         ids = sorted(ids[:size])
+    if matches is None and after is None and before is None and not more:
+        matches = len(ids)
     by_id = Item.objects.only("id", "dataset_id", "external_id", "position", "content", "metadata").in_bulk(ids)
     items = [by_id[pk] for pk in ids if pk in by_id]
     for item in items:
@@ -199,9 +211,28 @@ def items_page(
         items=items,
         has_next=more if before is None else True,
         has_previous=(after is not None) if before is None else more,
-        matches=min(matches, MATCH_CAP),
-        capped=matches > MATCH_CAP,
+        matches=min(matches, MATCH_CAP) if count else matches,
+        capped=count and matches > MATCH_CAP,
     )
+
+
+def _known_count(dataset: Dataset, filters: list[tuple[str, str]], words: list[str]) -> int | None:
+    """The number of matches when it is known without counting rows, else None."""
+    if words:
+        return None
+    if not filters:
+        return dataset.item_count
+    if len(filters) == 1:
+        field_name, value = filters[0]
+        info = (dataset.summary or {}).get("metadata", {}).get(field_name)
+        if info is None:
+            return 0
+        top = dict((v, n) for v, n in info.get("top", []))
+        if value in top:
+            return top[value]
+        if info.get("other", 0) == 0:
+            return 0
+    return None
 
 
 def _expected_share(cursor: Any, words: list[str], dataset: Dataset) -> float:

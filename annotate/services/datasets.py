@@ -1,12 +1,16 @@
 """Writes for datasets: importing items from files, and the uploads that precede an import."""
 
+import queue
 import secrets
+import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
+import orjson
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
@@ -20,6 +24,8 @@ from annotate.models import Dataset, Item
 MAX_INDEXED_VALUE = 255
 MAX_ID_LENGTH = Item._meta.get_field("external_id").max_length
 UPLOAD_MAX_AGE_SECONDS = 24 * 3600
+# Page cache of the importing SQLite connection (the default 2 MB makes a large import re-read its own writes).
+SQLITE_IMPORT_CACHE_KIB = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -38,16 +44,6 @@ class FieldPreview:
     fields: list[str]
     samples: dict[str, list[str]]
     rows: list[dict[str, str]]
-
-
-@dataclass(frozen=True)
-class _Row:
-    position: int
-    external_id: str
-    content: str
-    metadata: str
-    metadata_pairs: list[tuple[str, str]]
-    search_text: str
 
 
 class _Mapping:
@@ -172,7 +168,70 @@ class _ContentLengths:
         }
 
 
-@transaction.atomic
+@dataclass
+class _Batch:
+    """Rows ready to write: item tuples in file order and the metadata pairs to index."""
+
+    wheres: list[str]
+    items: list[tuple[str, int, str, str]]  # external_id, position, content JSON, metadata JSON
+    pairs: list[tuple[int, str, str]]  # index into items, field, value
+    search_texts: list[str]
+
+
+class _Reader:
+    """Turns records into write-ready batches and tallies what the dataset summary needs."""
+
+    def __init__(self, mapping: _Mapping, id_field: str, first_position: int, lengths: _ContentLengths) -> None:
+        self.mapping = mapping
+        self.id_field = id_field
+        self.next_position = first_position
+        self.lengths = lengths
+        self.content_names: set[str] = set()
+        self.metadata_names: set[str] = set()
+        self.seen_fields: set[str] = set()
+        self.n_items = 0
+
+    def batches(self, records: importers.RecordStream, size: int) -> Iterator[_Batch]:
+        batch = _Batch([], [], [], [])
+        for number, record in records.rows:
+            self._add(batch, f"{records.unit} {number}", record)
+            if len(batch.items) >= size:
+                yield batch
+                batch = _Batch([], [], [], [])
+        if batch.items:
+            yield batch
+
+    def _add(self, batch: _Batch, where: str, record: dict[str, Any]) -> None:
+        self.seen_fields.update(record)
+        external_id = _external_id(record, self.id_field, where)
+        content, metadata = self.mapping.split(record)
+        self.content_names.update(content)
+        self.metadata_names.update(metadata)
+        texts = []
+        for key, value in content.items():
+            text = value if isinstance(value, str) else importers.dumps(value)
+            self.lengths.add(key, len(text))
+            texts.append(text)
+        try:
+            content_json = importers.dumps(content)
+            metadata_json = importers.dumps(metadata)
+        except TypeError as exc:
+            raise ValidationError(f"{where}: {exc}.") from None
+        for key, json_text in (("content", content_json), ("metadata", metadata_json)):
+            if "\\u0000" in json_text:
+                raise ValidationError(f"{where}: the {key} contains a NUL character, which cannot be stored.")
+        index = len(batch.items)
+        for key, value in metadata.items():
+            text = _index_value(value)
+            if text is not None and len(key) <= MAX_INDEXED_VALUE:
+                batch.pairs.append((index, key, text))
+        batch.wheres.append(where)
+        batch.items.append((external_id, self.next_position, content_json, metadata_json))
+        batch.search_texts.append("\n".join(texts))
+        self.next_position += 1
+        self.n_items += 1
+
+
 def dataset_import(
     *,
     source: str | Path | BinaryIO,
@@ -188,45 +247,99 @@ def dataset_import(
     """Import every record of a file into a new or existing dataset, all or nothing."""
     fmt = importers.detect_format(source, fmt)
     mapping = _Mapping(id_field, content_fields, metadata_fields)
-    dataset = _target_dataset(dataset=dataset, name=name, user=user)
-    appending = dataset.item_count > 0 or Item.objects.filter(dataset=dataset).exists()
-    next_position = (Item.objects.filter(dataset=dataset).aggregate(m=Max("position"))["m"] or 0) + 1
-    write_batch = _write_batch_postgresql if connection.vendor == "postgresql" else _write_batch_sqlite
-    lengths = _ContentLengths(dataset.summary.get("content", {}))
-    content_names: set[str] = set(dataset.content_fields)
-    metadata_names: set[str] = set(dataset.metadata_fields)
-    seen_fields: set[str] = set()
-    file_ids: set[str] = set()
-    n_items = 0
-    with importers.open_binary(source) as stream:
-        records = importers.open_records(stream, fmt)
-        if records.columns is not None:
-            mapping.check_columns(records.columns)
-        for batch in _batches(records, batch_size):
-            rows = []
-            seen_ids: dict[str, str] = {}
-            for where, record in batch:
-                seen_fields.update(record)
-                external_id = _external_id(record, id_field, where)
-                if external_id in file_ids:
-                    raise ValidationError(
-                        f"{where}, field '{id_field}': duplicate id '{external_id}' (used earlier in the file)."
-                    )
-                file_ids.add(external_id)
-                content, metadata = mapping.split(record)
-                content_names.update(content)
-                metadata_names.update(metadata)
-                rows.append(_build_row(next_position + n_items, external_id, content, metadata, lengths, where))
-                seen_ids[external_id] = where
-                n_items += 1
-            if appending:
-                _check_existing(dataset, seen_ids, id_field)
-            write_batch(dataset.pk, rows)
-    if n_items == 0:
-        raise ValidationError("The file is empty: it contains no items.")
-    mapping.check_seen(seen_fields)
-    _finish(dataset, n_items, sorted(content_names), sorted(metadata_names), lengths)
-    return ImportResult(dataset=dataset, n_items=n_items)
+    with _bulk_write_settings(), transaction.atomic():
+        dataset = _target_dataset(dataset=dataset, name=name, user=user)
+        first_position = (Item.objects.filter(dataset=dataset).aggregate(m=Max("position"))["m"] or 0) + 1
+        reader = _Reader(mapping, id_field, first_position, _ContentLengths(dataset.summary.get("content", {})))
+        with importers.open_binary(source) as stream:
+            records = importers.open_records(stream, fmt)
+            if records.columns is not None:
+                mapping.check_columns(records.columns)
+            if connection.vendor == "sqlite":
+                # Parsing runs in a second thread while SQLite (which releases the GIL) writes the previous batch.
+                with _in_background(reader.batches(records, batch_size)) as batches:
+                    _write_sqlite(dataset, batches, first_position, id_field)
+            else:
+                _write_postgresql(dataset, reader.batches(records, batch_size), first_position, id_field)
+        if reader.n_items == 0:
+            raise ValidationError("The file is empty: it contains no items.")
+        mapping.check_seen(reader.seen_fields)
+        content_names = sorted(set(dataset.content_fields) | reader.content_names)
+        metadata_names = sorted(set(dataset.metadata_fields) | reader.metadata_names)
+        _finish(dataset, reader.n_items, content_names, metadata_names, reader.lengths)
+    return ImportResult(dataset=dataset, n_items=reader.n_items)
+
+
+@contextmanager
+def _bulk_write_settings() -> Iterator[None]:
+    """On SQLite, connection settings for one large write, restored afterwards."""
+    if connection.vendor != "sqlite":
+        yield
+        return
+    connection.ensure_connection()
+    raw = connection.connection
+    (cache_size,) = raw.execute("PRAGMA cache_size").fetchone()
+    # Foreign keys can only be switched off outside a transaction; inside one (tests) they stay on.
+    # Every row written refers to the locked dataset or to an item written just before it.
+    checks_off = not connection.in_atomic_block and connection.disable_constraint_checking()
+    raw.execute(f"PRAGMA cache_size = -{SQLITE_IMPORT_CACHE_KIB}")
+    # The JSON columns' CHECK (JSON_VALID(...)) would re-parse text that orjson has just produced.
+    raw.execute("PRAGMA ignore_check_constraints = ON")
+    try:
+        yield
+    finally:
+        raw.execute("PRAGMA ignore_check_constraints = OFF")
+        raw.execute(f"PRAGMA cache_size = {int(cache_size)}")
+        if checks_off:
+            connection.enable_constraint_checking()
+
+
+_DONE = object()
+
+
+@contextmanager
+def _in_background(batches: Iterator[_Batch], depth: int = 2) -> Iterator[Iterator[_Batch]]:
+    """Run a batch iterator in a thread, at most `depth` batches ahead; its exceptions reach the consumer.
+
+    The thread is stopped and joined on leaving the block, before the file it reads is closed.
+    """
+    handoff: queue.Queue[Any] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def hand_over(item: object) -> bool:
+        while not stop.is_set():
+            try:
+                handoff.put(item, timeout=0.05)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for batch in batches:
+                if not hand_over(batch):
+                    return
+            hand_over(_DONE)
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the consuming thread
+            hand_over(exc)
+
+    def consume() -> Iterator[_Batch]:
+        while True:
+            item = handoff.get()
+            if item is _DONE:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+
+    thread = threading.Thread(target=produce, name="dataset-import-reader", daemon=True)
+    thread.start()
+    try:
+        yield consume()
+    finally:
+        stop.set()
+        thread.join()
 
 
 def _target_dataset(*, dataset: Dataset | None, name: str | None, user: AbstractBaseUser | None) -> Dataset:
@@ -243,101 +356,91 @@ def _target_dataset(*, dataset: Dataset | None, name: str | None, user: Abstract
     return Dataset.objects.create(name=name, created_by=user if user and user.is_authenticated else None)
 
 
-def _batches(records: importers.RecordStream, size: int) -> Iterator[list[tuple[str, dict[str, Any]]]]:
-    batch: list[tuple[str, dict[str, Any]]] = []
-    for number, record in records.rows:
-        batch.append((f"{records.unit} {number}", record))
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
+def _duplicate_error(dataset: Dataset, batch: _Batch, first_position: int, id_field: str) -> ValidationError | None:
+    """After a unique-constraint failure, the error naming the first row of the batch whose id is taken."""
+    ids = [external_id for external_id, *_rest in batch.items]
+    taken: dict[str, int] = {}
+    for start in range(0, len(ids), 500):
+        rows = Item.objects.filter(dataset=dataset, external_id__in=ids[start : start + 500])
+        taken.update(rows.values_list("external_id", "position"))
+    seen: set[str] = set()
+    for where, external_id in zip(batch.wheres, ids, strict=True):
+        if external_id in seen or taken.get(external_id, 0) >= first_position:
+            return ValidationError(
+                f"{where}, field '{id_field}': duplicate id '{external_id}' (used earlier in the file)."
+            )
+        if external_id in taken:
+            return ValidationError(
+                f"{where}, field '{id_field}': duplicate id '{external_id}' "
+                f"(an item of dataset '{dataset.name}' already has it)."
+            )
+        seen.add(external_id)
+    return None
 
 
-def _check_existing(dataset: Dataset, seen_ids: dict[str, str], id_field: str) -> None:
-    """Reject an id that an item already in the dataset has."""
-    existing = Item.objects.filter(dataset=dataset, external_id__in=list(seen_ids)).values_list(
-        "external_id", flat=True
-    )
-    for external_id in existing[:1]:
-        raise ValidationError(
-            f"{seen_ids[external_id]}, field '{id_field}': duplicate id '{external_id}' "
-            f"(an item of dataset '{dataset.name}' already has it)."
-        )
-
-
-def _build_row(
-    position: int,
-    external_id: str,
-    content: dict[str, Any],
-    metadata: dict[str, Any],
-    lengths: _ContentLengths,
-    where: str,
-) -> _Row:
-    texts = []
-    for key, value in content.items():
-        text = value if isinstance(value, str) else importers.dumps(value)
-        lengths.add(key, len(text))
-        texts.append(text)
-    try:
-        content_json = importers.dumps(content)
-        metadata_json = importers.dumps(metadata)
-    except TypeError as exc:
-        raise ValidationError(f"{where}: {exc}.") from None
-    for key, json_text in (("content", content_json), ("metadata", metadata_json)):
-        if "\\u0000" in json_text:
-            raise ValidationError(f"{where}: the {key} contains a NUL character, which cannot be stored.")
-    pairs = []
-    for key, value in metadata.items():
-        text = _index_value(value)
-        if text is not None and len(key) <= MAX_INDEXED_VALUE:
-            pairs.append((key, text))
-    return _Row(position, external_id, content_json, metadata_json, pairs, "\n".join(texts))
-
-
-def _write_batch_sqlite(dataset_id: int, rows: list[_Row]) -> None:
-    """Insert a batch with executemany on the raw sqlite3 connection (several times faster than the ORM)."""
+def _write_sqlite(dataset: Dataset, batches: Iterator[_Batch], first_position: int, id_field: str) -> None:
+    """Insert batches on the raw sqlite3 connection with ids assigned here, so no row is read back."""
     connection.ensure_connection()
     raw = connection.connection
-    raw.executemany(
-        "INSERT INTO annotate_item (dataset_id, external_id, position, content, metadata) VALUES (?, ?, ?, ?, ?)",
-        [(dataset_id, r.external_id, r.position, r.content, r.metadata) for r in rows],
-    )
-    ids = [
-        item_id
-        for (item_id,) in raw.execute(
-            "SELECT id FROM annotate_item WHERE dataset_id = ? AND position BETWEEN ? AND ? ORDER BY position",
-            (dataset_id, rows[0].position, rows[-1].position),
+    (next_id,) = raw.execute(
+        "SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'annotate_item'), 0),"
+        " COALESCE((SELECT MAX(id) FROM annotate_item), 0)) + 1"
+    ).fetchone()
+    for batch in batches:
+        items = [(next_id + i, dataset.pk, *item) for i, item in enumerate(batch.items)]
+        try:
+            with transaction.atomic():
+                raw.executemany(
+                    "INSERT INTO annotate_item (id, dataset_id, external_id, position, content, metadata)"
+                    " VALUES (?, ?, ?, ?, ?, ?)",
+                    items,
+                )
+        except connection.Database.IntegrityError:
+            error = _duplicate_error(dataset, batch, first_position, id_field)
+            if error is None:
+                raise
+            raise error from None
+        # One JSON array per batch: SQLite unpacks it in C instead of binding three values per row.
+        raw.execute(
+            "INSERT INTO annotate_itemmetadata (dataset_id, item_id, field, value)"
+            " SELECT ?, ? + json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]')"
+            " FROM json_each(?)",
+            (dataset.pk, next_id, orjson.dumps(batch.pairs).decode()),
         )
-    ]
-    raw.executemany(
-        "INSERT INTO annotate_itemmetadata (dataset_id, item_id, field, value) VALUES (?, ?, ?, ?)",
-        [(dataset_id, item_id, f, v) for item_id, r in zip(ids, rows, strict=True) for f, v in r.metadata_pairs],
-    )
-    raw.executemany(
-        "INSERT INTO annotate_item_fts (rowid, body) VALUES (?, ?)",
-        [(item_id, r.search_text) for item_id, r in zip(ids, rows, strict=True)],
-    )
+        raw.executemany(
+            "INSERT INTO annotate_item_fts (rowid, body) VALUES (?, ?)",
+            [(next_id + i, text) for i, text in enumerate(batch.search_texts)],
+        )
+        next_id += len(batch.items)
 
 
-def _write_batch_postgresql(dataset_id: int, rows: list[_Row]) -> None:
-    """Insert a batch with COPY; ids are drawn from the sequence first so metadata rows can refer to them."""
+def _write_postgresql(dataset: Dataset, batches: Iterator[_Batch], first_position: int, id_field: str) -> None:
+    """Insert batches with COPY; ids are drawn from the sequence first so metadata rows can refer to them."""
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence('annotate_item', 'id')) FROM generate_series(1, %s)", [len(rows)]
-        )
-        # Ascending ids in position order: the browser pages by id.
-        ids = sorted(item_id for (item_id,) in cursor.fetchall())
         raw = cursor.cursor
-        with raw.copy(
-            "COPY annotate_item (id, dataset_id, external_id, position, content, metadata) FROM STDIN"
-        ) as copy:
-            for item_id, r in zip(ids, rows, strict=True):
-                copy.write_row((item_id, dataset_id, r.external_id, r.position, r.content, r.metadata))
-        with raw.copy("COPY annotate_itemmetadata (dataset_id, item_id, field, value) FROM STDIN") as copy:
-            for item_id, r in zip(ids, rows, strict=True):
-                for f, v in r.metadata_pairs:
-                    copy.write_row((dataset_id, item_id, f, v))
+        for batch in batches:
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence('annotate_item', 'id')) FROM generate_series(1, %s)",
+                [len(batch.items)],
+            )
+            # Ascending ids in position order: the browser pages by id.
+            ids = sorted(item_id for (item_id,) in cursor.fetchall())
+            try:
+                # A savepoint per batch, so a duplicate id can be looked up after the failed COPY.
+                with transaction.atomic():
+                    with raw.copy(
+                        "COPY annotate_item (id, dataset_id, external_id, position, content, metadata) FROM STDIN"
+                    ) as copy:
+                        for item_id, item in zip(ids, batch.items, strict=True):
+                            copy.write_row((item_id, dataset.pk, *item))
+            except connection.Database.IntegrityError:
+                error = _duplicate_error(dataset, batch, first_position, id_field)
+                if error is None:
+                    raise
+                raise error from None
+            with raw.copy("COPY annotate_itemmetadata (dataset_id, item_id, field, value) FROM STDIN") as copy:
+                for index, field, value in batch.pairs:
+                    copy.write_row((dataset.pk, ids[index], field, value))
 
 
 _TOP_VALUES_SQL = """

@@ -112,12 +112,14 @@ def dataset_upload_map(request: HttpRequest, token: str) -> HttpResponse:
 @login_required
 @require_GET
 def dataset_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    """The item browser: filters, text search and keyset pagination; htmx gets just the results."""
+    """The item browser: filters, text search, keyset pagination and match counts; htmx gets just the results."""
     dataset = get_dataset_for(request, pk)
     params = BrowseParams.from_query(request.GET, dataset)
+    # Counting the matches of a search can take longer than the page, so it is done on request.
     page = items_page(
-        dataset=dataset, filters=params.filters, query=params.query, after=params.after, before=params.before
-    )
+        dataset=dataset, filters=params.filters, query=params.query, after=params.after, before=params.before,
+        count=request.GET.get("count") == "1",
+    )  # fmt: skip
     filter_rows = [*params.filters, ("", "")]
     context = {
         "dataset": dataset,

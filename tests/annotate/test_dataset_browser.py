@@ -179,8 +179,48 @@ def test_search_pagination_keeps_the_query(client, curator, dataset):
 
 def test_match_count_is_capped(db, curator, dataset, monkeypatch):
     monkeypatch.setattr(selectors, "MATCH_CAP", 30)
-    page = selectors.items_page(dataset=dataset, filters=[("topic", "common")])
+    page = selectors.items_page(dataset=dataset, query="gardening", count=True)
     assert page.matches == 30 and page.capped
+
+
+def test_single_filter_count_comes_from_the_import_summary(db, curator, dataset, monkeypatch):
+    monkeypatch.setattr(selectors, "MATCH_CAP", 30)
+    page = selectors.items_page(dataset=dataset, filters=[("topic", "common")])
+    assert page.matches == 119 and not page.capped
+
+
+def test_single_filter_on_a_value_outside_the_summary_is_counted(db, tmp_path):
+    records = [{"id": str(i), "text": "t", "source": f"s{i % 25}"} for i in range(100)]
+    path = tmp_path / "many.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    dataset = dataset_import(source=path, name="many", metadata_fields=["source"]).dataset
+    rare = next(f"s{i}" for i in range(25) if f"s{i}" not in selectors.filter_choices(dataset)["source"])
+    page = selectors.items_page(dataset=dataset, filters=[("source", rare)], size=2)
+    assert page.matches == 4 and not page.capped and page.has_next
+
+
+def test_search_is_counted_only_on_request(client, curator, dataset):
+    client.force_login(curator)
+    response = client.get(_detail(dataset), {"q": "gardening"})
+    assert response.context["page"].matches is None
+    html = response.content.decode()
+    assert "More than 50 matching items." in html and "q=gardening&amp;count=1" in html
+    counted = client.get(_detail(dataset), {"q": "gardening", "count": "1"}, HTTP_HX_REQUEST="true")
+    assert counted.context["page"].matches == 119 and b"119 matching items" in counted.content
+
+
+def test_search_whose_matches_fit_on_the_first_page_is_counted_for_free(db, curator, dataset):
+    page = selectors.items_page(dataset=dataset, query="zebra")
+    assert page.matches == 12 and not page.has_next
+
+
+def test_several_filters_on_a_later_page_are_not_counted(db, curator, dataset):
+    filters = [("model", "borealis"), ("topic", "common")]
+    first = selectors.items_page(dataset=dataset, filters=filters, size=10)
+    assert first.matches is None and first.has_next
+    second = selectors.items_page(dataset=dataset, filters=filters, size=10, after=first.last_pk)
+    assert second.matches is None
+    assert selectors.items_page(dataset=dataset, filters=filters, size=10, count=True).matches == 39
 
 
 def test_script_content_is_escaped_in_the_table(client, curator, dataset):

@@ -1,6 +1,7 @@
 """Bad input fails the whole import with a message naming the row, and imports nothing."""
 
 import json
+import threading
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -69,6 +70,24 @@ def test_duplicate_id_against_the_dataset_names_the_line_and_keeps_old_items(db,
     existing.refresh_from_db()
     assert existing.item_count == 1
     assert list(Item.objects.values_list("external_id", flat=True)) == ["ok"]
+
+
+def test_duplicate_of_an_existing_item_is_reported_before_a_later_duplicate_in_the_batch(db, tmp_path):
+    existing = dataset_import(source=_jsonl(tmp_path, GOOD, name="first.jsonl"), name="kept").dataset
+    lines = [json.dumps({"id": "a", "text": "x"}), GOOD, json.dumps({"id": "a", "text": "again"})]
+    with pytest.raises(ValidationError) as info:
+        dataset_import(source=_jsonl(tmp_path, *lines, name="second.jsonl"), dataset=existing)
+    assert "line 2, field 'id': duplicate id 'ok' (an item of dataset 'kept' already has it)" in info.value.messages[0]
+    assert Item.objects.count() == 1
+
+
+def test_a_failed_import_leaves_no_reader_thread_behind(db, tmp_path):
+    before = threading.active_count()
+    lines = [json.dumps({"id": str(i), "text": "t"}) for i in range(50)] + ["{broken"]
+    _fails(_jsonl(tmp_path, *lines), "line 51: invalid JSON", batch_size=4)
+    lines = [json.dumps({"id": str(i % 30), "text": "t"}) for i in range(60)]
+    _fails(_jsonl(tmp_path, *lines, name="dup.jsonl"), "line 31, field 'id': duplicate id '0'", batch_size=4)
+    assert threading.active_count() == before
 
 
 def test_ragged_csv_row_with_too_many_cells(db, tmp_path):
