@@ -6,13 +6,15 @@ Creates the PostgreSQL database bench_agreement (dropped first, and again at the
 migrates it, and bulk loads one campaign with `items x raters` labels of one likert
 1-5 criterion with COPY (setup, not measured). Raters are simulated as a latent true
 score per item plus rater noise, cut into five ordered categories, so ordinal alpha
-is about 0.6. It then measures, each in a fresh child process so peak RSS is clean:
+is about 0.6; each item carries one metadata field (`source`, 4 values) so the dashboard
+has slices to compute. It then measures, each in a fresh child process so peak RSS is clean:
 
-(a) what the dashboard does for alpha: `ratings.selectors.ratings_frame` (one bulk read
-    into a DataFrame) plus `agreement.alpha`, end to end;
+(a) alpha from the database: `ratings.selectors.ratings_frame(..., columns=ALPHA_COLUMNS)`
+    (one bulk read of item, rater and value) plus `agreement.alpha`, end to end;
 (b) the same with `agreement.alpha_with_ci(..., n_boot=1000)`;
-(a') for comparison, the same labels read with a three-column values_list (no time column,
-    no join to the items for their external ids) plus `agreement.alpha`;
+(a') for comparison, the full frame (with the time column and item external ids) plus `agreement.alpha`;
+(e) the first, uncached load of the agreement dashboard page for the campaign (every statistic
+    and diagnostic on it, rendered), through Django's test Client with the cache cleared;
 (c) the raw `krippendorff.alpha` call on a prebuilt raters x items reliability matrix;
 (d) NLTK's `AnnotationTask(...).alpha()` on a 10,000-label subset (skipped without nltk).
 """
@@ -36,6 +38,7 @@ PG_SERVER = os.environ.get("BENCH_PG_SERVER", "postgres://postgres@127.0.0.1:543
 PG_DB = "bench_agreement"
 SLUG = "bench-agreement"
 KEY = "quality"
+OWNER = "bench-owner"
 DOMAIN = [1, 2, 3, 4, 5]
 SEED = 20261126
 REPEATS = 3
@@ -121,11 +124,15 @@ def setup(n_items: int, n_raters: int) -> None:
     )
     raters = [User.objects.create(username=f"rater{r}", is_active=False) for r in range(n_raters)]
     Membership.objects.bulk_create(Membership(campaign=campaign, user=u, role="rater") for u in raters)
+    owner = User.objects.create(username=OWNER)
+    Membership.objects.create(campaign=campaign, user=owner, role="owner")
     labels = simulate(n_items, n_raters)
     now = datetime.now(UTC).isoformat()
     with connection.cursor() as django_cursor:
         cursor = django_cursor.cursor
-        item_rows = ((dataset.pk, f"item-{i:07d}", i + 1, '{"prompt": "p"}', "{}") for i in range(n_items))
+        item_rows = (
+            (dataset.pk, f"item-{i:07d}", i + 1, '{"prompt": "p"}', f'{{"source": "s{i % 4}"}}') for i in range(n_items)
+        )
         _copy(cursor, Item, item_rows, ["dataset_id", "external_id", "position", "content", "metadata"])
         item_ids = [pk for (pk,) in Item.objects.filter(dataset=dataset).order_by("position").values_list("pk")]
         _copy(
@@ -148,40 +155,22 @@ def setup(n_items: int, n_raters: int) -> None:
     print(json.dumps({"labels": n_labels, "load_s": round(time.perf_counter() - start, 1)}), flush=True)
 
 
-def lean_frame(campaign: Any) -> Any:
-    """For comparison only, not what the dashboard runs: the same labels read as three columns (no time, no join)."""
-    import pandas as pd
-    from django.db.models.fields.json import KeyTextTransform
-
-    from ratings.models import Rating
-
-    rows = (
-        Rating.objects.filter(campaign_item__campaign=campaign, is_repeat=False)
-        .annotate(label=KeyTextTransform(KEY, "values"))
-        .filter(label__isnull=False)
-        .order_by()
-        .values_list("campaign_item_id", "rater_id", "label")
-    )
-    frame = pd.DataFrame.from_records(list(rows), columns=["item", "rater", "value"])
-    frame["value"] = frame["value"].astype("int64")
-    return frame
-
-
 def measure(part: str) -> None:
-    """Runs in a child: time the dashboard's alpha (a) or alpha with its interval (b), REPEATS times."""
+    """Runs in a child: time alpha (a), alpha with its interval (b) or alpha on the full frame (a'), REPEATS times."""
     _django()
     from annotate.models import Campaign
     from ratings import agreement
-    from ratings.selectors import ratings_frame
+    from ratings.selectors import ALPHA_COLUMNS, FRAME_COLUMNS, ratings_frame
 
     baseline = _peak_mb()
     campaign = Campaign.objects.select_related("rubric_version").get(slug=SLUG)
+    columns = FRAME_COLUMNS if part == "full" else ALPHA_COLUMNS
     runs = []
     for _ in range(REPEATS):
         start = time.perf_counter()
-        frame = lean_frame(campaign) if part == "lean" else ratings_frame(campaign, KEY)
+        frame = ratings_frame(campaign, KEY, columns=columns)
         read = time.perf_counter() - start
-        if part in ("alpha", "lean"):
+        if part in ("alpha", "full"):
             value, ci = agreement.alpha(frame, "ordinal", value_domain=DOMAIN), None
         else:
             result = agreement.alpha_with_ci(frame, "ordinal", value_domain=DOMAIN, n_boot=1000)
@@ -197,6 +186,48 @@ def measure(part: str) -> None:
         "labels": n_labels,
         "median": {k: round(statistics.median(r[k] for r in runs), 3) for k in runs[0]},
         "runs_total_s": [round(r["total_s"], 3) for r in runs],
+        "baseline_mb": round(baseline),
+        "peak_mb": round(_peak_mb()),
+    }
+    print(json.dumps(report), flush=True)
+
+
+def measure_dashboard() -> None:
+    """Runs in a child: (e) the agreement dashboard page with a cold cache, REPEATS times."""
+    os.environ["ALLOWED_HOSTS"] = "testserver"
+    _django()
+    from django.contrib.auth.models import User
+    from django.core.cache import cache
+    from django.test import Client
+
+    from ratings import reports
+
+    baseline = _peak_mb()
+    client = Client()
+    client.force_login(User.objects.get(username=OWNER))
+    runs, computes = [], []
+    compute = reports._compute
+
+    def timed_compute(*args: Any, **kwargs: Any) -> Any:
+        start = time.perf_counter()
+        try:
+            return compute(*args, **kwargs)
+        finally:
+            computes.append(time.perf_counter() - start)
+
+    reports._compute = timed_compute
+    for _ in range(REPEATS):
+        cache.clear()
+        start = time.perf_counter()
+        response = client.get(f"/c/{SLUG}/agreement/")
+        runs.append(time.perf_counter() - start)
+        if response.status_code != 200:
+            raise SystemExit(f"dashboard answered {response.status_code}")
+    report = {
+        "part": "dashboard",
+        "median_s": round(statistics.median(runs), 3),
+        "runs_s": [round(r, 3) for r in runs],
+        "compute_median_s": round(statistics.median(computes), 3),
         "baseline_mb": round(baseline),
         "peak_mb": round(_peak_mb()),
     }
@@ -246,6 +277,10 @@ def measure_raw(n_items: int, n_raters: int) -> None:
     print(json.dumps(report), flush=True)
 
 
+def _load() -> str:
+    return ", ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
 def _pg_admin(sql: str) -> None:
     import psycopg
 
@@ -264,13 +299,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--items", type=int, default=200_000)
     parser.add_argument("--raters", type=int, default=5)
-    parser.add_argument("--child", choices=["setup", "alpha", "alpha_ci", "lean", "raw"], help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--child", choices=["setup", "alpha", "alpha_ci", "full", "dashboard", "raw"], help=argparse.SUPPRESS
+    )
     args = parser.parse_args()
     if args.child == "setup":
         setup(args.items, args.raters)
         return
-    if args.child in ("alpha", "alpha_ci", "lean"):
+    if args.child in ("alpha", "alpha_ci", "full"):
         measure(args.child)
+        return
+    if args.child == "dashboard":
+        measure_dashboard()
         return
     if args.child == "raw":
         measure_raw(args.items, args.raters)
@@ -284,10 +324,11 @@ def main() -> None:
             f"Loaded {loaded['labels']:,} labels ({args.items:,} items x {args.raters} raters) "
             f"with COPY in {loaded['load_s']} s (setup, not measured)"
         )
+        print(f"Load average before measuring: {_load()}")
         parts = [
-            ("alpha", "(a) ratings_frame + alpha"),
-            ("alpha_ci", "(b) ratings_frame + alpha_with_ci"),
-            ("lean", "(a') for comparison: a three-column values_list + alpha"),
+            ("alpha", "(a) ratings_frame(columns=ALPHA_COLUMNS) + alpha"),
+            ("alpha_ci", "(b) ratings_frame(columns=ALPHA_COLUMNS) + alpha_with_ci"),
+            ("full", "(a') for comparison: the full ratings_frame (time, external ids) + alpha"),
         ]
         for part, title in parts:
             r = _child("--child", part)[0]
@@ -298,6 +339,12 @@ def main() -> None:
                 f"{med['total_s']} s end to end (read {med['read_s']} s + statistics {med['stats_s']} s); "
                 f"runs {r['runs_total_s']} s; peak RSS {r['peak_mb']} MB (after imports {r['baseline_mb']} MB)"
             )
+        r = _child("--child", "dashboard")[0]
+        print(
+            f"(e) first (uncached) agreement dashboard load: median of {REPEATS}: {r['median_s']} s "
+            f"(of which campaign_agreement {r['compute_median_s']} s); runs {r['runs_s']} s; "
+            f"peak RSS {r['peak_mb']} MB (after imports {r['baseline_mb']} MB)"
+        )
         for r in _child("--child", "raw", *sizes):
             if r["part"] == "raw":
                 print(
@@ -312,6 +359,7 @@ def main() -> None:
                     f"{r['seconds']} s, alpha {r['alpha_interval']} "
                     f"(krippendorff package on the same labels: {r['krippendorff_interval']})"
                 )
+        print(f"Load average after measuring: {_load()}")
     finally:
         _pg_admin(f"DROP DATABASE IF EXISTS {PG_DB} WITH (FORCE)")
 

@@ -15,7 +15,11 @@ Krippendorff's alpha is computed from the coincidence matrix, a sum of per-item
 contributions, so a bootstrap resample of items is a reweighting of those
 contributions. Items with identical label counts ("patterns") contribute identically,
 so resampling N items is drawing multinomial counts over the distinct patterns, and
-all resampled coincidence matrices come out of one sparse matrix product.
+all resampled coincidence matrices come out of one sparse matrix product. Leaving one
+rater out changes only the items that rater labelled, so every leave-one-rater-out
+coincidence matrix is the full one plus a sum of per-(pattern, removed value) changes.
+alpha() hands the pairable items' value counts to the ``krippendorff`` package at
+ordinary sizes and, for very large tables, evaluates the coincidences it already built.
 
 Degenerate inputs (the same rules everywhere):
 
@@ -55,8 +59,12 @@ WEIGHTS = (None, "linear", "quadratic")
 ALL_RATERS = "all raters"
 
 # Above this many cells the krippendorff package's (items x V x V) intermediate would
-# not fit comfortably in memory; alpha() then evaluates the same formula sparsely.
+# not fit comfortably in memory; masi_alpha() then evaluates the same formula sparsely.
 _KRIPPENDORFF_MAX_CELLS = 30_000_000
+# alpha() hands the (pairable items x values) count matrix to the krippendorff package up to
+# this many items x V x V cells; beyond, the package would rebuild, at (items x V x V) memory,
+# the coincidences the checks already counted, so alpha() evaluates them itself (same formula).
+_PACKAGE_MAX_CELLS = 2_000_000
 # Resampled count matrices are built in chunks of at most this many cells.
 _CHUNK_CELLS = 8_000_000
 # Up to this many distinct values the bootstrap keeps whole coincidence matrices.
@@ -140,7 +148,7 @@ def _frame(ratings: pd.DataFrame, columns: Sequence[str] = ("item", "rater", "va
     if "value" in columns:
         df = df[~df["value"].isna()]
     df = df.reset_index(drop=True)
-    if {"item", "rater"} <= set(columns):
+    if {"item", "rater"} <= set(columns) and _has_repeated_pair(df):
         dup = df.duplicated(["item", "rater"], keep=False)
         if dup.any():
             first = df[dup].iloc[0]
@@ -150,6 +158,16 @@ def _frame(ratings: pd.DataFrame, columns: Sequence[str] = ("item", "rater", "va
                 "pass one label per (item, rater), e.g. the latest revision"
             )
     return df
+
+
+def _has_repeated_pair(df: pd.DataFrame) -> bool:
+    """Whether some (item, rater) pair occurs twice: counted on integer codes, cheaper than DataFrame.duplicated."""
+    item_idx, items = pd.factorize(df["item"], use_na_sentinel=False)
+    rater_idx, raters = pd.factorize(df["rater"], use_na_sentinel=False)
+    key = item_idx.astype(np.int64) * max(len(raters), 1) + rater_idx
+    if len(items) * len(raters) <= 4 * len(key) + 1_000_000:
+        return bool(len(key)) and int(np.bincount(key).max()) > 1
+    return bool(pd.Series(key).duplicated().any())
 
 
 def _is_number(v: Any) -> bool:
@@ -235,8 +253,30 @@ class _Coincidences:
         return flat.reshape(v, v)
 
 
-def _coincidences(df: pd.DataFrame, level: str, value_domain: Sequence | None) -> _Coincidences:
-    """Encode labels and build per-pattern coincidence contributions (raises on degenerate data)."""
+@dataclass(frozen=True)
+class _Counts:
+    """Label counts of the pairable items as sparse (item, value, count) triples, after the degenerate checks."""
+
+    domain: list
+    n_items: int
+    n_raters: int
+    item: np.ndarray  # pairable item index 0..N-1, in order of first appearance
+    code: np.ndarray  # value code 0..V-1
+    count: np.ndarray  # labels of that value on that item
+
+    @property
+    def n_pairable_items(self) -> int:
+        return int(self.item.max()) + 1
+
+    def dense(self) -> np.ndarray:
+        """The (pairable items, V) value-count matrix the krippendorff package accepts."""
+        out = np.zeros((self.n_pairable_items, len(self.domain)), dtype=np.int64)
+        out[self.item, self.code] = self.count
+        return out
+
+
+def _pairable_counts(df: pd.DataFrame, level: str, value_domain: Sequence | None) -> _Counts:
+    """Encode labels and count them per pairable item (raises on degenerate data)."""
     _check_level(level)
     n_raters = int(df["rater"].nunique())
     if df.empty:
@@ -250,7 +290,13 @@ def _coincidences(df: pd.DataFrame, level: str, value_domain: Sequence | None) -
     v = len(domain)
     item_idx, items = pd.factorize(df["item"])
     key = item_idx.astype(np.int64) * v + codes
-    ukey, cnt = np.unique(key, return_counts=True)
+    if len(items) * v <= 4 * len(key) + 1_000_000:
+        # Counting beats sorting when the item x value grid is not much larger than the labels.
+        flat = np.bincount(key, minlength=len(items) * v)
+        ukey = np.flatnonzero(flat)
+        cnt = flat[ukey]
+    else:
+        ukey, cnt = np.unique(key, return_counts=True)
     u, c = ukey // v, ukey % v
     per_item = np.bincount(u, weights=cnt, minlength=len(items))
     keep = per_item[u] >= 2
@@ -267,13 +313,42 @@ def _coincidences(df: pd.DataFrame, level: str, value_domain: Sequence | None) -
             "agreement is undefined when there is no variation"
         )
     _, u = np.unique(u, return_inverse=True)
-    n_pairable_items = int(u.max()) + 1
+    return _Counts(domain=domain, n_items=len(items), n_raters=n_raters, item=u, code=c, count=cnt)
+
+
+def _unique_rows(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """np.unique(rows, axis=0) with return_inverse and return_counts, in the same (lexicographic) order.
+
+    Rows of small counts are read as one mixed-radix integer each (first column most
+    significant, so the order is kept); sorting those is many times faster than the
+    structured-row sort np.unique(axis=0) does.
+    """
+    base = int(rows.max()) + 1 if rows.size else 1
+    if rows.shape[1] * math.log2(max(base, 2)) <= 62:
+        weights = base ** np.arange(rows.shape[1] - 1, -1, -1, dtype=np.int64)
+        _, first, inverse, counts = np.unique(
+            rows.astype(np.int64) @ weights, return_index=True, return_inverse=True, return_counts=True
+        )
+        return rows[first], inverse.ravel(), counts
+    patterns, inverse, counts = np.unique(rows, axis=0, return_inverse=True, return_counts=True)
+    return patterns, inverse.ravel(), counts
+
+
+def _coincidences(df: pd.DataFrame, level: str, value_domain: Sequence | None) -> _Coincidences:
+    """Encode labels and build per-pattern coincidence contributions (raises on degenerate data)."""
+    return _coincidences_from(_pairable_counts(df, level, value_domain), level)
+
+
+def _coincidences_from(counts: _Counts, level: str) -> _Coincidences:
+    """Per-pattern coincidence contributions of already counted labels."""
+    domain, u, c, cnt = counts.domain, counts.item, counts.code, counts.count
+    v = len(domain)
+    n_pairable_items = counts.n_pairable_items
     if n_pairable_items * v <= _CHUNK_CELLS and v <= _DENSE_MAX_VALUES:
         # Items with identical label counts contribute identically: keep each pattern once.
         dense = np.zeros((n_pairable_items, v), dtype=np.int32)
         dense[u, c] = cnt
-        patterns, item_pattern, pattern_counts = np.unique(dense, axis=0, return_inverse=True, return_counts=True)
-        item_pattern = item_pattern.ravel()
+        patterns, item_pattern, pattern_counts = _unique_rows(dense)
         p, c = np.nonzero(patterns)
         cnt = patterns[p, c]
     else:
@@ -293,8 +368,8 @@ def _coincidences(df: pd.DataFrame, level: str, value_domain: Sequence | None) -
         level=level,
         domain=domain,
         numeric=numeric,
-        n_items=len(items),
-        n_raters=n_raters,
+        n_items=counts.n_items,
+        n_raters=counts.n_raters,
         pattern_counts=pattern_counts.astype(np.int64),
         item_pattern=item_pattern,
         pair_pattern=p[i],
@@ -460,21 +535,17 @@ def _bootstrap(co: _Coincidences, n_boot: int, seed: int, confidence: float) -> 
 
 def alpha(ratings: pd.DataFrame, level: str = "nominal", value_domain: Sequence | None = None) -> float:
     """Krippendorff's alpha at the given level (raises InsufficientDataError/NoVariationError)."""
-    df = _frame(ratings)
-    co = _coincidences(df, level, value_domain)
-    v = co.n_values
-    if co.n_pairable_items * v * v > _KRIPPENDORFF_MAX_CELLS:
-        return _point_alpha(co)
-    # Units x values counts of the pairable items, in the order of the domain.
-    codes, _ = _encode(df["value"], level, co.domain)
-    item_idx, items = pd.factorize(df["item"])
-    value_counts = np.zeros((len(items), v), dtype=np.int64)
-    np.add.at(value_counts, (item_idx, codes), 1)
-    value_counts = value_counts[value_counts.sum(axis=1) >= 2]
-    domain = co.numeric if co.numeric is not None else np.asarray(co.domain, dtype=object)
+    counts = _pairable_counts(_frame(ratings), level, value_domain)
+    v = len(counts.domain)
+    if counts.n_pairable_items * v * v > _PACKAGE_MAX_CELLS:
+        return _point_alpha(_coincidences_from(counts, level))
     if level == "ordinal":
         domain = np.arange(v)  # the ordinal metric uses ranks only; ranks follow value_domain
-    return float(krippendorff.alpha(value_counts=value_counts, value_domain=domain, level_of_measurement=level))
+    elif level in ("interval", "ratio"):
+        domain = np.asarray(counts.domain, dtype=float)
+    else:
+        domain = np.asarray(counts.domain, dtype=object)
+    return float(krippendorff.alpha(value_counts=counts.dense(), value_domain=domain, level_of_measurement=level))
 
 
 def alpha_ci(
@@ -740,6 +811,57 @@ def _scale_positions(df: pd.DataFrame, level: str, value_domain: Sequence | None
     return codes.astype(float), domain
 
 
+# Leave-one-rater-out alphas are computed together while the (raters or count patterns) x V x V
+# intermediates stay this small; beyond, rater_agreement recomputes alpha per rater.
+_LOO_MAX_CELLS = 20_000_000
+
+
+def _alphas_without_each_rater(
+    codes: np.ndarray, item_idx: np.ndarray, rater_idx: np.ndarray, n_raters: int, level: str, domain: list
+) -> np.ndarray | None:
+    """Alpha without each rater in turn, from the item x value counts minus that rater's labels.
+
+    Removing a rater changes only the items they labelled, and an item's coincidences depend
+    only on its value counts, so each rater's change to the coincidence matrix is a sum of
+    per-(count pattern, removed value) differences: one sparse product gives every rater's
+    matrix. None when the scale is too wide for whole coincidence matrices (callers recompute).
+    """
+    v = len(domain)
+    n_items = int(item_idx.max()) + 1 if len(item_idx) else 0
+    if v > _DENSE_MAX_VALUES or n_items * v > 4 * _CHUNK_CELLS or n_raters * v * v > _LOO_MAX_CELLS:
+        return None
+    counts = np.bincount(item_idx * v + codes, minlength=n_items * v).reshape(n_items, v)
+    patterns, item_pattern, _ = _unique_rows(counts)
+    k = len(patterns)
+    # Each label removes one value from its item's pattern: group labels by (rater, pattern, value).
+    key = item_pattern[item_idx].astype(np.int64) * v + codes
+    cell, n_labels = np.unique(rater_idx.astype(np.int64) * (k * v) + key, return_counts=True)
+    used, column = np.unique(cell % (k * v), return_inverse=True)
+    if (k + len(used)) * v * v > _LOO_MAX_CELLS:
+        return None
+    before = patterns[used // v].astype(float)
+    after = before.copy()
+    after[np.arange(len(used)), used % v] -= 1
+
+    def contribution(n: np.ndarray) -> np.ndarray:
+        m = n.sum(axis=1)
+        outer = n[:, :, None] * n[:, None, :] - n[:, :, None] * np.eye(v)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where((m >= 2)[:, None, None], outer / (m - 1)[:, None, None], 0.0)
+
+    delta = (contribution(after) - contribution(before)).reshape(len(used), v * v)
+    change = sparse.csr_matrix((n_labels.astype(float), (cell // (k * v), column.ravel())), shape=(n_raters, len(used)))
+    pattern_counts = np.bincount(item_pattern, minlength=k).astype(float)
+    total = (pattern_counts @ contribution(patterns.astype(float)).reshape(k, v * v)).reshape(v, v)
+    matrices = total + np.asarray(change @ delta).reshape(n_raters, v, v)
+    numeric = np.asarray(domain, dtype=float) if level in ("interval", "ratio") else None
+    out = _alpha_from_matrices(matrices, level, numeric)
+    # Pairable value counts are whole numbers: round away the float residue before deciding
+    # whether anything is left to agree on (at least two values used).
+    marginals = np.rint(matrices.sum(axis=2))
+    return np.where((marginals > 0).sum(axis=1) >= 2, out, np.nan)
+
+
 def rater_agreement(ratings: pd.DataFrame, level: str, value_domain: Sequence | None = None) -> pd.DataFrame:
     """Per rater: labels given, alpha without them, and agreement with the other raters on their items.
 
@@ -753,58 +875,56 @@ def rater_agreement(ratings: pd.DataFrame, level: str, value_domain: Sequence | 
     df = _frame(ratings)
     if value_domain is None:
         _, value_domain = _encode(df["value"], level, None)
-    raters = pd.unique(df["rater"])
+    codes, domain = _encode(df["value"], level, value_domain)
+    rater_idx, raters = pd.factorize(df["rater"])
     item_idx, _ = pd.factorize(df["item"])
+    n_raters = len(raters)
     m = np.bincount(item_idx)
     others = m[item_idx] - 1
-    rows = []
+    without = _alphas_without_each_rater(codes, item_idx, rater_idx, n_raters, level, domain)
+    if without is None:
+        without = np.array([_safe(lambda r=r: alpha(df[rater_idx != r], level, value_domain)) for r in range(n_raters)])
+    n_labels = np.bincount(rater_idx, minlength=n_raters)
+    table = pd.DataFrame({"n_labels": n_labels}, index=pd.Index(raters, name="rater", dtype=object))
     if level == "nominal":
-        codes, domain = _encode(df["value"], level, value_domain)
         v = len(domain)
-        counts = np.zeros((m.size, v), dtype=np.int64)
-        np.add.at(counts, (item_idx, codes), 1)
+        counts = np.bincount(item_idx * v + codes, minlength=m.size * v).reshape(m.size, v)
         other_counts = counts[item_idx]
         other_counts[np.arange(len(codes)), codes] -= 1
         best = other_counts.max(axis=1)
         unique_best = (other_counts == best[:, None]).sum(axis=1) == 1
         agrees = other_counts[np.arange(len(codes)), codes] == best
         compared = (others > 0) & unique_best
-        for rater in raters:
-            mine = (df["rater"] == rater).to_numpy()
-            n_cmp = int((mine & compared).sum())
-            rows.append(
-                {
-                    "rater": rater,
-                    "n_labels": int(mine.sum()),
-                    "n_compared": n_cmp,
-                    "alpha_without": _safe(lambda r=rater: alpha(df[df["rater"] != r], level, value_domain)),
-                    "agreement_with_others": float((agrees & mine & compared).sum() / n_cmp) if n_cmp else np.nan,
-                }
-            )
-    else:
-        x, _ = _scale_positions(df, level, value_domain)
-        sums = np.bincount(item_idx, weights=x)
+        n_cmp = np.bincount(rater_idx, weights=compared, minlength=n_raters)
+        n_agree = np.bincount(rater_idx, weights=agrees & compared, minlength=n_raters)
+        table["n_compared"] = n_cmp.astype(np.int64)
+        table["alpha_without"] = without
         with np.errstate(divide="ignore", invalid="ignore"):
-            other_mean = (sums[item_idx] - x) / others
-        for rater in raters:
-            mine = (df["rater"] == rater).to_numpy()
-            sel = mine & (others > 0)
-            a, b = x[sel], other_mean[sel]
-            corr = np.nan
-            if sel.sum() >= 3 and np.ptp(a) > 0 and np.ptp(b) > 0:
-                test = stats.spearmanr if level == "ordinal" else stats.pearsonr
-                corr = float(test(a, b)[0])
-            rows.append(
-                {
-                    "rater": rater,
-                    "n_labels": int(mine.sum()),
-                    "n_compared": int(sel.sum()),
-                    "alpha_without": _safe(lambda r=rater: alpha(df[df["rater"] != r], level, value_domain)),
-                    "mean_abs_diff": float(np.abs(a - b).mean()) if sel.any() else np.nan,
-                    "correlation": corr,
-                }
-            )
-    return pd.DataFrame(rows).set_index("rater")
+            table["agreement_with_others"] = np.where(n_cmp > 0, n_agree / np.maximum(n_cmp, 1), np.nan)
+        return table
+    x = codes.astype(float) if level == "ordinal" else np.asarray(domain, dtype=float)[codes]
+    sums = np.bincount(item_idx, weights=x)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        other_mean = (sums[item_idx] - x) / others
+    sel = others > 0
+    n_sel = np.bincount(rater_idx, weights=sel, minlength=n_raters)
+    abs_diff = np.bincount(rater_idx[sel], weights=np.abs(x[sel] - other_mean[sel]), minlength=n_raters)
+    # One stable sort groups each rater's compared labels for the correlations.
+    order = np.argsort(rater_idx[sel], kind="stable")
+    bounds = np.cumsum(np.bincount(rater_idx[sel], minlength=n_raters))
+    groups_a = np.split(x[sel][order], bounds[:-1])
+    groups_b = np.split(other_mean[sel][order], bounds[:-1])
+    test = stats.spearmanr if level == "ordinal" else stats.pearsonr
+    correlation = [
+        float(test(a, b)[0]) if len(a) >= 3 and np.ptp(a) > 0 and np.ptp(b) > 0 else np.nan
+        for a, b in zip(groups_a, groups_b, strict=True)
+    ]
+    table["n_compared"] = n_sel.astype(np.int64)
+    table["alpha_without"] = without
+    with np.errstate(divide="ignore", invalid="ignore"):
+        table["mean_abs_diff"] = np.where(n_sel > 0, abs_diff / np.maximum(n_sel, 1), np.nan)
+    table["correlation"] = correlation
+    return table
 
 
 def pairwise_kappa_matrix(
@@ -814,25 +934,38 @@ def pairwise_kappa_matrix(
 
     All pairs use one scale (value_domain, or every observed value sorted), so weighted
     kappas are comparable; the diagonal is nan (a rater is not compared with themselves).
+    Each pair's value is what cohen_kappa gives on the same labels.
     """
     if weights not in WEIGHTS:
         raise ValueError(f"weights must be None, 'linear' or 'quadratic'; got {weights!r}")
     df = _frame(ratings)
     if value_domain is None:
         _, value_domain = _encode(df["value"], "ordinal" if weights else "nominal", None)
-    raters = list(pd.unique(df["rater"]))
-    items_of = {r: set(df.loc[df["rater"] == r, "item"]) for r in raters}
-    kappa = pd.DataFrame(np.nan, index=raters, columns=raters)
-    shared = pd.DataFrame(0, index=raters, columns=raters)
-    for i, a in enumerate(raters):
-        shared.loc[a, a] = len(items_of[a])
-        for b in raters[i + 1 :]:
-            n = len(items_of[a] & items_of[b])
-            shared.loc[a, b] = shared.loc[b, a] = n
-            if n >= 2:
-                value = _safe(lambda a=a, b=b: cohen_kappa(df, a, b, weights, value_domain))
-                kappa.loc[a, b] = kappa.loc[b, a] = value
-    kappa.index.name = kappa.columns.name = shared.index.name = shared.columns.name = "rater"
+    codes, domain = _encode(df["value"], "nominal", value_domain)
+    rater_idx, raters = pd.factorize(df["rater"])
+    item_idx, items = pd.factorize(df["item"])
+    r, k = len(raters), len(domain)
+    # One sparse product counts, for every pair of raters at once, the items where the first
+    # gave value c and the second value k: every pair's contingency table.
+    labels = sparse.csr_matrix(
+        (np.ones(len(codes)), (rater_idx * k + codes, item_idx)), shape=(r * k, max(len(items), 1))
+    )
+    tables = (labels @ labels.T).toarray().reshape(r, k, r, k).transpose(0, 2, 1, 3)
+    n = tables.sum(axis=(2, 3))
+    idx = np.arange(k)
+    if weights is None:
+        w = 1.0 - np.eye(k)
+    else:
+        dist = np.abs(idx[:, None] - idx[None, :]) / max(k - 1, 1)
+        w = dist if weights == "linear" else dist**2
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p = tables / n[:, :, None, None]
+        expected = np.einsum("abc,abk,ck->ab", p.sum(axis=3), p.sum(axis=2), w)
+        values = 1.0 - np.einsum("abck,ck->ab", p, w) / expected
+    values = np.where((n >= 2) & (expected > 0) & ~np.eye(r, dtype=bool), values, np.nan)
+    names = pd.Index(raters, name="rater", dtype=object)
+    kappa = pd.DataFrame(values, index=names, columns=names.copy())
+    shared = pd.DataFrame(np.rint(n).astype(np.int64), index=names.copy(), columns=names.copy())
     return PairwiseKappa(kappa=kappa, n_shared=shared)
 
 
@@ -946,9 +1079,11 @@ def alpha_by_slice(
     df = _frame(ratings)
     if value_domain is None:
         _, value_domain = _encode(df["value"], level, None)
-    names = df["item"].map(lambda i: slices.get(i))
+    # Map each distinct item once, then broadcast: a per-label Python call costs seconds at a million labels.
+    item_idx, items = pd.factorize(df["item"])
+    names = pd.Series(pd.Series(items, dtype=object).map(lambda i: slices.get(i)).to_numpy(dtype=object)[item_idx])
     rows = []
-    for name in sorted({n for n in names if n is not None}, key=str):
+    for name in sorted((n for n in pd.unique(names) if n is not None), key=str):
         rows.append({"slice": name, **_result_row(df[names == name], level, value_domain, n_boot, seed)})
     columns = ["slice", *_RESULT_FIELDS, "reason"]
     return pd.DataFrame(rows, columns=columns).set_index("slice")

@@ -28,12 +28,14 @@ from ratings import agreement as stats
 from ratings.agreement import AgreementError, AlphaResult, InsufficientDataError, NoVariationError, PrecisionPlan
 from ratings.selectors import (
     content_lengths,
+    external_ids,
     gold_answers,
     item_metadata,
     presentation_frame,
     ratings_fingerprint,
     ratings_fingerprints,
     ratings_frame,
+    repeat_pairs,
     repeat_pairs_frame,
     usernames,
 )
@@ -56,6 +58,7 @@ MAX_SLICE_VALUES = 20
 MAX_MATRIX_RATERS = 30
 N_DISPUTED = 10
 NO_AGREEMENT_TYPES = frozenset({"free_text"})
+DASHBOARD_COLUMNS = ["item", "rater", "value", "time"]
 DIAGNOSTIC_ERRORS = (ValueError, KeyError, TypeError, ZeroDivisionError, IndexError)
 
 
@@ -467,9 +470,16 @@ class _Inputs:
     metadata: dict[int, dict[str, Any]]
     gold: dict[int, dict[str, Any]]
     external_ids: dict[int, str]
+    repeat_pairs: dict[str, pd.DataFrame] = field(default_factory=dict)
 
     def name(self, rater: Hashable) -> str:
         return self.names.get(int(rater), f"user {rater}")
+
+    def fetch_external_ids(self, items: Sequence[Hashable]) -> None:
+        """Read the external ids of the few items a page names (not one per label)."""
+        missing = [int(i) for i in items if int(i) not in self.external_ids]
+        if missing:
+            self.external_ids.update(external_ids(self.campaign, missing))
 
 
 def _status(exc: Exception) -> str:
@@ -595,8 +605,10 @@ def _diagnostics(
         else []
     )
     out["distribution"] = _try(lambda: _distribution(frame, criterion, domain, inputs), None)
-    out["disagreement"] = _try(lambda: _histogram(work, work_level, work_domain), None)
-    out["most_disputed"] = _try(lambda: _disputed(work, work_level, work_domain, inputs), [])
+    # The histogram and the most disputed items rank the same per-item scores: score once.
+    scored = _try(lambda: _scores(work, work_level, work_domain), None)
+    out["disagreement"] = _try(lambda: _histogram(work, work_level, work_domain, scored), None)
+    out["most_disputed"] = _try(lambda: _disputed(work, work_level, work_domain, inputs, scored), [])
     out["slices"] = _try(lambda: _slices(work, work_level, work_domain, inputs, n_boot), [])
     out["over_time"] = _try(lambda: _over_time(work, work_level, work_domain, n_boot), [])
     out["gold"] = _try(lambda: _gold(work, criterion, inputs), [])
@@ -651,27 +663,19 @@ def _kappa_matrix(frame: pd.DataFrame, level: str, domain: list | None, inputs: 
 def _pairwise_kappa(
     frame: pd.DataFrame, weights: str | None, domain: list | None
 ) -> tuple[dict[frozenset, float | None], dict[Any, int]]:
-    """Cohen's kappa per pair of raters, as stats.pairwise_kappa_matrix computes it (>= 2 shared items).
-
-    Each pair is computed on the two raters' labels alone rather than on the whole frame, which
-    keeps the matrix quick when a campaign has a million labels.
-    """
+    """Cohen's kappa per pair of raters (>= 2 shared items) and shared item counts, keyed for the matrix."""
     if domain is None:
         domain = sorted(pd.unique(frame["value"]), key=str)
-    by_rater = {r: g for r, g in frame[["item", "rater", "value"]].groupby("rater", sort=False)}
-    items = {r: set(g["item"]) for r, g in by_rater.items()}
+    result = stats.pairwise_kappa_matrix(frame[["item", "rater", "value"]], weights, domain)
+    raters = list(result.kappa.index)
     kappa: dict[frozenset, float | None] = {}
-    shared: dict[Any, int] = {r: len(i) for r, i in items.items()}
-    raters = list(by_rater)
+    shared: dict[Any, int] = {r: int(result.n_shared.loc[r, r]) for r in raters}
     for i, a in enumerate(raters):
         for b in raters[i + 1 :]:
-            common = items[a] & items[b]
-            shared[frozenset((a, b))] = len(common)
-            if len(common) < 2:
-                continue
-            pair = pd.concat([g[g["item"].isin(common)] for g in (by_rater[a], by_rater[b])], ignore_index=True)
-            value = _try(lambda p=pair, a=a, b=b: stats.cohen_kappa(p, a, b, weights, domain), float("nan"))
-            kappa[frozenset((a, b))] = _num(value)
+            n = int(result.n_shared.loc[a, b])
+            shared[frozenset((a, b))] = n
+            if n >= 2:
+                kappa[frozenset((a, b))] = _num(result.kappa.loc[a, b])
     return kappa, shared
 
 
@@ -712,8 +716,10 @@ def _scores(frame: pd.DataFrame, level: str, domain: list | None) -> tuple[pd.Da
     return table.assign(score=table[column].astype(float)), column
 
 
-def _histogram(frame: pd.DataFrame, level: str, domain: list | None) -> Histogram | None:
-    table, column = _scores(frame, level, domain)
+def _histogram(
+    frame: pd.DataFrame, level: str, domain: list | None, scored: tuple[pd.DataFrame, str] | None = None
+) -> Histogram | None:
+    table, column = scored or _scores(frame, level, domain)
     if table.empty:
         return None
     scores = table["score"].to_numpy()
@@ -742,10 +748,17 @@ def _labels_by_item(frame: pd.DataFrame, items: Sequence[int], inputs: _Inputs) 
     return {k: sorted(v) for k, v in out.items()}
 
 
-def _disputed(frame: pd.DataFrame, level: str, domain: list | None, inputs: _Inputs) -> list[DisputedItem]:
-    table, _ = _scores(frame, level, domain)
+def _disputed(
+    frame: pd.DataFrame,
+    level: str,
+    domain: list | None,
+    inputs: _Inputs,
+    scored: tuple[pd.DataFrame, str] | None = None,
+) -> list[DisputedItem]:
+    table, _ = scored or _scores(frame, level, domain)
     table = table[table["score"] > 0].head(N_DISPUTED)
     labels = _labels_by_item(frame, list(table.index), inputs)
+    inputs.fetch_external_ids(table.index)
     return [
         DisputedItem(
             campaign_item_id=int(item),
@@ -760,11 +773,22 @@ def _disputed(frame: pd.DataFrame, level: str, domain: list | None, inputs: _Inp
 
 def slice_fields(metadata: Mapping[int, Mapping[str, Any]], items: Sequence[int]) -> dict[str, dict[int, str]]:
     """Metadata fields worth slicing by: scalar values, 2 to MAX_SLICE_VALUES distinct values among the items."""
-    values: dict[str, dict[int, str]] = {}
+    # Items with identical metadata share one dict (see item_metadata): read each dict once
+    # and hand its values to all of its items, rather than walking every item's fields.
+    empty: Mapping[str, Any] = {}
+    groups: dict[int, tuple[Mapping[str, Any], list[int]]] = {}
     for item in items:
-        for name, value in (metadata.get(int(item)) or {}).items():
+        meta = metadata.get(int(item)) or empty
+        group = groups.get(id(meta))
+        if group is None:
+            groups[id(meta)] = (meta, [int(item)])
+        else:
+            group[1].append(int(item))
+    values: dict[str, dict[int, str]] = {}
+    for meta, members in groups.values():
+        for name, value in meta.items():
             if isinstance(value, str | int | float | bool) and value != "":
-                values.setdefault(str(name), {})[int(item)] = _label_text(value)
+                values.setdefault(str(name), {}).update(dict.fromkeys(members, _label_text(value)))
     keep = {}
     for name in sorted(values):
         distinct = len(set(values[name].values()))
@@ -775,7 +799,7 @@ def slice_fields(metadata: Mapping[int, Mapping[str, Any]], items: Sequence[int]
 
 def _slices(frame: pd.DataFrame, level: str, domain: list | None, inputs: _Inputs, n_boot: int) -> list[SliceTable]:
     tables = []
-    for name, mapping in slice_fields(inputs.metadata, list(pd.unique(frame["item"]))).items():
+    for name, mapping in slice_fields(inputs.metadata, pd.unique(frame["item"]).tolist()).items():
         table = stats.alpha_by_slice(frame, mapping, level, domain, n_boot=min(n_boot, SLICE_BOOT))
         rows = [
             SliceRow(
@@ -877,7 +901,9 @@ def _length_bias(frame: pd.DataFrame, criterion: dict[str, Any], inputs: _Inputs
 
 
 def _retest(criterion: dict[str, Any], level: str, domain: list | None, inputs: _Inputs) -> list[RetestRow]:
-    pairs = repeat_pairs_frame(inputs.campaign, criterion["key"], criterion=criterion)
+    pairs = inputs.repeat_pairs.get(criterion["key"])
+    if pairs is None:
+        pairs = repeat_pairs_frame(inputs.campaign, criterion["key"], criterion=criterion)
     if pairs.empty:
         return []
     if criterion.get("type") == "multi_label":
@@ -937,17 +963,22 @@ def _only(report: CampaignAgreement, criterion_key: str) -> CampaignAgreement:
 def _compute(campaign: Campaign, criterion_key: str | None, n_boot: int, fingerprint: str) -> CampaignAgreement:
     wanted = [c for c in campaign.rubric_version.criteria if criterion_key in (None, c.get("key"))]
     rated = [c for c in wanted if c.get("type") not in NO_AGREEMENT_TYPES]
-    frames = {c["key"]: ratings_frame(campaign, c["key"], criterion=c) for c in rated}
+    # One read per criterion serves agreement (first labels) and test-retest (repeats); the time
+    # column feeds alpha over time; external ids are read later for the few items shown.
+    frames, pairs = {}, {}
+    for c in rated:
+        labels = ratings_frame(campaign, c["key"], criterion=c, columns=DASHBOARD_COLUMNS, include_repeats=True)
+        repeat = labels["is_repeat"].to_numpy()
+        frames[c["key"]] = labels.loc[~repeat, DASHBOARD_COLUMNS].reset_index(drop=True)
+        pairs[c["key"]] = repeat_pairs(frames[c["key"]], labels.loc[repeat, DASHBOARD_COLUMNS])
     rater_ids = {int(r) for f in frames.values() for r in pd.unique(f["rater"])}
-    external = {}
-    for frame in frames.values():
-        external.update(zip(frame["item"].tolist(), frame["item_external_id"].tolist(), strict=True))
     inputs = _Inputs(
         campaign=campaign,
         names=usernames(rater_ids),
         metadata=item_metadata(campaign),
         gold=gold_answers(campaign),
-        external_ids=external,
+        external_ids={},
+        repeat_pairs=pairs,
     )
     version = campaign.rubric_version
     return CampaignAgreement(

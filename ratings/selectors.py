@@ -1,6 +1,6 @@
 """Named reads about ratings."""
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -9,9 +9,9 @@ import pandas as pd
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import connections
-from django.db.models import BigIntegerField, Count, Func, Max, QuerySet
+from django.db.models import BigIntegerField, Count, Func, Max, QuerySet, TextField
 from django.db.models.fields.json import KeyTextTransform
-from django.db.models.functions import Length
+from django.db.models.functions import Cast, Length
 
 from annotate.models import Campaign, CampaignItem
 from ratings.models import Rating
@@ -44,6 +44,8 @@ def latest_rating_of_rater(*, campaign: Campaign, rater: AbstractBaseUser) -> Ra
 # --------------------------------------------------------------------------- agreement input
 
 FRAME_COLUMNS = ["item", "rater", "value", "time", "item_external_id"]
+# What alpha and its interval need: leave out the time and the per-item external id.
+ALPHA_COLUMNS = ["item", "rater", "value"]
 
 
 def _decode_values(raw: pd.Series, criterion: dict[str, Any]) -> pd.Series:
@@ -51,11 +53,26 @@ def _decode_values(raw: pd.Series, criterion: dict[str, Any]) -> pd.Series:
 
     SQLite hands back JSON scalars as SQL values (true is 1) and PostgreSQL as text, so both spellings map.
     """
+    # A million labels hold a handful of distinct spellings: decode each spelling once, then index.
+    codes, spellings = pd.factorize(raw, use_na_sentinel=True)
+    decoded = _decode_spellings(pd.Series(np.asarray(spellings, dtype=object), dtype=object), criterion)
+    values = decoded.to_numpy(dtype=object)
+    out = np.full(len(codes), np.nan, dtype=object)
+    known = codes >= 0
+    out[known] = values[codes[known]]
+    series = pd.Series(out, index=raw.index, dtype=object)
+    if criterion.get("type") == "numeric":
+        return pd.to_numeric(series, errors="coerce")
+    return series
+
+
+def _decode_spellings(raw: pd.Series, criterion: dict[str, Any]) -> pd.Series:
+    """Decode distinct label spellings (see _decode_values)."""
     ctype = criterion.get("type")
     if ctype == "multi_label":
         return raw.map(_label_tuple)
     if ctype == "numeric":
-        return pd.to_numeric(raw, errors="coerce")
+        return pd.to_numeric(raw, errors="coerce").astype(object)
     options = [o["value"] for o in criterion.get("options", [])]
     if ctype == "binary":
         options = [False, True]
@@ -65,11 +82,7 @@ def _decode_values(raw: pd.Series, criterion: dict[str, Any]) -> pd.Series:
             lookup.update({str(value).lower(): value, str(int(value)): value, int(value): value})
         else:
             lookup.update({str(value): value, value: value})
-    # A dict lookup hashes each label once: no per-row parsing or string conversion.
-    decoded = raw.map(lookup)
-    if options and all(isinstance(v, bool) for v in options):
-        return decoded.astype(object)
-    return decoded
+    return raw.map(lookup).astype(object)
 
 
 def _label_tuple(text: Any) -> tuple | float:
@@ -105,7 +118,9 @@ class EpochMicroseconds(Func):
     """A timestamp as whole microseconds since 1970: a million of them travel as plain integers, not datetimes."""
 
     output_field = BigIntegerField()
-    template = "CAST(EXTRACT(EPOCH FROM %(expressions)s) * 1000000 AS BIGINT)"
+    # date_part() gives double precision, exact to the microsecond until 2255 and several times
+    # cheaper than EXTRACT's numeric arithmetic over a million rows.
+    template = "CAST(ROUND(date_part('epoch', %(expressions)s) * 1000000) AS BIGINT)"
 
     def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list]:
         """SQLite keeps timestamps as text; julianday() reads them (to the millisecond)."""
@@ -113,21 +128,29 @@ class EpochMicroseconds(Func):
         return self.as_sql(compiler, connection, template=template, **extra)
 
 
+_INTEGER_FIELDS = frozenset({"id", "campaign_item_id", "rater_id", "micros"})
+
+
 def _columns(qs: QuerySet, fields: list[str]) -> list[np.ndarray]:
     """The named columns of a queryset as arrays, read in one query.
 
-    On PostgreSQL each column comes back as one array_agg array: building a million Python
-    row tuples (values_list) would cost seconds, a few arrays cost a fraction of that.
+    On PostgreSQL each column comes back as one array_agg array, which psycopg parses in C:
+    building a million Python row tuples (values_list) costs seconds. COPY ... TO STDOUT was
+    measured too and is slower here: psycopg handles each copied row as its own message in Python.
     """
     if connections[qs.db].vendor == "postgresql":
         from django.contrib.postgres.aggregates import ArrayAgg
 
         result = qs.order_by().aggregate(**{f"col_{i}": ArrayAgg(name) for i, name in enumerate(fields)})
-        return [np.array(result[f"col_{i}"] or [], dtype=object) for i in range(len(fields))]
-    rows = list(qs.order_by().values_list(*fields))
-    if not rows:
-        return [np.array([], dtype=object) for _ in fields]
-    return [np.array(col, dtype=object) for col in zip(*rows, strict=True)]
+        columns = [result[f"col_{i}"] or [] for i in range(len(fields))]
+    else:
+        rows = list(qs.order_by().values_list(*fields))
+        columns = [list(col) for col in zip(*rows, strict=True)] if rows else [[] for _ in fields]
+    # Integer columns go straight to int64: an object array first would box a million values.
+    return [
+        np.array(col, dtype=np.int64 if name in _INTEGER_FIELDS else object)
+        for name, col in zip(fields, columns, strict=True)
+    ]
 
 
 def ratings_frame(
@@ -136,46 +159,74 @@ def ratings_frame(
     *,
     include_repeats: bool = False,
     criterion: dict[str, Any] | None = None,
+    columns: Sequence[str] = FRAME_COLUMNS,
 ) -> pd.DataFrame:
     """One row per label on the criterion (item = campaign item id, rater = user id), read in bulk.
 
     The criterion's value and the timestamp are extracted in SQL so only scalar columns travel;
-    ratings that lack the key (or hold a value the rubric does not know) are left out. With
+    ratings that lack the key (or hold a value the rubric does not know) are left out. ``columns``
+    picks from FRAME_COLUMNS (item, rater and value always come back): alpha needs only
+    ALPHA_COLUMNS, and leaving out ``time`` and ``item_external_id`` skips reading them. With
     include_repeats the test-retest repeats are kept and an ``is_repeat`` column tells them apart.
     Item external ids come from a second, per-item query rather than a join repeated per label.
     """
+    unknown = [c for c in columns if c not in FRAME_COLUMNS]
+    if unknown:
+        raise ValueError(f"ratings_frame has no column(s) {', '.join(unknown)}; choose from {', '.join(FRAME_COLUMNS)}")
+    wanted = [c for c in FRAME_COLUMNS if c in ALPHA_COLUMNS or c in columns]
     qs = Rating.objects.filter(campaign_item__campaign=campaign)
     if not include_repeats:
         qs = qs.filter(is_repeat=False)
-    frame = _label_frame(qs, campaign, criterion_key, criterion)
-    return frame[[*FRAME_COLUMNS, "is_repeat"] if include_repeats else FRAME_COLUMNS]
+    frame = _label_frame(qs, campaign, criterion_key, criterion, wanted, include_repeats)
+    return frame[[*wanted, "is_repeat"] if include_repeats else wanted]
 
 
 def _label_frame(
-    qs: QuerySet[Rating], campaign: Campaign, criterion_key: str, criterion: dict[str, Any] | None
+    qs: QuerySet[Rating],
+    campaign: Campaign,
+    criterion_key: str,
+    criterion: dict[str, Any] | None,
+    columns: Sequence[str] = FRAME_COLUMNS,
+    with_repeat: bool = True,
 ) -> pd.DataFrame:
     """The labels of the rating queryset on one criterion, as a typed frame (see ratings_frame)."""
     criterion = criterion or criterion_of(campaign, criterion_key) or {"key": criterion_key}
-    qs = qs.annotate(label=KeyTextTransform(criterion_key, "values"), micros=EpochMicroseconds("updated_at"))
-    fields = ["campaign_item_id", "rater_id", "label", "micros", "is_repeat"]
+    qs = qs.annotate(label=KeyTextTransform(criterion_key, "values"))
+    fields = ["campaign_item_id", "rater_id", "label"]
+    if "time" in columns:
+        qs = qs.annotate(micros=EpochMicroseconds("updated_at"))
+        fields.append("micros")
+    if with_repeat:
+        fields.append("is_repeat")
     # Ratings without the key come back as NULL and are dropped below: filtering in SQL would
     # extract the key from every JSON document twice.
-    item, rater, value, micros, repeat = _columns(qs, fields)
+    read = dict(zip(fields, _columns(qs, fields), strict=True))
     frame = pd.DataFrame(
         {
-            "item": item.astype(np.int64),
-            "rater": rater.astype(np.int64),
-            "value": pd.Series(value, dtype=object),
-            "time": pd.to_datetime(micros.astype(np.int64), unit="us", utc=True),
-            "is_repeat": repeat.astype(bool),
+            "item": read["campaign_item_id"].astype(np.int64),
+            "rater": read["rater_id"].astype(np.int64),
+            "value": pd.Series(read["label"], dtype=object),
         }
     )
+    if "time" in columns:
+        frame["time"] = pd.to_datetime(read["micros"].astype(np.int64), unit="us", utc=True)
+    if with_repeat:
+        frame["is_repeat"] = read["is_repeat"].astype(bool)
     frame["value"] = _decode_values(frame["value"], criterion)
     frame = frame[frame["value"].notna()].reset_index(drop=True)
     frame["value"] = _typed(frame["value"], criterion)
-    external = dict(CampaignItem.objects.filter(campaign=campaign).order_by().values_list("pk", "item__external_id"))
-    frame["item_external_id"] = frame["item"].map(external).astype(object)
+    if "item_external_id" in columns:
+        external = dict(
+            CampaignItem.objects.filter(campaign=campaign).order_by().values_list("pk", "item__external_id")
+        )
+        frame["item_external_id"] = frame["item"].map(external).astype(object)
     return frame
+
+
+def external_ids(campaign: Campaign, item_ids: Iterable[int]) -> dict[int, str]:
+    """The items' external ids by campaign item id (for the few items a page names)."""
+    rows = CampaignItem.objects.filter(campaign=campaign, pk__in=list(item_ids)).order_by()
+    return dict(rows.values_list("pk", "item__external_id"))
 
 
 def repeat_pairs_frame(
@@ -186,13 +237,25 @@ def repeat_pairs_frame(
     Repeats are read first; the first labels are read only for the items that have a repeat.
     """
     ratings = Rating.objects.filter(campaign_item__campaign=campaign)
-    repeat = _label_frame(ratings.filter(is_repeat=True), campaign, criterion_key, criterion)
+    repeat = _label_frame(ratings.filter(is_repeat=True), campaign, criterion_key, criterion, ALPHA_COLUMNS, False)
     if repeat.empty:
-        return pd.DataFrame({"item": [], "rater": [], "first": [], "repeat": []})
+        return repeat_pairs(repeat, repeat)
     repeated_items = ratings.filter(is_repeat=True).values("campaign_item_id")
     first = _label_frame(
-        ratings.filter(is_repeat=False, campaign_item_id__in=repeated_items), campaign, criterion_key, criterion
+        ratings.filter(is_repeat=False, campaign_item_id__in=repeated_items),
+        campaign,
+        criterion_key,
+        criterion,
+        ALPHA_COLUMNS,
+        False,
     )
+    return repeat_pairs(first, repeat)
+
+
+def repeat_pairs(first: pd.DataFrame, repeat: pd.DataFrame) -> pd.DataFrame:
+    """Pair first labels with repeat labels of the same (item, rater): columns item, rater, first, repeat."""
+    if repeat.empty:
+        return pd.DataFrame({"item": [], "rater": [], "first": [], "repeat": []})
     pairs = first[["item", "rater", "value"]].merge(
         repeat[["item", "rater", "value"]], on=["item", "rater"], suffixes=("_first", "_repeat")
     )
@@ -225,9 +288,15 @@ def content_lengths(campaign: Campaign, fields: list[str]) -> dict[str, dict[int
 
 
 def item_metadata(campaign: Campaign) -> dict[int, dict[str, Any]]:
-    """Each campaign item's metadata, by campaign item id."""
-    rows = CampaignItem.objects.filter(campaign=campaign).order_by().values_list("pk", "item__metadata")
-    return {pk: meta if isinstance(meta, dict) else {} for pk, meta in rows}
+    """Each campaign item's metadata, by campaign item id (items with identical metadata share one dict: read only)."""
+    # The JSON travels as text and orjson parses it: JSONField's per-row json.loads costs seconds at 100k items.
+    qs = CampaignItem.objects.filter(campaign=campaign).annotate(metadata_text=Cast("item__metadata", TextField()))
+    ids, texts = _columns(qs, ["id", "metadata_text"])
+    # Items of a dataset often share their metadata exactly: parse each distinct document once.
+    codes, documents = pd.factorize(pd.Series(texts, dtype=object), use_na_sentinel=False)
+    parsed = [orjson.loads(t) if isinstance(t, str | bytes) else t for t in documents]
+    parsed = [meta if isinstance(meta, dict) else {} for meta in parsed]
+    return {pk: parsed[code] for pk, code in zip(ids.tolist(), codes.tolist(), strict=True)}
 
 
 def gold_answers(campaign: Campaign) -> dict[int, dict[str, Any]]:

@@ -162,3 +162,27 @@ def test_multilabel_alpha_per_label_and_masi() -> None:
     sets = [frozenset("xy"), frozenset("x"), frozenset("y"), frozenset("y"), frozenset(), frozenset("xz")]
     expected_pairs = sum(agreement.masi_distance(a, b) for a in sets for b in sets)
     assert agreement.masi_alpha(ratings) == pytest.approx(1 - (6 - 1) * (10 / 3) / expected_pairs)
+
+
+@pytest.mark.parametrize("weights", [None, "linear", "quadratic"])
+def test_pairwise_kappa_matrix_equals_cohen_kappa_per_pair(weights: str | None) -> None:
+    """Random coverage: some pairs share no item, one item, or only one value (kappa undefined)."""
+    rng = np.random.default_rng(11)
+    rows = [(i, f"r{r}", int(rng.integers(1, 5))) for r in range(6) for i in range(40) if rng.random() < 0.5]
+    rows += [(100, "lone", 2), (0, "same", 3), (1, "same", 3), (2, "same", 3)]
+    ratings = _frame(rows)
+    domain = [1, 2, 3, 4]
+    result = agreement.pairwise_kappa_matrix(ratings, weights, domain)
+    raters = list(pd.unique(ratings["rater"]))
+    for a in raters:
+        for b in raters:
+            items_a = set(ratings.loc[ratings["rater"] == a, "item"])
+            shared = items_a & set(ratings.loc[ratings["rater"] == b, "item"])
+            assert result.n_shared.loc[a, b] == len(shared)
+            expected = np.nan
+            if a != b and len(shared) >= 2:
+                try:
+                    expected = agreement.cohen_kappa(ratings, a, b, weights, domain)
+                except agreement.AgreementError:
+                    pass
+            assert result.kappa.loc[a, b] == pytest.approx(expected, abs=1e-12, nan_ok=True)

@@ -176,3 +176,51 @@ def test_wider_confidence_gives_wider_interval() -> None:
     low90, high90 = agreement.alpha_ci(ratings, "interval", confidence=0.90)
     low99, high99 = agreement.alpha_ci(ratings, "interval", confidence=0.99)
     assert low99 <= low90 < high90 <= high99
+
+
+def _alpha_or_nan(ratings: pd.DataFrame, level: str, domain: list) -> float:
+    try:
+        return agreement.alpha(ratings, level, domain)
+    except agreement.AgreementError:
+        return float("nan")
+
+
+@SETTINGS
+@given(reliability_matrices(), st.sampled_from(LEVELS))
+def test_alpha_without_each_rater_equals_recomputing_alpha_without_them(matrix: np.ndarray, level: str) -> None:
+    ratings = _long(matrix)
+    assume(ratings["rater"].nunique() >= 2)
+    domain = sorted(ratings["value"].unique())
+    table = agreement.rater_agreement(ratings, level, domain)
+    for rater, row in table.iterrows():
+        naive = _alpha_or_nan(ratings[ratings["rater"] != rater], level, domain)
+        assert row["alpha_without"] == pytest.approx(naive, abs=1e-9, nan_ok=True)
+
+
+@pytest.mark.parametrize("level", LEVELS)
+def test_alpha_without_each_rater_on_a_larger_random_table(level: str) -> None:
+    """Eight raters with uneven coverage (some items with one label, one rater on few items) on a 1-7 scale."""
+    rng = np.random.default_rng(7)
+    truth = rng.integers(1, 8, 400)
+    rows = []
+    for rater in range(8):
+        coverage = 0.05 if rater == 7 else rng.uniform(0.3, 0.9)
+        for item in np.nonzero(rng.random(400) < coverage)[0]:
+            rows.append((item, f"r{rater}", int(np.clip(truth[item] + rng.integers(-2, 3), 1, 7))))
+    ratings = pd.DataFrame(rows, columns=["item", "rater", "value"])
+    domain = list(range(1, 8))
+    table = agreement.rater_agreement(ratings, level, domain)
+    for rater, row in table.iterrows():
+        naive = agreement.alpha(ratings[ratings["rater"] != rater], level, domain)
+        assert row["alpha_without"] == pytest.approx(naive, abs=1e-12)
+
+
+@pytest.mark.parametrize("level", LEVELS)
+def test_alpha_beyond_the_package_size_equals_the_package(level: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Large tables skip the krippendorff package and evaluate the same coincidences directly."""
+    rng = np.random.default_rng(3)
+    matrix = rng.integers(1, 6, (4, 300)).astype(float)
+    matrix[rng.random(matrix.shape) < 0.2] = np.nan
+    expected = krippendorff.alpha(matrix, level_of_measurement=level)
+    monkeypatch.setattr(agreement, "_PACKAGE_MAX_CELLS", 0)
+    assert agreement.alpha(_long(matrix), level) == pytest.approx(expected, abs=1e-12)
