@@ -231,6 +231,17 @@ class BiasRow:
 
 
 @dataclass(frozen=True)
+class TriadRow:
+    """A rater's cyclic preferences (x over y, y over z, z over x) among the systems a pairwise criterion compares."""
+
+    username: str
+    n_judgements: int
+    n_options: int
+    triads_checked: int
+    intransitive: int
+
+
+@dataclass(frozen=True)
 class RetestRow:
     """A rater's consistency with themselves on repeated items."""
 
@@ -271,6 +282,8 @@ class CriterionAgreement:
     per_label: list[LabelAlpha] = field(default_factory=list)
     position_bias: list[BiasRow] = field(default_factory=list)
     length_bias: list[BiasRow] = field(default_factory=list)
+    triads: list[TriadRow] = field(default_factory=list)
+    triads_fields: tuple[str, str] | None = None
     test_retest: list[RetestRow] = field(default_factory=list)
 
     @property
@@ -617,6 +630,8 @@ def _diagnostics(
     if criterion.get("type") == "pairwise":
         out["position_bias"] = _try(lambda: _position_bias(frame, inputs), [])
         out["length_bias"] = _try(lambda: _length_bias(frame, criterion, inputs), [])
+        out["triads_fields"] = _system_fields(criterion, inputs)
+        out["triads"] = _try(lambda: _triads(frame, out["triads_fields"], inputs), [])
     out["test_retest"] = _try(lambda: _retest(criterion, work_level, work_domain, inputs), [])
     return out
 
@@ -898,6 +913,54 @@ def _length_bias(frame: pd.DataFrame, criterion: dict[str, Any], inputs: _Inputs
     if choices.empty:
         return []
     return _bias_rows(stats.length_bias(choices, len_a, len_b), "longer", "longer_share", inputs)
+
+
+def _system_fields(criterion: dict[str, Any], inputs: _Inputs) -> tuple[str, str] | None:
+    """The metadata fields naming the systems behind sides A and B, e.g. model_a and model_b.
+
+    By convention a pair's metadata names each side's system with the side's suffix:
+    content fields response_a/response_b go with metadata such as model_a/model_b.
+    """
+    fields = criterion.get("fields") or ["response_a", "response_b"]
+    suffix_a, suffix_b = (f"_{name.rsplit('_', 1)[-1]}" for name in fields)
+    keys = {key for meta in inputs.metadata.values() for key in meta}
+    for key in sorted(keys):
+        if key.endswith(suffix_a) and f"{key[: -len(suffix_a)]}{suffix_b}" in keys:
+            return key, f"{key[: -len(suffix_a)]}{suffix_b}"
+    return None
+
+
+def _triads(frame: pd.DataFrame, system_fields: tuple[str, str] | None, inputs: _Inputs) -> list[TriadRow]:
+    if system_fields is None:
+        return []
+    field_a, field_b = system_fields
+    choices = _choices(frame)
+    meta = choices["item"].map(lambda item: inputs.metadata.get(int(item), {}))
+    prefs = pd.DataFrame(
+        {
+            "rater": choices["rater"],
+            "option_x": meta.map(lambda m: m.get(field_a)),
+            "option_y": meta.map(lambda m: m.get(field_b)),
+        }
+    )
+    prefs["winner"] = np.where(
+        choices["value"] == "A", prefs["option_x"], np.where(choices["value"] == "B", prefs["option_y"], None)
+    )
+    prefs = prefs.dropna(subset=["option_x", "option_y"])
+    if prefs.empty:
+        return []
+    table = stats.intransitive_triads(prefs)
+    rows = [
+        TriadRow(
+            inputs.name(r),
+            int(row["n_judgements"]),
+            int(row["n_options"]),
+            int(row["triads_checked"]),
+            int(row["intransitive"]),
+        )
+        for r, row in table.iterrows()
+    ]
+    return sorted(rows, key=lambda r: r.username)
 
 
 def _retest(criterion: dict[str, Any], level: str, domain: list | None, inputs: _Inputs) -> list[RetestRow]:

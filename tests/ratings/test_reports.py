@@ -330,6 +330,24 @@ def test_pairwise_reports_position_and_length_bias(db):
     assert length["fair"].chosen == 3
 
 
+def test_pairwise_reports_intransitive_preferences_between_systems(db):
+    """A rater preferring x over y, y over z and z over x holds one cyclic triad."""
+    campaign = CampaignFactory(rubric_version=RubricVersionFactory(criteria=[PREFERENCE]), with_items=0)
+    pairs = [("x", "y", "A"), ("y", "z", "A"), ("z", "x", "A"), ("x", "z", "A")]
+    cyclic, steady = UserFactory(username="cyclic"), UserFactory(username="steady")
+    for order, (model_a, model_b, choice) in enumerate(pairs[:3]):
+        item = ItemFactory(dataset=campaign.dataset, metadata={"model_a": model_a, "model_b": model_b})
+        ci = CampaignItem.objects.create(campaign=campaign, item=item, order_key=order)
+        RatingFactory(campaign_item=ci, rater=cyclic, values={"preference": choice})
+        # x > y, y > z, and x > z: a consistent order.
+        RatingFactory(campaign_item=ci, rater=steady, values={"preference": "A" if order < 2 else "B"})
+    preference = reports.campaign_agreement(campaign, n_boot=50).criterion("preference")
+    assert preference.triads_fields == ("model_a", "model_b")
+    rows = {r.username: r for r in preference.triads}
+    assert (rows["cyclic"].triads_checked, rows["cyclic"].intransitive) == (1, 1)
+    assert (rows["steady"].triads_checked, rows["steady"].intransitive) == (1, 0)
+
+
 def test_gold_accuracy_per_rater(campaign):
     rate(campaign, HELPFUL)
     gold = campaign.items.order_by("order_key").first()
