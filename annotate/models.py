@@ -2,7 +2,7 @@
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 
 
 class Dataset(models.Model):
@@ -170,12 +170,27 @@ class CampaignItem(models.Model):
     order_key = models.PositiveIntegerField()
     is_gold = models.BooleanField(default=False)
     gold_answer = models.JSONField(null=True, blank=True)
+    # Slots taken: first-time ratings plus live first-time leases, as counted under this row's lock by the last
+    # service that changed them. The queue picks by it through an index instead of counting per item; the
+    # pick still recounts under the lock, so a stale value costs a retry, never an item above k. A database
+    # default too, since sampling inserts rows with raw SQL.
+    n_taken = models.PositiveIntegerField(default=0, db_default=0)
 
     class Meta:
         ordering = ["campaign", "order_key"]
         constraints = [
             models.UniqueConstraint(fields=["campaign", "item"], name="campaign_item_unique"),
             models.UniqueConstraint(fields=["campaign", "order_key"], name="campaign_item_order_unique"),
+        ]
+        indexes = [
+            # The queue's pick: fullest first, then by order key, read in index order and stopped at a LIMIT.
+            models.Index(
+                F("campaign"),
+                F("n_taken").desc(),
+                F("order_key"),
+                condition=Q(is_gold=False),
+                name="campaign_item_queue",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -244,6 +259,8 @@ class Assignment(models.Model):
         indexes = [
             models.Index(fields=["rater", "status"], name="assignment_rater_status"),
             models.Index(fields=["campaign_item", "status"], name="assignment_item_status"),
+            # Leases are few (one per rater at a time), so finding the expired ones stays cheap.
+            models.Index(fields=["expires_at"], condition=Q(status="leased"), name="assignment_lease_expiry"),
         ]
 
     def __str__(self) -> str:

@@ -18,6 +18,7 @@ from django.utils import timezone
 from annotate import importers
 from annotate.models import Assignment, Campaign, CampaignItem, Item, Membership
 from annotate.selectors.assignments import taken_count
+from annotate.services.assignments import campaign_items_recount
 from ratings import importers as rating_files
 from ratings.models import Rating, RatingRevision
 
@@ -189,10 +190,13 @@ def _check_extras(comment: str, seconds_spent: float | None) -> None:
         raise ValidationError({"seconds_spent": f"seconds_spent: {seconds_spent!r} is not a duration"})
 
 
-def _check_slot_free(assignment: Assignment, campaign: Campaign, now: datetime) -> None:
+def _check_slot_free(assignment: Assignment, campaign: Campaign, now: datetime) -> int:
+    """Lock the item and recount its slots held by others; refuse when none is left, else return the count."""
+    # No ordering: the default one joins the campaign, and FOR UPDATE would lock its row for every submit.
     list(
         CampaignItem.objects.select_for_update(no_key=True)
         .filter(pk=assignment.campaign_item_id)
+        .order_by()
         .values_list("pk", flat=True)
     )
     taken = taken_count(campaign_item_id=assignment.campaign_item_id, now=now, exclude_rater_id=assignment.rater_id)
@@ -202,6 +206,7 @@ def _check_slot_free(assignment: Assignment, campaign: Campaign, now: datetime) 
             f"{why} has meanwhile been rated by {campaign.overlap} other raters, so this answer was not stored. "
             "Carry on with the next item."
         )
+    return taken
 
 
 @transaction.atomic
@@ -233,8 +238,8 @@ def rating_submit(
     # Recount under the item lock on every submit, not only late ones: a lease that expired a moment
     # ago (or an imported rating) may have let someone else take the slot, and k is never exceeded.
     # Gold checks (served to every rater) and repeats (the rater's second look) take no slot.
-    if not assignment.is_repeat and not assignment.campaign_item.is_gold:
-        _check_slot_free(assignment, campaign, now)
+    holds_slot = not assignment.is_repeat and not assignment.campaign_item.is_gold
+    taken = _check_slot_free(assignment, campaign, now) if holds_slot else 0
     try:
         with transaction.atomic():
             rating = Rating.objects.create(
@@ -251,6 +256,9 @@ def rating_submit(
         raise ValidationError("You have already rated this item; revise it from My ratings instead.") from None
     assignment.status, assignment.submitted_at = Assignment.Status.SUBMITTED, now
     assignment.save(update_fields=["status", "submitted_at"])
+    if holds_slot:
+        # Still under the item lock: the others' slots plus this rating, whether or not the lease had lapsed.
+        CampaignItem.objects.filter(pk=assignment.campaign_item_id).update(n_taken=taken + 1)
     return rating
 
 
@@ -490,6 +498,8 @@ def ratings_import(
             "A rater submitted a rating for one of these items while the file was imported; nothing was imported. "
             "Import the file again (with replace to overwrite)."
         ) from None
+    # Imported ratings take slots too: the queue's counters must see them.
+    campaign_items_recount(campaign=campaign, item_ids={rating.campaign_item_id for rating in fresh})
     return ImportRatingsResult(
         n_ratings=len(parsed.ratings),
         n_labels=parsed.n_labels,

@@ -6,14 +6,20 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import BigIntegerField, Count, Exists, Max, OuterRef, Q, QuerySet, Subquery, Value
+from django.core.cache import cache
+from django.db.models import BigIntegerField, Count, Exists, F, Max, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Cast, Coalesce, Mod
 
 from annotate.models import Assignment, Campaign, CampaignItem, Membership
 from ratings.models import Rating
 
+# Open items read from the queue index per pick; the rater's shuffle chooses among the fullest of them. Wide
+# enough that concurrent raters mostly lock different rows, narrow enough to stay a short index scan.
+PICK_WINDOW = 32
 # A prime above any order_key: (a·x + b) mod P is then a permutation of the keys, different for each (a, b).
 PERMUTATION_PRIME = 2_147_483_647
+# Campaign-wide progress numbers on the rating page are recounted at most this often per process.
+PROGRESS_CACHE_SECONDS = 5
 # A repeat comes back only after the rater has submitted this many items since first rating it, so it is not
 # answered from short-term memory.
 REPEAT_DISTANCE = 5
@@ -67,29 +73,18 @@ def live_leases(now: datetime) -> QuerySet[Assignment]:
     return Assignment.objects.filter(status=Assignment.Status.LEASED, expires_at__gt=now, is_repeat=False)
 
 
-def _taken(*, now: datetime, rater_id: int) -> Coalesce:
-    """Slots of the outer campaign item held by anyone but the rater: submitted ratings plus live leases.
+def _taken(*, now: datetime, rater_id: int | None = None) -> Coalesce:
+    """Slots of the outer campaign item held by anyone (but the rater, if given): ratings plus live leases.
 
     Both counts sit in one expression so they are read from one snapshot: a rating submitted between
     two separate counts would turn a lease into a rating unseen by either and free a slot that is not free.
     """
-    n_ratings = (
-        Rating.objects.filter(campaign_item=OuterRef("pk"), is_repeat=False)
-        .exclude(rater_id=rater_id)
-        .order_by()
-        .values("campaign_item")
-        .annotate(n=Count("*"))
-        .values("n")
-    )
-    n_leases = (
-        live_leases(now)
-        .filter(campaign_item=OuterRef("pk"))
-        .exclude(rater_id=rater_id)
-        .order_by()
-        .values("campaign_item")
-        .annotate(n=Count("*"))
-        .values("n")
-    )
+    ratings = Rating.objects.filter(campaign_item=OuterRef("pk"), is_repeat=False)
+    leases = live_leases(now).filter(campaign_item=OuterRef("pk"))
+    if rater_id is not None:
+        ratings, leases = ratings.exclude(rater_id=rater_id), leases.exclude(rater_id=rater_id)
+    n_ratings = ratings.order_by().values("campaign_item").annotate(n=Count("*")).values("n")
+    n_leases = leases.order_by().values("campaign_item").annotate(n=Count("*")).values("n")
     return Coalesce(Subquery(n_ratings), 0) + Coalesce(Subquery(n_leases), 0)
 
 
@@ -101,18 +96,43 @@ def _mine_rated(rater: AbstractBaseUser) -> QuerySet[Rating]:
     return Rating.objects.filter(campaign_item=OuterRef("pk"), rater=rater)
 
 
-def candidate_items(*, campaign: Campaign, rater: AbstractBaseUser, now: datetime) -> QuerySet[CampaignItem]:
+def candidate_items(*, campaign: Campaign, rater: AbstractBaseUser) -> QuerySet[CampaignItem]:
     """Non-gold items this rater may be given, fullest first, then in the rater's own shuffled order.
 
-    `taken` counts submitted ratings (with or without an assignment: imported ratings count too)
-    plus other raters' live leases. One query, driven by the campaign-item index.
+    Reads the first PICK_WINDOW open items of the queue index (n_taken descending, then order key) that the
+    rater has neither been given nor rated, and orders only those by the rater's shuffle within each fill
+    level: an index scan stopped at a LIMIT instead of counting and sorting every item of the campaign.
+    `n_taken` is the counter the services keep; whoever leases an item recounts it under the row lock.
     """
-    return (
-        CampaignItem.objects.filter(campaign=campaign, is_gold=False)
+    window = (
+        CampaignItem.objects.filter(campaign=campaign, is_gold=False, n_taken__lt=campaign.overlap)
         .filter(~Exists(_mine_assigned(rater)), ~Exists(_mine_rated(rater)))
-        .annotate(taken=_taken(now=now, rater_id=rater.pk), shuffle=_shuffle(campaign, rater))
-        .filter(taken__lt=campaign.overlap)
-        .order_by("-taken", "shuffle", "pk")
+        .order_by("-n_taken", "order_key")
+        .values("pk")[:PICK_WINDOW]
+    )
+    # n_taken is checked again outside the window: a row locked after a concurrent update is re-checked
+    # against the outer conditions only.
+    return (
+        CampaignItem.objects.filter(pk__in=window, n_taken__lt=campaign.overlap)
+        .annotate(shuffle=_shuffle(campaign, rater))
+        .order_by("-n_taken", "shuffle", "pk")
+    )
+
+
+def stale_counter_items(*, campaign: Campaign, now: datetime) -> QuerySet[CampaignItem]:
+    """Non-gold items whose n_taken may still count a lease that has since expired (a handful at most).
+
+    A rater holds one lease at a time, so expired leases are few; their items are recounted so the slot
+    returns to the pool even when nobody else touches the item.
+    """
+    expired = Assignment.objects.filter(
+        status=Assignment.Status.LEASED, expires_at__lte=now, is_repeat=False, campaign_item__campaign=campaign
+    ).values("campaign_item")
+    return (
+        CampaignItem.objects.filter(pk__in=expired, is_gold=False)
+        .alias(taken=_taken(now=now))
+        .exclude(n_taken=F("taken"))
+        .order_by("pk")
     )
 
 
@@ -192,8 +212,13 @@ def repeat_candidates(*, campaign: Campaign, rater: AbstractBaseUser) -> QuerySe
     )
 
 
-def taken_count(*, campaign_item_id: int, now: datetime, exclude_rater_id: int) -> int:
-    """Slots of an item held by anyone but the given rater, counted in one statement."""
+def taken_expression(*, now: datetime) -> Coalesce:
+    """SQL for the slots of the outer campaign item held by anyone: what n_taken stands for."""
+    return _taken(now=now)
+
+
+def taken_count(*, campaign_item_id: int, now: datetime, exclude_rater_id: int | None = None) -> int:
+    """Slots of an item held by anyone (but the given rater), counted in one statement."""
     return (
         CampaignItem.objects.filter(pk=campaign_item_id)
         .annotate(taken=_taken(now=now, rater_id=exclude_rater_id))
@@ -206,7 +231,7 @@ def rater_leases(*, campaign: Campaign, rater: AbstractBaseUser) -> QuerySet[Ass
     """The rater's leased (not yet submitted or skipped) assignments in the campaign, oldest first."""
     return (
         Assignment.objects.filter(campaign_item__campaign=campaign, rater=rater, status=Assignment.Status.LEASED)
-        .select_related("campaign_item")
+        .select_related("campaign_item__item")
         .order_by("leased_at", "pk")
     )
 
@@ -233,23 +258,41 @@ def expected_share(*, n_items: int, n_gold: int, n_raters: int, campaign: Campai
     return share + gold + repeats
 
 
+def _campaign_counts(campaign: Campaign) -> dict[str, int]:
+    """Items, gold items, raters and complete items of the campaign, from a short per-process cache.
+
+    Counting a large campaign's items and grouping its ratings costs more than the pick itself, and the
+    rating page asks on every item; a bar a few seconds behind is fine. The key carries created_at
+    because SQLite may hand a deleted campaign's id to a new one.
+    """
+    key = f"accord:rate-progress:{campaign.pk}:{campaign.created_at.timestamp()}"
+    counts = cache.get(key)
+    if counts is not None:
+        return counts
+    counts = CampaignItem.objects.filter(campaign=campaign).aggregate(
+        n_items=Count("pk", filter=Q(is_gold=False)), n_gold=Count("pk", filter=Q(is_gold=True))
+    )
+    counts["n_raters"] = Membership.objects.filter(campaign=campaign, role=Membership.Role.RATER).count()
+    ratings = Rating.objects.filter(campaign_item__campaign=campaign)
+    data = ratings.filter(is_repeat=False, campaign_item__is_gold=False).order_by().values("campaign_item")
+    counts["complete"] = data.annotate(n=Count("*")).filter(n__gte=campaign.overlap).count()
+    cache.set(key, counts, PROGRESS_CACHE_SECONDS)
+    return counts
+
+
 def rater_progress(*, campaign: Campaign, rater: AbstractBaseUser) -> RaterProgress:
     """My ratings against my share and how many (non-gold) items have all k ratings.
 
     "Done" counts every rating the rater submitted, gold checks and repeats included: a count that stood
-    still after some items would tell the rater which ones were checks.
+    still after some items would tell the rater which ones were checks. It is exact on every call; the
+    campaign-wide numbers may be up to PROGRESS_CACHE_SECONDS old.
     """
-    counts = CampaignItem.objects.filter(campaign=campaign).aggregate(
-        n_items=Count("pk", filter=Q(is_gold=False)), n_gold=Count("pk", filter=Q(is_gold=True))
+    counts = _campaign_counts(campaign)
+    share = expected_share(
+        n_items=counts["n_items"], n_gold=counts["n_gold"], n_raters=counts["n_raters"], campaign=campaign
     )
-    n_items = counts["n_items"]
-    n_raters = Membership.objects.filter(campaign=campaign, role=Membership.Role.RATER).count()
-    share = expected_share(n_items=n_items, n_gold=counts["n_gold"], n_raters=n_raters, campaign=campaign)
-    ratings = Rating.objects.filter(campaign_item__campaign=campaign)
-    done = ratings.filter(rater=rater).count()
-    data = ratings.filter(is_repeat=False, campaign_item__is_gold=False).order_by().values("campaign_item")
-    complete = data.annotate(n=Count("*")).filter(n__gte=campaign.overlap).count()
-    return RaterProgress(done=done, share=share, n_items=n_items, complete=complete)
+    done = Rating.objects.filter(campaign_item__campaign=campaign, rater=rater).count()
+    return RaterProgress(done=done, share=share, n_items=counts["n_items"], complete=counts["complete"])
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,8 @@
 """Writes for the rating queue: lease the next item (data, gold check or repeat), skip it, flag it."""
 
 import random
+import time
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -15,12 +17,18 @@ from annotate.selectors.assignments import (
     rater_leases,
     rater_queue_counts,
     repeat_candidates,
+    stale_counter_items,
     taken_count,
+    taken_expression,
 )
 
 # Each failed attempt means another rater filled that slot a moment ago; this many in a row is pathological.
 MAX_PICK_ATTEMPTS = 100
+# Row locks on items last milliseconds; this bounds the wait for candidates other raters are locking.
+LOCKED_WAIT_SECONDS = 0.01
+MAX_LOCKED_WAITS = 200
 MAX_NOTE_LENGTH = 2000
+RECOUNT_BATCH = 2000
 
 
 def _presentation(*, campaign: Campaign, campaign_item_id: int, rater_id: int) -> dict[str, str]:
@@ -34,48 +42,70 @@ def _presentation(*, campaign: Campaign, campaign_item_id: int, rater_id: int) -
 def _lock_item(campaign_item_id: int) -> None:
     # Everyone who changes an item's slots holds this row lock, so a recount under it is exact. NO KEY
     # UPDATE still lets other transactions insert rows that reference the item (foreign-key checks).
-    list(CampaignItem.objects.select_for_update(no_key=True).filter(pk=campaign_item_id).values_list("pk", flat=True))
+    # No ordering: the model's default orders by campaign, whose join would lock the campaign row as well
+    # and queue every rater's write behind it.
+    items = CampaignItem.objects.select_for_update(no_key=True).filter(pk=campaign_item_id).order_by()
+    list(items.values_list("pk", flat=True))
+
+
+def _set_taken(campaign_item_id: int, n_taken: int) -> None:
+    # Written under the item's row lock from a recount taken under it, so the counter is exact when written.
+    CampaignItem.objects.filter(pk=campaign_item_id).update(n_taken=n_taken)
 
 
 def _renew_own_lease(*, campaign: Campaign, rater: AbstractBaseUser, now: datetime) -> Assignment | None:
     lease_for = timedelta(minutes=campaign.lease_minutes)
     for held in rater_leases(campaign=campaign, rater=rater):
-        # Gold checks and repeats hold none of the item's k slots, so nobody else can have taken theirs.
-        outside_k = held.is_repeat or held.campaign_item.is_gold
-        if not outside_k:
-            _lock_item(held.campaign_item_id)
-        if (
-            outside_k
-            or taken_count(campaign_item_id=held.campaign_item_id, now=now, exclude_rater_id=rater.pk)
-            < campaign.overlap
-        ):
+        # A live lease still holds its slot; gold checks and repeats hold none of the item's k slots.
+        if held.expires_at > now or held.is_repeat or held.campaign_item.is_gold:
             if held.expires_at <= now:
                 held.leased_at, held.expires_at = now, now + lease_for
                 held.save(update_fields=["leased_at", "expires_at"])
             return held
+        # An expired lease keeps the item only while a slot is free: recount under the lock.
+        _lock_item(held.campaign_item_id)
+        taken = taken_count(campaign_item_id=held.campaign_item_id, now=now, exclude_rater_id=rater.pk)
+        if taken < campaign.overlap:
+            held.leased_at, held.expires_at = now, now + lease_for
+            held.save(update_fields=["leased_at", "expires_at"])
+            _set_taken(held.campaign_item_id, taken + 1)
+            return held
         # The slot went to someone else (an expired lease, or ratings imported meanwhile): give the item up.
         held.delete()
+        _set_taken(held.campaign_item_id, taken)
     return None
 
 
+def _reclaim_expired(*, campaign: Campaign, now: datetime) -> None:
+    """Recount the items whose counter still holds an expired lease, so those slots return to the pool."""
+    stale = stale_counter_items(campaign=campaign, now=now)
+    # Rows another rater has locked are being recounted by them; nobody waits here.
+    for pk in stale.select_for_update(skip_locked=True, no_key=True, of=("self",)).values_list("pk", flat=True):
+        _set_taken(pk, taken_count(campaign_item_id=pk, now=now))
+
+
 def _pick_item_id(*, campaign: Campaign, rater: AbstractBaseUser, now: datetime) -> int | None:
-    candidates = candidate_items(campaign=campaign, rater=rater, now=now)
-    for _ in range(MAX_PICK_ATTEMPTS):
-        savepoint = transaction.savepoint()
-        # Skip rows other raters are leasing right now; if that leaves nothing, wait for them rather than
-        # report an empty queue while slots may still be free.
-        pk = candidates.select_for_update(skip_locked=True, no_key=True).values_list("pk", flat=True).first()
+    candidates = candidate_items(campaign=campaign, rater=rater).values_list("pk", flat=True)
+    waits = 0
+    for _ in range(MAX_PICK_ATTEMPTS + MAX_LOCKED_WAITS):
+        # Skip rows other raters are leasing right now.
+        pk = candidates.select_for_update(skip_locked=True, no_key=True, of=("self",)).first()
         if pk is None:
-            pk = candidates.select_for_update(no_key=True).values_list("pk", flat=True).first()
-        if pk is None:
-            transaction.savepoint_rollback(savepoint)
-            return None
-        # The candidate query may have read a snapshot older than our lock; recount under the lock.
-        if taken_count(campaign_item_id=pk, now=now, exclude_rater_id=rater.pk) < campaign.overlap:
-            transaction.savepoint_commit(savepoint)
+            # Every open candidate is locked by a rater mid-pick: wait for them rather than report an empty
+            # queue while slots may still be free. Poll instead of blocking on their row lock, because this
+            # transaction may hold other items' locks and a blocking wait could close a deadlock cycle.
+            if waits >= MAX_LOCKED_WAITS or not candidates.exists():
+                return None
+            waits += 1
+            time.sleep(LOCKED_WAIT_SECONDS)
+            continue
+        # The counter only ranks candidates; the recount under the lock decides, and corrects the counter
+        # when the two differ (ratings written around the services), so a full item is not picked again.
+        taken = taken_count(campaign_item_id=pk, now=now, exclude_rater_id=rater.pk)
+        if taken < campaign.overlap:
+            _set_taken(pk, taken + 1)
             return pk
-        # Rolling back to the savepoint releases the row lock on the full item.
-        transaction.savepoint_rollback(savepoint)
+        _set_taken(pk, taken)
     return None
 
 
@@ -113,10 +143,14 @@ def assignment_next(*, campaign: Campaign, rater: AbstractBaseUser, now: datetim
     if held is not None:
         return held
     extra = _pick_extra(campaign=campaign, rater=rater)
-    item_id, is_repeat = extra if extra is not None else (_pick_item_id(campaign=campaign, rater=rater, now=now), False)
+    if extra is not None:
+        item_id, is_repeat = extra
+    else:
+        _reclaim_expired(campaign=campaign, now=now)
+        item_id, is_repeat = _pick_item_id(campaign=campaign, rater=rater, now=now), False
     if item_id is None:
         return None
-    return Assignment.objects.create(
+    assignment = Assignment.objects.create(
         campaign_item_id=item_id,
         rater=rater,
         status=Assignment.Status.LEASED,
@@ -125,6 +159,38 @@ def assignment_next(*, campaign: Campaign, rater: AbstractBaseUser, now: datetim
         # A repeat is shown exactly as the first time (same pairwise sides): only the rater may differ.
         presentation=_presentation(campaign=campaign, campaign_item_id=item_id, rater_id=rater.pk),
         is_repeat=is_repeat,
+    )
+    # The rating page shows the item next: one query for both rows rather than two lazy loads.
+    assignment.campaign_item = CampaignItem.objects.select_related("item").get(pk=item_id)
+    return assignment
+
+
+def _release_slot(assignment: Assignment) -> None:
+    """Recount the item of a first-time lease about to be given back, without that lease, under the item lock."""
+    if assignment.is_repeat or assignment.campaign_item.is_gold:
+        return
+    _lock_item(assignment.campaign_item_id)
+    taken = taken_count(
+        campaign_item_id=assignment.campaign_item_id, now=timezone.now(), exclude_rater_id=assignment.rater_id
+    )
+    # The rater has no first-time rating of an item they are still leasing, so this is everyone else's.
+    _set_taken(assignment.campaign_item_id, taken)
+
+
+@transaction.atomic
+def campaign_items_recount(*, campaign: Campaign, item_ids: Iterable[int] | None = None) -> int:
+    """Set n_taken of the campaign's items (or just the given ones) from their ratings and live leases.
+
+    For writes that add ratings in bulk (imports, the demo): one UPDATE per batch instead of a count per row.
+    """
+    items = CampaignItem.objects.filter(campaign=campaign)
+    taken = taken_expression(now=timezone.now())
+    if item_ids is None:
+        return items.update(n_taken=taken)
+    ids = sorted(set(item_ids))
+    return sum(
+        items.filter(pk__in=ids[start : start + RECOUNT_BATCH]).update(n_taken=taken)
+        for start in range(0, len(ids), RECOUNT_BATCH)
     )
 
 
@@ -140,6 +206,7 @@ def assignment_skip(*, assignment: Assignment, reason: str) -> Assignment:
     reason = reason.strip()
     if len(reason) > MAX_NOTE_LENGTH:
         raise ValidationError({"reason": f"reason: at most {MAX_NOTE_LENGTH} characters, got {len(reason)}"})
+    _release_slot(assignment)
     assignment.status = Assignment.Status.SKIPPED
     assignment.skip_reason = reason
     assignment.save(update_fields=["status", "skip_reason"])
@@ -159,6 +226,7 @@ def assignment_flag(*, assignment: Assignment, flag: str, note: str) -> Assignme
     fields = ["flag", "flag_note"]
     if assignment.status == Assignment.Status.LEASED:
         # An item the rater cannot rate goes back to the pool; the flag tells the owner why.
+        _release_slot(assignment)
         assignment.status = Assignment.Status.SKIPPED
         fields.append("status")
     assignment.save(update_fields=fields)

@@ -7,7 +7,7 @@ from django.contrib.auth.models import User
 from django.utils import timezone
 
 from annotate.models import Assignment, Campaign, Membership
-from annotate.services.assignments import assignment_next
+from annotate.services.assignments import assignment_next, campaign_items_recount
 from ratings.models import Rating
 from ratings.services import rating_submit
 from tests.factories import CampaignFactory, MembershipFactory, RatingFactory, RubricVersionFactory, UserFactory
@@ -83,6 +83,8 @@ def test_prefers_items_closest_to_completion() -> None:
     RatingFactory(campaign_item=two_thirds, rater=UserFactory(username="a1"))
     RatingFactory(campaign_item=two_thirds, rater=UserFactory(username="a2"))
     RatingFactory(campaign_item=one_third, rater=UserFactory(username="a3"))
+    # Ratings written in bulk (imports, the demo) are counted into the queue as ratings_import does.
+    campaign_items_recount(campaign=campaign)
     (rater,) = _raters(campaign, 1)
     received = _drain(campaign, rater)
     assert received[:2] == [two_thirds.pk, one_third.pk]

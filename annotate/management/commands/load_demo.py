@@ -20,6 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from annotate.models import Campaign, CampaignItem, Dataset, Membership, RubricVersion
+from annotate.services.assignments import campaign_items_recount
 from annotate.services.campaigns import campaign_create, campaign_set_status, membership_set
 from annotate.services.datasets import dataset_import
 from annotate.services.rubrics import rubric_load
@@ -363,4 +364,6 @@ def _save_ratings(campaign: Campaign, ratings: list[Rating]) -> int:
         moment = start + timedelta(minutes=offset * 7 + rng.randint(0, 5))
         rating.created_at = rating.updated_at = min(moment, now)
     Rating.objects.bulk_update(saved, ["created_at", "updated_at"], batch_size=1000)
+    # The rating queue ranks items by their counters; ratings written in bulk must be counted in.
+    campaign_items_recount(campaign=campaign)
     return len(saved)

@@ -1,0 +1,457 @@
+"""The rating queue under load: gunicorn on PostgreSQL, a 100,000-item campaign, simulated raters over loopback.
+
+    python benchmarks/rating_load.py [--items 100000] [--seconds 30] [--workers 2] [--worker-class sync]
+                                     [--modes realistic,flat] [--flat-raters 1,16,32] [--keep-db]
+
+Creates a fresh PostgreSQL database (bench_rating, dropped at the end), migrates it, fills a dataset, a
+campaign of --items items (k=3, likert rubric with guidelines) and 32 raters with COPY, collects static
+files and starts gunicorn (DEBUG off, SECRET_KEY set, ALLOWED_HOSTS=127.0.0.1). Each simulated rater is a
+thread with its own keep-alive HTTP connection: it logs in through the login form (CSRF cookie and token),
+then runs cycles of next (GET /c/<slug>/rate/, the full page) and submit (htmx POST /c/<slug>/rate/next/,
+which stores the answer and returns the next item's panel).
+
+Modes: realistic (32 raters pausing 1 s after each cycle: latency percentiles) and flat out (1, 16 and 32
+raters without pauses: cycles per second and latency). After each run the database is checked: ratings
+created == successful submits, no (item, rater) pair twice, no item above k, and the queue counters
+(CampaignItem.n_taken) equal to the ratings and live leases they stand for. Finally the rating page's
+transfer size (HTML plus the CSS and JS it references, raw and as whitenoise serves them gzipped).
+
+The load generator runs on the same machine as gunicorn and PostgreSQL and competes with them for CPU.
+"""
+
+import argparse
+import gzip
+import http.client
+import json
+import os
+import random
+import re
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlencode
+
+ROOT = Path(__file__).resolve().parent.parent
+PG_SERVER = os.environ.get("BENCH_PG_SERVER", "postgres://postgres@127.0.0.1:5432")
+PG_DB = "bench_rating"
+SLUG = "load"
+OVERLAP = 3
+N_RATERS = 32
+PASSWORD = "bench-rating-password-1"
+HOST, PORT = "127.0.0.1", int(os.environ.get("BENCH_PORT", "8765"))
+GUIDELINES = """# How to rate
+
+Read the **prompt** first, then the response. Rate how *helpful* the response is to the person who asked:
+
+1. Not helpful: wrong, off-topic or refuses without reason.
+2. Slightly helpful: on topic, but misses most of what was asked.
+3. Helpful: answers the question with minor gaps.
+4. Very helpful: complete and correct.
+5. Extremely helpful: complete, correct and well explained.
+
+Ignore spelling mistakes unless they change the meaning. Use *Flag* for unsafe or broken items.
+"""
+CRITERIA = [
+    {
+        "key": "helpful",
+        "type": "likert",
+        "label": "Helpfulness",
+        "required": True,
+        "help": "How well does the response serve the person who asked?",
+        "level": "ordinal",
+        "options": [
+            {"value": v, "label": label, "key": str(v)}
+            for v, label in enumerate(
+                ["Not helpful", "Slightly helpful", "Helpful", "Very helpful", "Extremely helpful"], start=1
+            )
+        ],
+    }
+]
+ASSIGNMENT_RE = re.compile(rb'name="assignment" value="(\d+)"')
+ASSET_RE = re.compile(rb'(?:href|src)="(/static/[^"]+\.(?:css|js))"')
+
+
+def _env() -> dict[str, str]:
+    return {
+        **os.environ,
+        "DATABASE_URL": f"{PG_SERVER}/{PG_DB}",
+        "DEBUG": "0",
+        "SECRET_KEY": "bench-rating-secret-key-not-for-production-0123456789",
+        "ALLOWED_HOSTS": HOST,
+        "ACCORD_TESTING": "0",
+        "DJANGO_SETTINGS_MODULE": "accord.settings",
+        "PYTHONPATH": str(ROOT),
+    }
+
+
+def _psql(sql: str) -> None:
+    subprocess.run(["psql", f"{PG_SERVER}/postgres", "-q", "-c", sql], check=True)
+
+
+def _manage(*args: str) -> None:
+    subprocess.run([sys.executable, str(ROOT / "manage.py"), *args], check=True, env=_env(), cwd=ROOT)
+
+
+def _sentences(rng: random.Random, n: int) -> list[str]:
+    syllables = ["ka", "lo", "mi", "ra", "tu", "ne", "so", "vi", "de", "pa", "zu", "ri", "mo", "te", "la", "gi"]
+    words = ["".join(rng.choices(syllables, k=rng.randint(1, 4))) for _ in range(3000)]
+    common = ["the", "a", "of", "and", "to", "in", "is", "that", "for", "it", "with", "as", "on", "model"]
+    pool = words + common * 40
+    return [" ".join(rng.choices(pool, k=rng.randint(8, 18))).capitalize() + "." for _ in range(n)]
+
+
+def setup_data(n_items: int) -> float:
+    """Fill dataset, items, campaign, raters and memberships with COPY; return the seconds it took."""
+    import django
+
+    django.setup()
+    from django.contrib.auth.hashers import make_password
+    from django.db import connection
+
+    from annotate.models import Campaign, Dataset, Membership, Rubric, RubricVersion
+
+    started = time.perf_counter()
+    rng = random.Random(20261126)
+    sentences = _sentences(rng, 5000)
+    dataset = Dataset.objects.create(name="load", content_fields=["prompt", "response"], metadata_fields=["model"])
+    rubric = Rubric.objects.create(name="helpfulness")
+    version = RubricVersion.objects.create(rubric=rubric, number=1, guidelines=GUIDELINES, criteria=CRITERIA)
+    with connection.cursor() as cursor:
+        raw = cursor.cursor
+        with raw.copy("COPY annotate_item (dataset_id, external_id, position, content, metadata) FROM STDIN") as copy:
+            for i in range(n_items):
+                content = {
+                    "prompt": " ".join(rng.choices(sentences, k=rng.randint(2, 5)))[:600],
+                    "response": " ".join(rng.choices(sentences, k=rng.randint(4, 9)))[:900],
+                }
+                copy.write_row((dataset.pk, f"item-{i:07d}", i, json.dumps(content), '{"model": "atlas-7b"}'))
+        Dataset.objects.filter(pk=dataset.pk).update(item_count=n_items)
+        campaign = Campaign.objects.create(
+            slug=SLUG,
+            name="Load test",
+            dataset=dataset,
+            rubric_version=version,
+            sample_spec={"method": "all"},
+            overlap=OVERLAP,
+            status=Campaign.Status.ACTIVE,
+        )
+        # order_key is a seeded shuffle of positions, as the sampling service makes it.
+        cursor.execute(
+            "INSERT INTO annotate_campaignitem (campaign_id, item_id, order_key, is_gold, n_taken) "
+            "SELECT %s, id, row_number() OVER (ORDER BY md5(id::text)), false, 0 FROM annotate_item "
+            "WHERE dataset_id = %s",
+            [campaign.pk, dataset.pk],
+        )
+        password = make_password(PASSWORD)
+        with raw.copy(
+            "COPY auth_user (username, password, is_superuser, is_staff, is_active, first_name, last_name, email, "
+            "date_joined) FROM STDIN"
+        ) as copy:
+            for i in range(N_RATERS):
+                copy.write_row((f"rater{i:02d}", password, False, False, True, "", "", "", "2026-11-26T00:00:00Z"))
+        cursor.execute(
+            "INSERT INTO annotate_membership (user_id, campaign_id, role, created_at) "
+            "SELECT id, %s, %s, now() FROM auth_user WHERE username LIKE 'rater%%'",
+            [campaign.pk, Membership.Role.RATER],
+        )
+        cursor.execute("ANALYZE")
+    return time.perf_counter() - started
+
+
+@dataclass
+class Stats:
+    """What the raters of one run measured."""
+
+    next_ms: list[float] = field(default_factory=list)
+    submit_ms: list[float] = field(default_factory=list)
+    cycles: int = 0
+    submits_ok: int = 0
+    errors: list[str] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+class Client:
+    """One rater's browser: a keep-alive connection, the session and CSRF cookies."""
+
+    def __init__(self) -> None:
+        self.conn = http.client.HTTPConnection(HOST, PORT, timeout=60)
+        self.cookies: dict[str, str] = {}
+
+    def request(self, method: str, path: str, body: dict | None = None, headers: dict | None = None) -> tuple:
+        """Send one request (reconnecting if the server closed the connection); return (status, headers, body)."""
+        headers = dict(headers or {})
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        data = None
+        if body is not None:
+            data = urlencode(body).encode()
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        for attempt in range(2):
+            try:
+                self.conn.request(method, path, body=data, headers=headers)
+                response = self.conn.getresponse()
+                payload = response.read()
+                break
+            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+                # A sync worker closes the connection after each response; a fresh one is part of the cost.
+                self.conn.close()
+                self.conn = http.client.HTTPConnection(HOST, PORT, timeout=60)
+                if attempt:
+                    raise
+        for header, value in response.getheaders():
+            if header.lower() == "set-cookie":
+                name, _, rest = value.partition("=")
+                self.cookies[name.strip()] = rest.split(";", 1)[0]
+        if response.getheader("Connection", "").lower() == "close":
+            self.conn.close()
+            self.conn = http.client.HTTPConnection(HOST, PORT, timeout=60)
+        return response.status, response.getheaders(), payload
+
+    def login(self, username: str) -> None:
+        """Log in through the form, as a browser does: GET for the CSRF cookie and token, then POST."""
+        status, _, page = self.request("GET", "/accounts/login/")
+        token = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1).decode()
+        form = {"username": username, "password": PASSWORD, "csrfmiddlewaretoken": token}
+        status, headers, _ = self.request("POST", "/accounts/login/", form)
+        if status != 302 or "sessionid" not in self.cookies:
+            raise RuntimeError(f"login of {username} failed with {status}")
+
+
+def _rater(client: Client, stats: Stats, stop_at: float, pause: float, rng: random.Random) -> None:
+    rate_url, submit_url = f"/c/{SLUG}/rate/", f"/c/{SLUG}/rate/next/"
+    while time.perf_counter() < stop_at:
+        try:
+            _cycle(client, stats, rng, rate_url, submit_url)
+        except (OSError, http.client.HTTPException) as exc:
+            with stats.lock:
+                stats.errors.append(f"{type(exc).__name__}: {exc}")
+            client.conn.close()
+        if pause:
+            time.sleep(pause)
+
+
+def _cycle(client: Client, stats: Stats, rng: random.Random, rate_url: str, submit_url: str) -> None:
+    """One next → submit cycle, timed."""
+    started = time.perf_counter()
+    status, _, page = client.request("GET", rate_url)
+    next_ms = (time.perf_counter() - started) * 1000
+    match = ASSIGNMENT_RE.search(page)
+    if status != 200 or match is None:
+        with stats.lock:
+            stats.errors.append(f"next: {status} {page[:120]!r}")
+        return
+    form = {"assignment": match.group(1).decode(), "c-helpful": str(rng.randint(1, 5)), "comment": ""}
+    headers = {"HX-Request": "true", "X-CSRFToken": client.cookies["csrftoken"]}
+    started = time.perf_counter()
+    status, _, panel = client.request("POST", submit_url, form, headers)
+    submit_ms = (time.perf_counter() - started) * 1000
+    ok = status == 200 and b"Saved." in panel and ASSIGNMENT_RE.search(panel) is not None
+    with stats.lock:
+        stats.next_ms.append(next_ms)
+        stats.submit_ms.append(submit_ms)
+        stats.cycles += 1
+        stats.submits_ok += ok
+        if not ok:
+            stats.errors.append(f"submit: {status} {panel[:200]!r}")
+
+
+def _percentiles(values: list[float]) -> dict[str, float]:
+    if not values:
+        return {"p50": float("nan"), "p95": float("nan"), "p99": float("nan"), "max": float("nan")}
+    cuts = statistics.quantiles(values, n=100, method="inclusive")
+    return {"p50": cuts[49], "p95": cuts[94], "p99": cuts[98], "max": max(values)}
+
+
+def run(clients: list[Client], seconds: float, pause: float) -> tuple[Stats, float]:
+    """Let the clients rate for `seconds`; return their stats and the wall time."""
+    stats = Stats()
+    stop_at = time.perf_counter() + seconds
+    threads = [
+        threading.Thread(target=_rater, args=(client, stats, stop_at, pause, random.Random(i)))
+        for i, client in enumerate(clients)
+    ]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return stats, time.perf_counter() - started
+
+
+def verify(n_ratings_before: int) -> dict[str, int]:
+    """Check the database after a run: counts, no pair twice, nothing above k, counters equal to reality."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM ratings_rating")
+        n_ratings = cursor.fetchone()[0]
+        cursor.execute(
+            "SELECT count(*) FROM (SELECT 1 FROM ratings_rating GROUP BY campaign_item_id, rater_id, is_repeat "
+            "HAVING count(*) > 1) AS t"
+        )
+        pairs_twice = cursor.fetchone()[0]
+        cursor.execute(
+            "SELECT count(*) FROM (SELECT 1 FROM ratings_rating WHERE NOT is_repeat GROUP BY campaign_item_id "
+            "HAVING count(*) > %s) AS t",
+            [OVERLAP],
+        )
+        above_k = cursor.fetchone()[0]
+        cursor.execute(
+            "SELECT count(*) FROM annotate_campaignitem ci WHERE ci.n_taken <> "
+            "(SELECT count(*) FROM ratings_rating r WHERE r.campaign_item_id = ci.id AND NOT r.is_repeat) + "
+            "(SELECT count(*) FROM annotate_assignment a WHERE a.campaign_item_id = ci.id AND NOT a.is_repeat "
+            "AND a.status = 'leased' AND a.expires_at > now())"
+        )
+        counters_off = cursor.fetchone()[0]
+    return {
+        "ratings_created": n_ratings - n_ratings_before,
+        "pairs_twice": pairs_twice,
+        "items_above_k": above_k,
+        "counters_off": counters_off,
+    }
+
+
+def _ratings_count() -> int:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM ratings_rating")
+        return cursor.fetchone()[0]
+
+
+def transfer_size(client: Client) -> dict[str, int]:
+    """Bytes of the rating page as a browser loads it: HTML, then each CSS and JS file it references."""
+    status, _, html = client.request("GET", f"/c/{SLUG}/rate/")
+    sizes = {"html_raw": len(html), "html_gzip": len(gzip.compress(html)), "assets_raw": 0, "assets_gzip": 0}
+    for path in dict.fromkeys(ASSET_RE.findall(html)):
+        _, _, raw = client.request("GET", path.decode())
+        _, headers, zipped = client.request("GET", path.decode(), headers={"Accept-Encoding": "gzip"})
+        encoded = dict((k.lower(), v) for k, v in headers).get("content-encoding") == "gzip"
+        sizes["assets_raw"] += len(raw)
+        sizes["assets_gzip"] += len(zipped) if encoded else len(gzip.compress(raw))
+    sizes["total_raw"] = sizes["html_raw"] + sizes["assets_raw"]
+    sizes["total_gzip"] = sizes["html_gzip"] + sizes["assets_gzip"]
+    return sizes
+
+
+def _start_gunicorn(workers: int, worker_class: str, threads: int) -> subprocess.Popen:
+    args = [
+        str(Path(sys.executable).parent / "gunicorn"),
+        "accord.wsgi",
+        "--bind",
+        f"{HOST}:{PORT}",
+        "--workers",
+        str(workers),
+        "--worker-class",
+        worker_class,
+        "--backlog",
+        "256",
+        "--log-level",
+        "warning",
+    ]
+    if worker_class == "gthread":
+        args += ["--threads", str(threads)]
+    server = subprocess.Popen(args, env=_env(), cwd=ROOT)
+    for _ in range(100):
+        try:
+            conn = http.client.HTTPConnection(HOST, PORT, timeout=2)
+            conn.request("GET", "/accounts/login/")
+            conn.getresponse().read()
+            return server
+        except OSError:
+            time.sleep(0.2)
+    server.terminate()
+    raise RuntimeError("gunicorn did not start")
+
+
+def _report(name: str, stats: Stats, wall: float, check: dict[str, int]) -> dict:
+    result = {
+        "mode": name,
+        "cycles": stats.cycles,
+        "cycles_per_s": stats.cycles / wall,
+        "next_ms": _percentiles(stats.next_ms),
+        "submit_ms": _percentiles(stats.submit_ms),
+        "errors": len(stats.errors),
+        "submits_ok": stats.submits_ok,
+        **check,
+        "lost_or_extra": check["ratings_created"] - stats.submits_ok,
+    }
+    n, s = result["next_ms"], result["submit_ms"]
+    print(
+        f"{name:<22} {result['cycles']:>6} cycles {result['cycles_per_s']:7.1f}/s | next p50 {n['p50']:6.1f} "
+        f"p95 {n['p95']:6.1f} p99 {n['p99']:6.1f} ms | submit p50 {s['p50']:6.1f} p95 {s['p95']:6.1f} "
+        f"p99 {s['p99']:6.1f} ms | errors {result['errors']} | ratings {check['ratings_created']} "
+        f"(submits ok {stats.submits_ok}) pairs twice {check['pairs_twice']} above k {check['items_above_k']} "
+        f"counters off {check['counters_off']}",
+        flush=True,
+    )
+    for error in stats.errors[:5]:
+        print("   ", error[:300])
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--items", type=int, default=100_000)
+    parser.add_argument("--seconds", type=float, default=30.0)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--worker-class", default="sync", choices=["sync", "gthread"])
+    parser.add_argument("--threads", type=int, default=4, help="threads per gthread worker")
+    parser.add_argument("--modes", default="realistic,flat")
+    parser.add_argument("--flat-raters", default="1,16,32")
+    parser.add_argument("--keep-db", action="store_true", help="leave bench_rating in place afterwards")
+    parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    options = parser.parse_args()
+    os.environ.update(_env())
+    sys.path.insert(0, str(ROOT))
+
+    _psql(f"DROP DATABASE IF EXISTS {PG_DB}")
+    _psql(f"CREATE DATABASE {PG_DB}")
+    server = None
+    try:
+        _manage("migrate", "--noinput", "-v", "0")
+        _manage("collectstatic", "--noinput", "-v", "0")
+        print(f"setup: {options.items} items, campaign and {N_RATERS} raters in {setup_data(options.items):.1f} s")
+        server = _start_gunicorn(options.workers, options.worker_class, options.threads)
+        print(f"gunicorn: {options.workers} {options.worker_class} workers", flush=True)
+        clients = []
+        for i in range(N_RATERS):
+            client = Client()
+            client.login(f"rater{i:02d}")
+            clients.append(client)
+        results = []
+        modes = options.modes.split(",")
+        if "realistic" in modes:
+            before = _ratings_count()
+            stats, wall = run(clients, options.seconds, pause=1.0)
+            results.append(_report("realistic, 32 raters", stats, wall, verify(before)))
+        if "flat" in modes:
+            for n in (int(v) for v in options.flat_raters.split(",")):
+                before = _ratings_count()
+                stats, wall = run(clients[:n], options.seconds, pause=0.0)
+                results.append(_report(f"flat out, {n} raters", stats, wall, verify(before)))
+        sizes = transfer_size(clients[0])
+        print(
+            f"rating page transfer: HTML {sizes['html_raw'] / 1024:.1f} KB + CSS/JS {sizes['assets_raw'] / 1024:.1f} KB"
+            f" = {sizes['total_raw'] / 1024:.1f} KB raw; gzip {sizes['total_gzip'] / 1024:.1f} KB "
+            f"(HTML {sizes['html_gzip'] / 1024:.1f} KB, CSS/JS {sizes['assets_gzip'] / 1024:.1f} KB)"
+        )
+        if options.json:
+            options.json.write_text(json.dumps({"runs": results, "transfer": sizes}, indent=2))
+    finally:
+        if server is not None:
+            server.terminate()
+            server.wait(timeout=30)
+        from django.db import connections
+
+        connections.close_all()
+        if not options.keep_db:
+            _psql(f"DROP DATABASE IF EXISTS {PG_DB}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,78 @@
+"""The rating page and submit run a fixed number of queries, however large the campaign."""
+
+import re
+
+import pytest
+from django.core.cache import cache
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from annotate.models import Campaign, Membership
+from tests.factories import CampaignFactory, MembershipFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+HX = {"HTTP_HX_REQUEST": "true"}
+# Session, user, campaign, role; membership lock, own lease (with its item), my ratings count; the outer
+# savepoint pair of the test transaction.
+RATE_PAGE_QUERIES = 9
+# The page's four, the posted assignment; the submit (assignment lock, item lock, recount, rating insert in a
+# savepoint, assignment and counter updates); the next pick (membership lock, own leases, expired leases,
+# candidate, recount, counter, insert, item) and my ratings count; savepoints around both transactions.
+SUBMIT_QUERIES = 26
+
+
+def _setup(n_items: int) -> tuple[Campaign, Client]:
+    cache.clear()
+    campaign = CampaignFactory(with_items=n_items, overlap=2)
+    rater = UserFactory(username=f"counted-{n_items}")
+    MembershipFactory(campaign=campaign, user=rater, role=Membership.Role.RATER)
+    client = Client()
+    client.force_login(rater)
+    # The first request fills the campaign-wide progress cache; the counts below are per item after that.
+    client.get(f"/c/{campaign.slug}/rate/")
+    return campaign, client
+
+
+def _assignment(html: bytes) -> str:
+    return re.search(rb'name="assignment" value="(\d+)"', html).group(1).decode()
+
+
+@pytest.mark.parametrize("n_items", [5, 60])
+@pytest.mark.parametrize("headers", [{}, HX], ids=["page", "htmx"])
+def test_rate_page_query_count_is_fixed(n_items: int, headers: dict[str, str]) -> None:
+    campaign, client = _setup(n_items)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(f"/c/{campaign.slug}/rate/", **headers)
+    assert response.status_code == 200
+    assert len(queries) == RATE_PAGE_QUERIES, [q["sql"][:120] for q in queries]
+
+
+@pytest.mark.parametrize("n_items", [5, 60])
+def test_submit_and_next_query_count_is_fixed(n_items: int) -> None:
+    campaign, client = _setup(n_items)
+    pk = _assignment(client.get(f"/c/{campaign.slug}/rate/", **HX).content)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post(f"/c/{campaign.slug}/rate/next/", {"assignment": pk, "c-helpful": "3"}, **HX)
+    assert b"Saved." in response.content and _assignment(response.content) != pk
+    assert len(queries) == SUBMIT_QUERIES, [q["sql"][:120] for q in queries]
+
+
+def test_submit_locks_no_campaign_row() -> None:
+    """Row locks on an item must not take the campaign row with them, or every rater's submit would queue."""
+    campaign, client = _setup(3)
+    pk = _assignment(client.get(f"/c/{campaign.slug}/rate/", **HX).content)
+    with CaptureQueriesContext(connection) as queries:
+        client.post(f"/c/{campaign.slug}/rate/next/", {"assignment": pk, "c-helpful": "3"}, **HX)
+    locking = [q["sql"] for q in queries if " FOR NO KEY UPDATE" in q["sql"] or " FOR UPDATE" in q["sql"]]
+    if connection.vendor == "postgresql":
+        assert locking
+
+    def locks_campaign(sql: str) -> bool:
+        clause = sql.rsplit(" FOR ", 1)[1]
+        if " OF " in clause:
+            return '"annotate_campaign"' in clause
+        return 'JOIN "annotate_campaign"' in sql
+
+    assert not [sql for sql in locking if locks_campaign(sql)]
