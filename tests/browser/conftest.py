@@ -31,6 +31,7 @@ PASSWORD = "pw-for-tests-123"
 # page load also imports the URLconf and compiles templates in the live server.
 TIMEOUT_MS = 10_000
 NAVIGATION_TIMEOUT_MS = 30_000
+SCREENSHOT_TIMEOUT_MS = 60_000
 
 
 @pytest.fixture(scope="package")
@@ -130,7 +131,9 @@ def screenshot(page) -> Callable[[str], Path]:
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         path = SCREENSHOTS / f"{name}.png"
         # caret="initial": hiding the caret leaves style="" on text boxes, which htmx then copies on swap.
-        page.screenshot(path=str(path), full_page=full_page, caret="initial")
+        # A long page under a loaded CI machine can take a while to rasterise: allow it well past the
+        # default action timeout rather than fail a behaviour test on a picture.
+        page.screenshot(path=str(path), full_page=full_page, caret="initial", timeout=SCREENSHOT_TIMEOUT_MS)
         return path
 
     return save

@@ -74,7 +74,7 @@ def test_hostile_content_renders_inert_and_the_item_can_still_be_rated(
     page.evaluate("() => { window.__marker = 1; }")
     # Give load/revealed triggers and media errors a moment to fire if anything survived.
     page.wait_for_timeout(300)
-    screenshot("rate-hostile")
+    screenshot("rate-hostile", full_page=False)
 
     # No autofocus in the content took the rater's focus, and no <style> hid the form.
     assert page.evaluate("() => document.activeElement.closest('.criterion')?.id") == "criterion-helpful"
