@@ -67,6 +67,13 @@
     return false;
   }
 
+  // htmx wires up swapped-in content only after its settle delay: make sure the form posts through
+  // htmx (and gets the next item in place) even when the rater submits within that moment.
+  function submitForm(form) {
+    if (window.htmx) { window.htmx.process(form); }
+    form.requestSubmit();
+  }
+
   function openDialog(id) {
     var dialog = document.getElementById(id);
     if (!dialog) { return; }
@@ -91,7 +98,7 @@
       focusFirst();
     } else if (event.key === "Enter" && el.form && el.tagName !== "BUTTON") {
       event.preventDefault();
-      el.form.requestSubmit();
+      submitForm(el.form);
     } else if (el.type === "radio" && event.key.length === 1) {
       var match = el.form.querySelector('input[type=radio][data-key="' + CSS.escape(event.key) + '"]');
       if (match) { event.preventDefault(); match.checked = true; match.focus(); }
@@ -104,7 +111,7 @@
     var el = document.activeElement;
     if (el && el.closest && el.closest(".rate-dialog")) { onDialogKey(event, el); return; }
     if (event.ctrlKey) {
-      if (event.key === "Enter" && form.contains(el)) { event.preventDefault(); form.requestSubmit(); }
+      if (event.key === "Enter" && form.contains(el)) { event.preventDefault(); submitForm(form); }
       return;
     }
     if (isTyping(el)) {
@@ -114,6 +121,11 @@
         event.preventDefault();
         move(event.key === "ArrowDown" ? 1 : -1);
       }
+      return;
+    }
+    if (event.key === "Enter" && el && el.tagName === "BUTTON" && el.type === "submit" && el.form === form) {
+      event.preventDefault();
+      submitForm(form);
       return;
     }
     if (el && (el.tagName === "BUTTON" || el.tagName === "A" || el.tagName === "SUMMARY") && event.key === "Enter") { return; }
@@ -129,7 +141,7 @@
         if (current) { move(-1, current); } else if (form.contains(el)) { focusCriterion(criteria().pop()); } else { focusFirst(); }
         break;
       case "Tab": handled = current ? move(event.shiftKey ? -1 : 1, current) : false; break;
-      case "Enter": form.requestSubmit(); break;
+      case "Enter": submitForm(form); break;
       case "s": openDialog("rate-skip"); break;
       case "f": openDialog("rate-flag"); break;
       case "u": case "ArrowLeft": goBack(); break;
