@@ -1,43 +1,21 @@
 """Raters racing through a queue with gold checks and repeats on PostgreSQL: k still holds, nothing is lost."""
 
-import threading
 from collections import Counter
 
 import pytest
-from django.db import connection, connections
 
-from annotate.models import Assignment, Membership
-from annotate.services.assignments import assignment_next
+from annotate.models import Assignment
 from annotate.services.campaigns import campaign_items_mark_gold
 from ratings.models import Rating
-from ratings.services import rating_submit
-from tests.factories import CampaignFactory, MembershipFactory, UserFactory
+from tests.annotate.racing import IS_POSTGRESQL, POSTGRESQL_ONLY_REASON, race_raters
+from tests.factories import CampaignFactory
 
 N_RATERS = 10
 N_ITEMS = 120
 N_GOLD = 10
 OVERLAP = 3
 
-pytestmark = pytest.mark.skipif(
-    connection.vendor != "postgresql",
-    reason="SQLite serialises writers with IMMEDIATE transactions; the SKIP LOCKED race needs PostgreSQL",
-)
-
-
-def _rate_until_done(campaign_pk: int, rater_pk: int, failures: list[BaseException]) -> None:
-    from django.contrib.auth.models import User
-
-    from annotate.models import Campaign
-
-    try:
-        campaign = Campaign.objects.select_related("rubric_version").get(pk=campaign_pk)
-        rater = User.objects.get(pk=rater_pk)
-        while (assignment := assignment_next(campaign=campaign, rater=rater)) is not None:
-            rating_submit(assignment=assignment, values={"helpful": 1 + assignment.campaign_item_id % 5})
-    except BaseException as exc:  # noqa: BLE001 - reported to the main thread, which fails the test
-        failures.append(exc)
-    finally:
-        connections.close_all()
+pytestmark = pytest.mark.skipif(not IS_POSTGRESQL, reason=POSTGRESQL_ONLY_REASON)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -46,16 +24,7 @@ def test_parallel_raters_with_gold_and_repeats_keep_k_and_lose_nothing() -> None
     gold = list(campaign.items.order_by("-order_key").select_related("item")[:N_GOLD])
     ids = [ci.item.external_id for ci in gold]
     campaign_items_mark_gold(campaign=campaign, external_ids=ids, answers={i: {"helpful": 3} for i in ids})
-    raters = [UserFactory(username=f"goldracer{i}") for i in range(N_RATERS)]
-    for rater in raters:
-        MembershipFactory(campaign=campaign, user=rater, role=Membership.Role.RATER)
-    failures: list[BaseException] = []
-    threads = [threading.Thread(target=_rate_until_done, args=(campaign.pk, rater.pk, failures)) for rater in raters]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=180)
-    assert not failures, failures
+    raters = race_raters(campaign, n_raters=N_RATERS, prefix="goldracer", timeout=180)
     gold_pks = {ci.pk for ci in gold}
     ratings = Rating.objects.filter(campaign_item__campaign=campaign)
     firsts = list(ratings.filter(is_repeat=False).values_list("campaign_item", "rater"))
