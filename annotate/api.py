@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 
 from annotate.models import Dataset, Rubric, RubricVersion
 from annotate.permissions import can_curate, datasets_visible_to, rubrics_visible_to
+from annotate.search import search_index_start
 from annotate.selectors.campaigns import campaigns_for_user
 from annotate.services.datasets import dataset_import
 from annotate.services.rubrics import rubric_load
@@ -114,6 +115,8 @@ class DatasetItemsImportApi(APIView):
             )
         except ValidationError as error:
             return _bad_request(error)
+        # The items are browsable now; search covers them once the indexer has added them.
+        search_index_start(result.dataset.pk)
         return Response(self.OutputSerializer(result).data, status=status.HTTP_201_CREATED)
 
 

@@ -23,6 +23,12 @@ class Dataset(models.Model):
     # {"metadata": {field: {"top": [[value, n], ...], "other": n, "missing": n, "distinct": n}},
     #  "content": {field: {"lengths": {length: n}, "min": n, "max": n, "n": n}}}
     summary = models.JSONField(default=dict, blank=True)
+    # Full-text search is built after an import commits (annotate.search): every item of the dataset up to
+    # this id is searchable, and this many items in all.
+    search_indexed_through = models.BigIntegerField(default=0)
+    search_indexed_count = models.PositiveIntegerField(default=0)
+    # The claim of the indexer working on the dataset, refreshed with every batch; a stale one is taken over.
+    search_indexer_seen_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["name"]

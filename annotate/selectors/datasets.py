@@ -1,8 +1,9 @@
 """Named reads for the dataset browser, built to stay fast on datasets of millions of items.
 
 Pages are keyset-paginated by item id (ids grow with import position), metadata filters
-read the ItemMetadata index, text search uses FTS5 on SQLite and a GIN index over
-to_tsvector on PostgreSQL. Totals come from Dataset.item_count or the import summary's value
+read the ItemMetadata index, text search uses FTS5 on SQLite and a GIN-indexed tsvector table on
+PostgreSQL, both filled by the search indexer after an import commits (annotate.search), so a search
+covers the items indexed so far. Totals come from Dataset.item_count or the import summary's value
 counts; any other count (a search, several filters) is capped and made only on request, because
 counting up to the cap can take longer than showing the page.
 """
@@ -118,10 +119,10 @@ def _id_query(dataset: Dataset, filters: list[tuple[str, str]], words: list[str]
         )
         params += [_fts_match(words), dataset.pk]
     elif words:
-        key = "i.id"
+        key = "s.item_id"
         sql = (
-            "SELECT i.id FROM annotate_item i WHERE i.dataset_id = %s AND "
-            "to_tsvector('simple'::regconfig, i.content) @@ plainto_tsquery('simple'::regconfig, %s)"
+            "SELECT s.item_id FROM annotate_itemsearch s WHERE s.dataset_id = %s"
+            " AND s.document @@ plainto_tsquery('simple'::regconfig, %s)"
         )
         params += [dataset.pk, " ".join(words)]
     elif filters:
@@ -236,15 +237,15 @@ def _known_count(dataset: Dataset, filters: list[tuple[str, str]], words: list[s
 
 
 def _expected_share(cursor: Any, words: list[str], dataset: Dataset) -> float:
-    """The planner's estimate of the share of items containing every word (from ANALYZE statistics)."""
+    """The planner's estimate of the share of searchable items containing every word (from ANALYZE statistics)."""
     cursor.execute(
-        "EXPLAIN (FORMAT JSON) SELECT 1 FROM annotate_item WHERE "
-        "to_tsvector('simple'::regconfig, content) @@ plainto_tsquery('simple'::regconfig, %s)",
-        [" ".join(words)],
+        "EXPLAIN (FORMAT JSON) SELECT 1 FROM annotate_itemsearch WHERE dataset_id = %s"
+        " AND document @@ plainto_tsquery('simple'::regconfig, %s)",
+        [dataset.pk, " ".join(words)],
     )
     plan = cursor.fetchone()[0]
     plan = json.loads(plan) if isinstance(plan, str) else plan
-    return plan[0]["Plan"]["Plan Rows"] / max(dataset.item_count, 1)
+    return plan[0]["Plan"]["Plan Rows"] / max(dataset.search_indexed_count, 1)
 
 
 def _plan_postgresql_search(cursor: Any, *, walk_ids: bool) -> None:

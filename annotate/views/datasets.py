@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from annotate.forms.datasets import BrowseParams, DatasetUploadForm, FieldMappingForm
 from annotate.permissions import can_curate, get_dataset_for
+from annotate.search import search_coverage, search_index_resume, search_index_start
 from annotate.selectors.datasets import (
     dataset_summary as summarise,
 )
@@ -103,7 +104,12 @@ def dataset_upload_map(request: HttpRequest, token: str) -> HttpResponse:
             form.add_error(None, exc)
         else:
             _forget_upload(request, token, upload)
-            messages.success(request, f"Imported {result.n_items:,} items into {result.dataset.name}.")
+            search_index_start(result.dataset.pk)
+            messages.success(
+                request,
+                f"Imported {result.n_items:,} items into {result.dataset.name}. "
+                "They can be browsed and filtered now; search covers them as the search index is built.",
+            )
             return redirect("annotate:dataset-detail", pk=result.dataset.pk)
     context = {"upload": upload, "target": target, "form": form, "preview": preview}
     return render(request, "annotate/dataset_upload_map.html", context)
@@ -112,7 +118,10 @@ def dataset_upload_map(request: HttpRequest, token: str) -> HttpResponse:
 @login_required
 @require_GET
 def dataset_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    """The item browser: filters, text search, keyset pagination and match counts; htmx gets just the results."""
+    """The item browser: filters, text search, keyset pagination and match counts; htmx gets just the results.
+
+    Text search covers the items indexed so far, and the page says so while the search index is incomplete.
+    """
     dataset = get_dataset_for(request, pk)
     params = BrowseParams.from_query(request.GET, dataset)
     # Counting the matches of a search can take longer than the page, so it is done on request.
@@ -127,10 +136,13 @@ def dataset_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "page": page,
         "filter_rows": filter_rows,
         "suggestions": filter_choices(dataset),
+        "search": search_coverage(dataset),
     }
     template = "annotate/partials/_dataset_items.html" if request.htmx else "annotate/dataset_detail.html"
     response = render(request, template, context)
     patch_vary_headers(response, ["HX-Request"])
+    # After a restart nothing else would finish an interrupted index.
+    search_index_resume(dataset)
     return response
 
 

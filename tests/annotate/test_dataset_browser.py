@@ -6,6 +6,7 @@ import pytest
 from django.urls import reverse
 
 from annotate.models import Dataset
+from annotate.search import search_index_build
 from annotate.selectors import datasets as selectors
 from annotate.services.datasets import dataset_import
 from tests.factories import DatasetFactory
@@ -15,7 +16,7 @@ MODELS = ["atlas", "borealis", "cirrus"]
 
 @pytest.fixture
 def dataset(curator, tmp_path) -> Dataset:
-    """120 imported items with model/topic metadata; item 7 holds a script tag."""
+    """120 imported and search-indexed items with model/topic metadata; item 7 holds a script tag."""
     records = []
     for i in range(120):
         prompt = "<script>alert(1)</script> tricky" if i == 7 else f"Prompt number {i} about gardening"
@@ -27,7 +28,10 @@ def dataset(curator, tmp_path) -> Dataset:
         )  # fmt: skip
     path = tmp_path / "items.jsonl"
     path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
-    return dataset_import(source=path, name="browse", metadata_fields=["model", "topic"], user=curator).dataset
+    dataset = dataset_import(source=path, name="browse", metadata_fields=["model", "topic"], user=curator).dataset
+    search_index_build(dataset=dataset)
+    dataset.refresh_from_db()
+    return dataset
 
 
 def _detail(dataset: Dataset) -> str:

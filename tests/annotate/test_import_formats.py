@@ -9,7 +9,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from annotate.models import Item, ItemMetadata
-from annotate.services.datasets import dataset_import, detect_fields
+from annotate.services.datasets import _metadata_summary, dataset_import, detect_fields
 from tests.factories import DatasetFactory, UserFactory
 
 
@@ -152,6 +152,35 @@ def test_summary_counts_metadata_values_and_content_lengths(db, tmp_path):
     assert topic["other"] == 0 and topic["missing"] == 0 and topic["distinct"] == 2
     prompt = result.dataset.summary["content"]["prompt"]
     assert prompt["min"] == len("First prompt") and prompt["max"] == len("Second prompt")
+
+
+def _summary_from_rows(dataset) -> dict:
+    """The metadata summary as computed from the dataset's ItemMetadata rows."""
+    dataset.refresh_from_db()
+    return _metadata_summary(dataset)
+
+
+@pytest.mark.parametrize("n_values", [3, 25])
+def test_summary_counted_while_reading_matches_the_rows_across_appends(db, tmp_path, n_values):
+    first = [{"id": str(i), "text": "t", "source": f"s{i % n_values}", "n": i % 4} for i in range(60)]
+    more = [{"id": f"x{i}", "text": "t", "source": f"s{i % 7}", "lang": "en"} for i in range(9)]
+    dataset = dataset_import(source=write_jsonl(tmp_path / "a.jsonl", first), name="d", metadata_fields=["source", "n"])
+    assert dataset.dataset.summary["metadata"] == _summary_from_rows(dataset.dataset)
+    result = dataset_import(
+        source=write_jsonl(tmp_path / "b.jsonl", more), dataset=dataset.dataset, metadata_fields=["source", "lang"]
+    )
+    summary = result.dataset.summary["metadata"]
+    assert summary == _summary_from_rows(result.dataset)
+    assert summary["lang"]["missing"] == 60 and summary["n"]["top"][0] == ["0", 15]
+
+
+def test_summary_of_many_distinct_values_comes_from_the_rows(db, tmp_path, monkeypatch):
+    monkeypatch.setattr("annotate.services.datasets.MAX_COUNTED_VALUES", 10)
+    records = [{"id": str(i), "text": "t", "url": f"u{i}"} for i in range(30)]
+    result = dataset_import(source=write_jsonl(tmp_path / "a.jsonl", records), name="d", metadata_fields=["url"])
+    url = result.dataset.summary["metadata"]["url"]
+    assert url["distinct"] == 30 and len(url["top"]) == 20 and url["other"] == 10
+    assert result.dataset.summary["metadata"] == _summary_from_rows(result.dataset)
 
 
 def test_detect_fields_previews_names_samples_and_rows(db, tmp_path):

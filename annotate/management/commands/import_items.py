@@ -1,4 +1,4 @@
-"""Import items from a JSONL, CSV or Parquet file into a dataset (created when missing)."""
+"""Import items from a JSONL, CSV or Parquet file into a dataset (created when missing), then build its search index."""
 
 import time
 from argparse import ArgumentParser
@@ -8,7 +8,8 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from annotate.models import Dataset
-from annotate.services.datasets import dataset_import
+from annotate.search import search_index_build
+from annotate.services.datasets import IMPORT_BATCH_SIZE, dataset_import
 
 
 def _names(raw: str | None) -> list[str] | None:
@@ -27,7 +28,14 @@ class Command(BaseCommand):
         parser.add_argument("--content-fields", help="Comma-separated content fields (default: all but id/metadata).")
         parser.add_argument("--metadata-fields", help="Comma-separated metadata fields.")
         parser.add_argument("--format", choices=["jsonl", "csv", "parquet"], help="Override the file extension.")
-        parser.add_argument("--batch-size", type=int, default=5000, help="Rows per insert (default: 5000).")
+        parser.add_argument(
+            "--batch-size", type=int, default=IMPORT_BATCH_SIZE, help=f"Rows per insert (default: {IMPORT_BATCH_SIZE})."
+        )
+        parser.add_argument(
+            "--no-index",
+            action="store_true",
+            help="Leave the search index to the next `index_items` run or dataset page view.",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         dataset = Dataset.objects.filter(name=options["dataset"]).first()
@@ -50,4 +58,12 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Imported {result.n_items} items into dataset {result.dataset.name} "
             f"(now {result.dataset.item_count} items) in {seconds:.1f} s ({result.n_items / seconds:,.0f} items/s)"
+        )
+        if options["no_index"]:
+            self.stdout.write("Search index not built: run `index_items` to make the new items searchable.")
+            return
+        run = search_index_build(dataset=result.dataset, wait=True)
+        self.stdout.write(
+            f"Search index: added {run.n_items} items in {run.seconds:.1f} s "
+            f"({run.n_items / max(run.seconds, 1e-9):,.0f} items/s)"
         )

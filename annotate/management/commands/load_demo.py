@@ -20,6 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from annotate.models import Campaign, CampaignItem, Dataset, Membership, RubricVersion
+from annotate.search import search_index_build
 from annotate.services.assignments import campaign_items_recount
 from annotate.services.campaigns import campaign_create, campaign_set_status, membership_set
 from annotate.services.datasets import dataset_import
@@ -190,6 +191,7 @@ def _dataset(demo: DemoDataset, owner: AbstractBaseUser, created: list[str]) -> 
         metadata_fields=demo.metadata,
         user=owner,
     )
+    search_index_build(dataset=result.dataset)
     created.append(f"dataset {demo.name!r} with {result.n_items} items")
     return result.dataset
 
