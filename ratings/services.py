@@ -10,15 +10,15 @@ from typing import Any, BinaryIO
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Max
 from django.http import QueryDict
 from django.utils import timezone
 
 from annotate import importers
 from annotate.models import Assignment, Campaign, CampaignItem, Item, Membership
-from annotate.selectors.assignments import taken_count
-from annotate.services.assignments import campaign_items_recount
+from annotate.selectors.assignments import db_time, row_lock, taken_count
+from annotate.services.assignments import campaign_item_lock, campaign_item_set_taken, campaign_items_recount
 from ratings import importers as rating_files
 from ratings.models import Rating, RatingRevision
 
@@ -190,18 +190,12 @@ def _check_extras(comment: str, seconds_spent: float | None) -> None:
         raise ValidationError({"seconds_spent": f"seconds_spent: {seconds_spent!r} is not a duration"})
 
 
-def _check_slot_free(assignment: Assignment, campaign: Campaign, now: datetime) -> int:
+def _check_slot_free(assignment: Assignment, campaign: Campaign, now: datetime, lapsed: bool) -> int:
     """Lock the item and recount its slots held by others; refuse when none is left, else return the count."""
-    # No ordering: the default one joins the campaign, and FOR UPDATE would lock its row for every submit.
-    list(
-        CampaignItem.objects.select_for_update(no_key=True)
-        .filter(pk=assignment.campaign_item_id)
-        .order_by()
-        .values_list("pk", flat=True)
-    )
+    campaign_item_lock(assignment.campaign_item_id)
     taken = taken_count(campaign_item_id=assignment.campaign_item_id, now=now, exclude_rater_id=assignment.rater_id)
     if taken >= campaign.overlap:
-        why = "Your lease on this item expired and it" if assignment.expires_at <= now else "This item"
+        why = "Your lease on this item expired and it" if lapsed else "This item"
         raise ValidationError(
             f"{why} has meanwhile been rated by {campaign.overlap} other raters, so this answer was not stored. "
             "Carry on with the next item."
@@ -209,7 +203,16 @@ def _check_slot_free(assignment: Assignment, campaign: Campaign, now: datetime) 
     return taken
 
 
-@transaction.atomic
+# The assignment's status, its campaign's status and whether the lease has lapsed, read under the
+# assignment's row lock (fixed SQL: submit is the hottest write there is).
+_LOCKED_ASSIGNMENT_SQL = """
+SELECT a.status, c.status, a.expires_at <= %(now)s
+FROM annotate_assignment a
+JOIN annotate_campaignitem ci ON ci.id = a.campaign_item_id
+JOIN annotate_campaign c ON c.id = ci.campaign_id
+WHERE a.id = %(assignment)s"""
+
+
 def rating_submit(
     *,
     assignment: Assignment,
@@ -219,18 +222,29 @@ def rating_submit(
     now: datetime | None = None,
 ) -> Rating:
     """Store the rater's answers (given as shown on screen) for a leased item and close the assignment."""
-    now = now or timezone.now()
+    try:
+        return _rating_store(assignment, values, comment, seconds_spent, now or timezone.now())
+    except IntegrityError:
+        # Only a rating of this item by this rater written meanwhile (an import) can collide; the whole
+        # transaction is rolled back, so the assignment stays leased.
+        raise ValidationError("You have already rated this item; revise it from My ratings instead.") from None
+
+
+@transaction.atomic
+def _rating_store(
+    assignment: Assignment, values: dict[str, Any], comment: str, seconds_spent: float | None, now: datetime
+) -> Rating:
     # Lock the assignment so a double submit cannot create two ratings or two status changes.
-    assignment = (
-        Assignment.objects.select_for_update(of=("self",), no_key=True)
-        .select_related("campaign_item__campaign__rubric_version")
-        .get(pk=assignment.pk)
-    )
+    with connection.cursor() as cursor:
+        cursor.execute(_LOCKED_ASSIGNMENT_SQL + row_lock("a"), {"assignment": assignment.pk, "now": db_time(now)})
+        status, campaign_status, lapsed = cursor.fetchone()
     campaign = assignment.campaign_item.campaign
-    if campaign.status != Campaign.Status.ACTIVE:
-        raise ValidationError(f"This campaign is {campaign.get_status_display().lower()}: ratings are not accepted.")
-    if assignment.status != Assignment.Status.LEASED:
-        raise ValidationError(f"This item is already {assignment.get_status_display().lower()}.")
+    if campaign_status != Campaign.Status.ACTIVE:
+        raise ValidationError(
+            f"This campaign is {Campaign.Status(campaign_status).label.lower()}: ratings are not accepted."
+        )
+    if status != Assignment.Status.LEASED:
+        raise ValidationError(f"This item is already {Assignment.Status(status).label.lower()}.")
     criteria = campaign.rubric_version.criteria
     clean = values_validate(criteria, pairwise_swap(criteria, values, assignment.presentation))
     comment = comment.strip()
@@ -239,26 +253,26 @@ def rating_submit(
     # ago (or an imported rating) may have let someone else take the slot, and k is never exceeded.
     # Gold checks (served to every rater) and repeats (the rater's second look) take no slot.
     holds_slot = not assignment.is_repeat and not assignment.campaign_item.is_gold
-    taken = _check_slot_free(assignment, campaign, now) if holds_slot else 0
-    try:
-        with transaction.atomic():
-            rating = Rating.objects.create(
-                campaign_item_id=assignment.campaign_item_id,
-                rater_id=assignment.rater_id,
-                rubric_version=campaign.rubric_version,
-                values=clean,
-                comment=comment,
-                seconds_spent=seconds_spent,
-                is_repeat=assignment.is_repeat,
-                presentation=assignment.presentation,
-            )
-    except IntegrityError:
-        raise ValidationError("You have already rated this item; revise it from My ratings instead.") from None
+    taken = _check_slot_free(assignment, campaign, now, bool(lapsed)) if holds_slot else 0
+    rating = Rating.objects.create(
+        campaign_item_id=assignment.campaign_item_id,
+        rater_id=assignment.rater_id,
+        rubric_version_id=campaign.rubric_version_id,
+        values=clean,
+        comment=comment,
+        seconds_spent=seconds_spent,
+        is_repeat=assignment.is_repeat,
+        presentation=assignment.presentation,
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE annotate_assignment SET status = %(status)s, submitted_at = %(now)s WHERE id = %(assignment)s",
+            {"status": Assignment.Status.SUBMITTED, "now": db_time(now), "assignment": assignment.pk},
+        )
     assignment.status, assignment.submitted_at = Assignment.Status.SUBMITTED, now
-    assignment.save(update_fields=["status", "submitted_at"])
     if holds_slot:
         # Still under the item lock: the others' slots plus this rating, whether or not the lease had lapsed.
-        CampaignItem.objects.filter(pk=assignment.campaign_item_id).update(n_taken=taken + 1)
+        campaign_item_set_taken(assignment.campaign_item_id, taken + 1)
     return rating
 
 

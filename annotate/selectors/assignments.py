@@ -7,8 +7,9 @@ from datetime import datetime
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.cache import cache
-from django.db.models import BigIntegerField, Count, Exists, F, Max, OuterRef, Q, QuerySet, Subquery, Value
-from django.db.models.functions import Cast, Coalesce, Mod
+from django.db import connection
+from django.db.models import BigIntegerField, Count, Exists, Max, OuterRef, Q, QuerySet, Value
+from django.db.models.functions import Cast, Mod
 
 from annotate.models import Assignment, Campaign, CampaignItem, Membership
 from ratings.models import Rating
@@ -68,24 +69,47 @@ def _shuffle(campaign: Campaign, rater: AbstractBaseUser, salt: str = "accord-qu
     )
 
 
-def live_leases(now: datetime) -> QuerySet[Assignment]:
-    """Leased, unexpired, first-time assignments: they hold one of an item's k slots."""
-    return Assignment.objects.filter(status=Assignment.Status.LEASED, expires_at__gt=now, is_repeat=False)
+def _rows(sql: str, params: dict[str, object]) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
 
 
-def _taken(*, now: datetime, rater_id: int | None = None) -> Coalesce:
-    """Slots of the outer campaign item held by anyone (but the rater, if given): ratings plus live leases.
+def db_time(moment: datetime) -> object:
+    """A datetime as the database compares it in raw SQL (SQLite keeps naive UTC text)."""
+    return connection.ops.adapt_datetimefield_value(moment)
 
-    Both counts sit in one expression so they are read from one snapshot: a rating submitted between
-    two separate counts would turn a lease into a rating unseen by either and free a slot that is not free.
+
+def row_lock(table_alias: str, *, skip_locked: bool = False) -> str:
+    """The row-lock clause for a SELECT on PostgreSQL; empty on SQLite, whose write transaction serialises.
+
+    NO KEY UPDATE still lets other transactions insert rows that reference the locked one (foreign keys).
     """
-    ratings = Rating.objects.filter(campaign_item=OuterRef("pk"), is_repeat=False)
-    leases = live_leases(now).filter(campaign_item=OuterRef("pk"))
-    if rater_id is not None:
-        ratings, leases = ratings.exclude(rater_id=rater_id), leases.exclude(rater_id=rater_id)
-    n_ratings = ratings.order_by().values("campaign_item").annotate(n=Count("*")).values("n")
-    n_leases = leases.order_by().values("campaign_item").annotate(n=Count("*")).values("n")
-    return Coalesce(Subquery(n_ratings), 0) + Coalesce(Subquery(n_leases), 0)
+    if connection.vendor != "postgresql":
+        return ""
+    return f" FOR NO KEY UPDATE OF {table_alias}" + (" SKIP LOCKED" if skip_locked else "")
+
+
+# Slots of the item `ci` held by anyone but %(rater)s: first-time ratings plus live first-time leases (what
+# n_taken stands for). Both counts sit in one statement so they are read from one snapshot: a rating
+# submitted between two separate counts would turn a lease into a rating unseen by either and free a slot
+# that is not free. Parameters: rater, leased, now.
+TAKEN_SQL = """((
+    SELECT COUNT(*) FROM ratings_rating r
+    WHERE r.campaign_item_id = ci.id AND NOT r.is_repeat AND r.rater_id <> %(rater)s
+) + (
+    SELECT COUNT(*) FROM annotate_assignment a
+    WHERE a.campaign_item_id = ci.id AND a.status = %(leased)s AND a.expires_at > %(now)s
+      AND NOT a.is_repeat AND a.rater_id <> %(rater)s
+))"""
+# A rater id no user has, for "held by anyone".
+NOBODY = 0
+
+
+def taken_params(*, now: datetime, exclude_rater_id: int | None = None) -> dict[str, object]:
+    """The parameters TAKEN_SQL needs."""
+    rater = NOBODY if exclude_rater_id is None else exclude_rater_id
+    return {"rater": rater, "leased": Assignment.Status.LEASED, "now": db_time(now)}
 
 
 def _mine_assigned(rater: AbstractBaseUser) -> QuerySet[Assignment]:
@@ -96,44 +120,64 @@ def _mine_rated(rater: AbstractBaseUser) -> QuerySet[Rating]:
     return Rating.objects.filter(campaign_item=OuterRef("pk"), rater=rater)
 
 
-def candidate_items(*, campaign: Campaign, rater: AbstractBaseUser) -> QuerySet[CampaignItem]:
-    """Non-gold items this rater may be given, fullest first, then in the rater's own shuffled order.
+# The first PICK_WINDOW open items of the queue index (n_taken descending, then order key) that the rater has
+# neither been given nor rated; only those are ordered by the rater's shuffle within each fill level. n_taken
+# is checked again outside the window: a row locked after a concurrent update is re-checked against the outer
+# conditions only. The shuffle is (order_key * a + b) mod P in 64-bit arithmetic (see rater_permutation).
+_CANDIDATE_SQL = """
+SELECT ci.id FROM annotate_campaignitem ci
+WHERE ci.id IN (
+    SELECT w.id FROM annotate_campaignitem w
+    WHERE w.campaign_id = %(campaign)s AND NOT w.is_gold AND w.n_taken < %(overlap)s
+      AND NOT EXISTS (SELECT 1 FROM annotate_assignment a WHERE a.campaign_item_id = w.id AND a.rater_id = %(rater)s)
+      AND NOT EXISTS (SELECT 1 FROM ratings_rating r WHERE r.campaign_item_id = w.id AND r.rater_id = %(rater)s)
+    ORDER BY w.n_taken DESC, w.order_key
+    LIMIT %(window)s
+) AND ci.n_taken < %(overlap)s
+ORDER BY ci.n_taken DESC, (CAST(ci.order_key AS BIGINT) * %(multiplier)s + %(offset)s) %% %(prime)s, ci.id
+LIMIT 1"""
 
-    Reads the first PICK_WINDOW open items of the queue index (n_taken descending, then order key) that the
-    rater has neither been given nor rated, and orders only those by the rater's shuffle within each fill
-    level: an index scan stopped at a LIMIT instead of counting and sorting every item of the campaign.
-    `n_taken` is the counter the services keep; whoever leases an item recounts it under the row lock.
+
+def candidate_item(*, campaign: Campaign, rater: AbstractBaseUser, lock: bool) -> int | None:
+    """The id of the non-gold item this rater should be given next: fullest first, then the rater's own shuffle.
+
+    With lock, the row comes back locked and rows other raters are locking are skipped (PostgreSQL). It is
+    an index scan of the queue index stopped at a LIMIT, not a count and sort of every item of the campaign.
+    `n_taken` only ranks candidates: whoever leases an item recounts it under the row lock.
     """
-    window = (
-        CampaignItem.objects.filter(campaign=campaign, is_gold=False, n_taken__lt=campaign.overlap)
-        .filter(~Exists(_mine_assigned(rater)), ~Exists(_mine_rated(rater)))
-        .order_by("-n_taken", "order_key")
-        .values("pk")[:PICK_WINDOW]
-    )
-    # n_taken is checked again outside the window: a row locked after a concurrent update is re-checked
-    # against the outer conditions only.
-    return (
-        CampaignItem.objects.filter(pk__in=window, n_taken__lt=campaign.overlap)
-        .annotate(shuffle=_shuffle(campaign, rater))
-        .order_by("-n_taken", "shuffle", "pk")
-    )
+    multiplier, offset = rater_permutation(campaign, rater)
+    params = {
+        "campaign": campaign.pk,
+        "overlap": campaign.overlap,
+        "rater": rater.pk,
+        "window": PICK_WINDOW,
+        "multiplier": multiplier,
+        "offset": offset,
+        "prime": PERMUTATION_PRIME,
+    }
+    rows = _rows(_CANDIDATE_SQL + (row_lock("ci", skip_locked=True) if lock else ""), params)
+    return rows[0][0] if rows else None
 
 
-def stale_counter_items(*, campaign: Campaign, now: datetime) -> QuerySet[CampaignItem]:
-    """Non-gold items whose n_taken may still count a lease that has since expired (a handful at most).
+_STALE_SQL = f"""
+SELECT ci.id FROM annotate_campaignitem ci
+WHERE ci.id IN (
+    SELECT e.campaign_item_id FROM annotate_assignment e
+    JOIN annotate_campaignitem eci ON eci.id = e.campaign_item_id
+    WHERE e.status = %(leased)s AND e.expires_at <= %(now)s AND NOT e.is_repeat AND eci.campaign_id = %(campaign)s
+) AND NOT ci.is_gold AND ci.n_taken <> {TAKEN_SQL}
+ORDER BY ci.id"""
+
+
+def stale_counter_items(*, campaign: Campaign, now: datetime) -> list[int]:
+    """Ids of non-gold items whose n_taken may still count a lease that has since expired (a handful at most).
 
     A rater holds one lease at a time, so expired leases are few; their items are recounted so the slot
-    returns to the pool even when nobody else touches the item.
+    returns to the pool even when nobody else touches the item. The rows come back locked; rows other
+    raters have locked are being recounted by them and are skipped (PostgreSQL).
     """
-    expired = Assignment.objects.filter(
-        status=Assignment.Status.LEASED, expires_at__lte=now, is_repeat=False, campaign_item__campaign=campaign
-    ).values("campaign_item")
-    return (
-        CampaignItem.objects.filter(pk__in=expired, is_gold=False)
-        .alias(taken=_taken(now=now))
-        .exclude(n_taken=F("taken"))
-        .order_by("pk")
-    )
+    params = {"campaign": campaign.pk, **taken_params(now=now)}
+    return [pk for (pk,) in _rows(_STALE_SQL + row_lock("ci", skip_locked=True), params)]
 
 
 def gold_candidates(*, campaign: Campaign, rater: AbstractBaseUser) -> QuerySet[CampaignItem]:
@@ -212,37 +256,36 @@ def repeat_candidates(*, campaign: Campaign, rater: AbstractBaseUser) -> QuerySe
     )
 
 
-def taken_expression(*, now: datetime) -> Coalesce:
-    """SQL for the slots of the outer campaign item held by anyone: what n_taken stands for."""
-    return _taken(now=now)
-
-
 def taken_count(*, campaign_item_id: int, now: datetime, exclude_rater_id: int | None = None) -> int:
     """Slots of an item held by anyone (but the given rater), counted in one statement."""
-    return (
-        CampaignItem.objects.filter(pk=campaign_item_id)
-        .annotate(taken=_taken(now=now, rater_id=exclude_rater_id))
-        .values_list("taken", flat=True)
-        .get()
-    )
+    params = {"item": campaign_item_id, **taken_params(now=now, exclude_rater_id=exclude_rater_id)}
+    return _rows(f"SELECT {TAKEN_SQL} FROM annotate_campaignitem ci WHERE ci.id = %(item)s", params)[0][0]
 
 
-def rater_leases(*, campaign: Campaign, rater: AbstractBaseUser) -> QuerySet[Assignment]:
-    """The rater's leased (not yet submitted or skipped) assignments in the campaign, oldest first."""
-    return (
-        Assignment.objects.filter(campaign_item__campaign=campaign, rater=rater, status=Assignment.Status.LEASED)
-        .select_related("campaign_item__item")
-        .order_by("leased_at", "pk")
-    )
+_LEASES_SQL = """
+SELECT a.*, ci.is_gold AS item_is_gold FROM annotate_assignment a
+JOIN annotate_campaignitem ci ON ci.id = a.campaign_item_id
+WHERE ci.campaign_id = %(campaign)s AND a.rater_id = %(rater)s AND a.status = %(leased)s
+ORDER BY a.leased_at, a.id"""
+
+
+def rater_leases(*, campaign: Campaign, rater: AbstractBaseUser) -> list[Assignment]:
+    """The rater's leased (not yet submitted or skipped) assignments in the campaign, oldest first.
+
+    Each carries `item_is_gold`; the item itself is not loaded (usually there is no lease, or one).
+    """
+    params = {"campaign": campaign.pk, "rater": rater.pk, "leased": Assignment.Status.LEASED}
+    return list(Assignment.objects.raw(_LEASES_SQL, params))
 
 
 def assignment_for_rater(*, campaign: Campaign, rater: AbstractBaseUser, pk: int) -> Assignment | None:
-    """One of the rater's own assignments in the campaign, with its item, or None."""
-    return (
-        Assignment.objects.select_related("campaign_item__item", "campaign_item__campaign")
-        .filter(campaign_item__campaign=campaign, rater=rater, pk=pk)
-        .first()
-    )
+    """One of the rater's own assignments in the campaign, with its campaign item, or None."""
+    assignment = Assignment.objects.select_related("campaign_item").filter(pk=pk, rater=rater).first()
+    if assignment is None or assignment.campaign_item.campaign_id != campaign.pk:
+        return None
+    # Reuse the caller's campaign (with its rubric version) rather than load it again.
+    assignment.campaign_item.campaign = campaign
+    return assignment
 
 
 def rate_unavailable_reason(campaign: Campaign) -> str:
@@ -291,7 +334,11 @@ def rater_progress(*, campaign: Campaign, rater: AbstractBaseUser) -> RaterProgr
     share = expected_share(
         n_items=counts["n_items"], n_gold=counts["n_gold"], n_raters=counts["n_raters"], campaign=campaign
     )
-    done = Rating.objects.filter(campaign_item__campaign=campaign, rater=rater).count()
+    done_sql = (
+        "SELECT COUNT(*) FROM ratings_rating r JOIN annotate_campaignitem ci ON ci.id = r.campaign_item_id"
+        " WHERE ci.campaign_id = %(campaign)s AND r.rater_id = %(rater)s"
+    )
+    done = _rows(done_sql, {"campaign": campaign.pk, "rater": rater.pk})[0][0]
     return RaterProgress(done=done, share=share, n_items=counts["n_items"], complete=counts["complete"])
 
 

@@ -7,19 +7,21 @@ from datetime import datetime, timedelta
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
-from annotate.models import Assignment, Campaign, CampaignItem, Membership
+from annotate.models import Assignment, Campaign, CampaignItem
 from annotate.selectors.assignments import (
-    candidate_items,
+    TAKEN_SQL,
+    candidate_item,
     gold_candidates,
     rater_leases,
     rater_queue_counts,
     repeat_candidates,
+    row_lock,
     stale_counter_items,
     taken_count,
-    taken_expression,
+    taken_params,
 )
 
 # Each failed attempt means another rater filled that slot a moment ago; this many in a row is pathological.
@@ -39,62 +41,65 @@ def _presentation(*, campaign: Campaign, campaign_item_id: int, rater_id: int) -
     return {"left": rng.choice(["a", "b"])}
 
 
-def _lock_item(campaign_item_id: int) -> None:
-    # Everyone who changes an item's slots holds this row lock, so a recount under it is exact. NO KEY
-    # UPDATE still lets other transactions insert rows that reference the item (foreign-key checks).
-    # No ordering: the model's default orders by campaign, whose join would lock the campaign row as well
-    # and queue every rater's write behind it.
-    items = CampaignItem.objects.select_for_update(no_key=True).filter(pk=campaign_item_id).order_by()
-    list(items.values_list("pk", flat=True))
+def campaign_item_lock(campaign_item_id: int) -> None:
+    """Lock an item's row: everyone who changes its slots holds this lock, so a recount under it is exact."""
+    # Fixed SQL: this runs on every lease and submit, where building ORM queries cost more than running them.
+    _execute(
+        f"SELECT ci.id FROM annotate_campaignitem ci WHERE ci.id = %(item)s{row_lock('ci')}", {"item": campaign_item_id}
+    )
 
 
-def _set_taken(campaign_item_id: int, n_taken: int) -> None:
+def campaign_item_set_taken(campaign_item_id: int, n_taken: int) -> None:
     # Written under the item's row lock from a recount taken under it, so the counter is exact when written.
-    CampaignItem.objects.filter(pk=campaign_item_id).update(n_taken=n_taken)
+    _execute(
+        "UPDATE annotate_campaignitem SET n_taken = %(n)s WHERE id = %(item)s", {"n": n_taken, "item": campaign_item_id}
+    )
+
+
+def _execute(sql: str, params: dict[str, object]) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
 
 
 def _renew_own_lease(*, campaign: Campaign, rater: AbstractBaseUser, now: datetime) -> Assignment | None:
     lease_for = timedelta(minutes=campaign.lease_minutes)
     for held in rater_leases(campaign=campaign, rater=rater):
         # A live lease still holds its slot; gold checks and repeats hold none of the item's k slots.
-        if held.expires_at > now or held.is_repeat or held.campaign_item.is_gold:
+        if held.expires_at > now or held.is_repeat or held.item_is_gold:
             if held.expires_at <= now:
                 held.leased_at, held.expires_at = now, now + lease_for
                 held.save(update_fields=["leased_at", "expires_at"])
             return held
         # An expired lease keeps the item only while a slot is free: recount under the lock.
-        _lock_item(held.campaign_item_id)
+        campaign_item_lock(held.campaign_item_id)
         taken = taken_count(campaign_item_id=held.campaign_item_id, now=now, exclude_rater_id=rater.pk)
         if taken < campaign.overlap:
             held.leased_at, held.expires_at = now, now + lease_for
             held.save(update_fields=["leased_at", "expires_at"])
-            _set_taken(held.campaign_item_id, taken + 1)
+            campaign_item_set_taken(held.campaign_item_id, taken + 1)
             return held
         # The slot went to someone else (an expired lease, or ratings imported meanwhile): give the item up.
         held.delete()
-        _set_taken(held.campaign_item_id, taken)
+        campaign_item_set_taken(held.campaign_item_id, taken)
     return None
 
 
 def _reclaim_expired(*, campaign: Campaign, now: datetime) -> None:
     """Recount the items whose counter still holds an expired lease, so those slots return to the pool."""
-    stale = stale_counter_items(campaign=campaign, now=now)
-    # Rows another rater has locked are being recounted by them; nobody waits here.
-    for pk in stale.select_for_update(skip_locked=True, no_key=True, of=("self",)).values_list("pk", flat=True):
-        _set_taken(pk, taken_count(campaign_item_id=pk, now=now))
+    for pk in stale_counter_items(campaign=campaign, now=now):
+        campaign_item_set_taken(pk, taken_count(campaign_item_id=pk, now=now))
 
 
 def _pick_item_id(*, campaign: Campaign, rater: AbstractBaseUser, now: datetime) -> int | None:
-    candidates = candidate_items(campaign=campaign, rater=rater).values_list("pk", flat=True)
     waits = 0
     for _ in range(MAX_PICK_ATTEMPTS + MAX_LOCKED_WAITS):
         # Skip rows other raters are leasing right now.
-        pk = candidates.select_for_update(skip_locked=True, no_key=True, of=("self",)).first()
+        pk = candidate_item(campaign=campaign, rater=rater, lock=True)
         if pk is None:
             # Every open candidate is locked by a rater mid-pick: wait for them rather than report an empty
             # queue while slots may still be free. Poll instead of blocking on their row lock, because this
             # transaction may hold other items' locks and a blocking wait could close a deadlock cycle.
-            if waits >= MAX_LOCKED_WAITS or not candidates.exists():
+            if waits >= MAX_LOCKED_WAITS or candidate_item(campaign=campaign, rater=rater, lock=False) is None:
                 return None
             waits += 1
             time.sleep(LOCKED_WAIT_SECONDS)
@@ -103,9 +108,9 @@ def _pick_item_id(*, campaign: Campaign, rater: AbstractBaseUser, now: datetime)
         # when the two differ (ratings written around the services), so a full item is not picked again.
         taken = taken_count(campaign_item_id=pk, now=now, exclude_rater_id=rater.pk)
         if taken < campaign.overlap:
-            _set_taken(pk, taken + 1)
+            campaign_item_set_taken(pk, taken + 1)
             return pk
-        _set_taken(pk, taken)
+        campaign_item_set_taken(pk, taken)
     return None
 
 
@@ -126,7 +131,6 @@ def _pick_extra(*, campaign: Campaign, rater: AbstractBaseUser) -> tuple[int, bo
     return None
 
 
-@transaction.atomic
 def assignment_next(*, campaign: Campaign, rater: AbstractBaseUser, now: datetime | None = None) -> Assignment | None:
     """The rater's current lease, or a newly leased item; None when the campaign is not active or nothing is left.
 
@@ -136,12 +140,33 @@ def assignment_next(*, campaign: Campaign, rater: AbstractBaseUser, now: datetim
     now = now or timezone.now()
     if campaign.status != Campaign.Status.ACTIVE:
         return None
+    # A live lease is the answer and changes nothing, so it needs no lock: the rating page asks on every load.
+    leases = rater_leases(campaign=campaign, rater=rater)
+    if leases and leases[0].expires_at > now:
+        assignment = leases[0]
+    else:
+        assignment = _lease_locked(campaign=campaign, rater=rater, now=now)
+    if assignment is not None:
+        # The rating page shows the item next: one query for both rows rather than two lazy loads.
+        assignment.campaign_item = CampaignItem.objects.select_related("item").get(pk=assignment.campaign_item_id)
+    return assignment
+
+
+@transaction.atomic
+def _lease_locked(*, campaign: Campaign, rater: AbstractBaseUser, now: datetime) -> Assignment | None:
+    """Renew the rater's lease or lease a new item, holding the rater's membership row lock."""
     # Serialise one rater's own requests (two tabs, a double press) so they share one lease.
-    mine = Membership.objects.filter(campaign=campaign, user=rater).order_by()
-    list(mine.select_for_update(no_key=True, of=("self",)).values_list("pk", flat=True))
-    held = _renew_own_lease(campaign=campaign, rater=rater, now=now)
-    if held is not None:
-        return held
+    _execute(
+        f"SELECT m.id FROM annotate_membership m WHERE m.campaign_id = %(campaign)s AND m.user_id = %(rater)s"
+        f"{row_lock('m')}",
+        {"campaign": campaign.pk, "rater": rater.pk},
+    )
+    return _renew_own_lease(campaign=campaign, rater=rater, now=now) or _lease_new(
+        campaign=campaign, rater=rater, now=now
+    )
+
+
+def _lease_new(*, campaign: Campaign, rater: AbstractBaseUser, now: datetime) -> Assignment | None:
     extra = _pick_extra(campaign=campaign, rater=rater)
     if extra is not None:
         item_id, is_repeat = extra
@@ -150,7 +175,7 @@ def assignment_next(*, campaign: Campaign, rater: AbstractBaseUser, now: datetim
         item_id, is_repeat = _pick_item_id(campaign=campaign, rater=rater, now=now), False
     if item_id is None:
         return None
-    assignment = Assignment.objects.create(
+    return Assignment.objects.create(
         campaign_item_id=item_id,
         rater=rater,
         status=Assignment.Status.LEASED,
@@ -160,21 +185,18 @@ def assignment_next(*, campaign: Campaign, rater: AbstractBaseUser, now: datetim
         presentation=_presentation(campaign=campaign, campaign_item_id=item_id, rater_id=rater.pk),
         is_repeat=is_repeat,
     )
-    # The rating page shows the item next: one query for both rows rather than two lazy loads.
-    assignment.campaign_item = CampaignItem.objects.select_related("item").get(pk=item_id)
-    return assignment
 
 
 def _release_slot(assignment: Assignment) -> None:
     """Recount the item of a first-time lease about to be given back, without that lease, under the item lock."""
     if assignment.is_repeat or assignment.campaign_item.is_gold:
         return
-    _lock_item(assignment.campaign_item_id)
+    campaign_item_lock(assignment.campaign_item_id)
     taken = taken_count(
         campaign_item_id=assignment.campaign_item_id, now=timezone.now(), exclude_rater_id=assignment.rater_id
     )
     # The rater has no first-time rating of an item they are still leasing, so this is everyone else's.
-    _set_taken(assignment.campaign_item_id, taken)
+    campaign_item_set_taken(assignment.campaign_item_id, taken)
 
 
 @transaction.atomic
@@ -183,15 +205,18 @@ def campaign_items_recount(*, campaign: Campaign, item_ids: Iterable[int] | None
 
     For writes that add ratings in bulk (imports, the demo): one UPDATE per batch instead of a count per row.
     """
-    items = CampaignItem.objects.filter(campaign=campaign)
-    taken = taken_expression(now=timezone.now())
-    if item_ids is None:
-        return items.update(n_taken=taken)
-    ids = sorted(set(item_ids))
-    return sum(
-        items.filter(pk__in=ids[start : start + RECOUNT_BATCH]).update(n_taken=taken)
-        for start in range(0, len(ids), RECOUNT_BATCH)
-    )
+    params = {"campaign": campaign.pk, **taken_params(now=timezone.now())}
+    update = f"UPDATE annotate_campaignitem AS ci SET n_taken = {TAKEN_SQL} WHERE ci.campaign_id = %(campaign)s"
+    with connection.cursor() as cursor:
+        if item_ids is None:
+            cursor.execute(update, params)
+            return cursor.rowcount
+        ids, updated = sorted(set(item_ids)), 0
+        for start in range(0, len(ids), RECOUNT_BATCH):
+            batch = {f"id{n}": pk for n, pk in enumerate(ids[start : start + RECOUNT_BATCH])}
+            cursor.execute(f"{update} AND ci.id IN ({', '.join(f'%({name})s' for name in batch)})", params | batch)
+            updated += cursor.rowcount
+        return updated
 
 
 def _require_leased(assignment: Assignment, action: str) -> None:

@@ -13,15 +13,14 @@ from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from annotate.models import Assignment, Campaign, Membership
-from annotate.permissions import get_campaign_for
+from annotate.models import Assignment, Campaign
+from annotate.permissions import get_campaign_to_rate
 from annotate.selectors.assignments import assignment_for_rater, item_view, rate_unavailable_reason, rater_progress
 from annotate.services.assignments import assignment_flag, assignment_next, assignment_skip
 from ratings.models import Rating
 from ratings.selectors import latest_rating_of_rater, rating_of_rater, ratings_of_rater
 from ratings.services import REVISABLE, pairwise_swap, rating_revise, rating_submit, values_from_post
 
-RATERS = frozenset({Membership.Role.RATER})
 # Time on one item beyond this is a rater who walked away, not effort; cap it so averages stay meaningful.
 MAX_SECONDS_SPENT = 3600.0
 RATINGS_PER_PAGE = 50
@@ -130,7 +129,7 @@ def _seconds_spent(request: HttpRequest, started: datetime | None) -> float | No
 @require_GET
 def rate(request: HttpRequest, slug: str) -> HttpResponse:
     """The rating page: the rater's current or next item; htmx gets the panel alone."""
-    campaign = get_campaign_for(request, slug, roles=RATERS)
+    campaign = get_campaign_to_rate(request, slug)
     assignment = assignment_next(campaign=campaign, rater=request.user)
     return _render_panel(request, _panel_context(campaign, request.user, assignment))
 
@@ -139,7 +138,7 @@ def rate(request: HttpRequest, slug: str) -> HttpResponse:
 @require_POST
 def rate_submit(request: HttpRequest, slug: str) -> HttpResponse:
     """Store the answers and return the panel with the next item; invalid answers come back with inline errors."""
-    campaign = get_campaign_for(request, slug, roles=RATERS)
+    campaign = get_campaign_to_rate(request, slug)
     assignment = _posted_assignment(request, campaign)
     values = values_from_post(campaign.rubric_version.criteria, request.POST)
     comment = request.POST.get("comment", "")
@@ -165,7 +164,7 @@ def rate_submit(request: HttpRequest, slug: str) -> HttpResponse:
 @require_POST
 def rate_skip(request: HttpRequest, slug: str) -> HttpResponse:
     """Give the current item back with an optional reason and move on."""
-    campaign = get_campaign_for(request, slug, roles=RATERS)
+    campaign = get_campaign_to_rate(request, slug)
     assignment = _posted_assignment(request, campaign)
     try:
         assignment_skip(assignment=assignment, reason=request.POST.get("reason", ""))
@@ -178,7 +177,7 @@ def rate_skip(request: HttpRequest, slug: str) -> HttpResponse:
 @require_POST
 def rate_flag(request: HttpRequest, slug: str) -> HttpResponse:
     """Flag the current item (broken, unsafe, needs an expert) with a note and move on."""
-    campaign = get_campaign_for(request, slug, roles=RATERS)
+    campaign = get_campaign_to_rate(request, slug)
     assignment = _posted_assignment(request, campaign)
     try:
         assignment_flag(assignment=assignment, flag=request.POST.get("flag", ""), note=request.POST.get("note", ""))
@@ -191,7 +190,7 @@ def rate_flag(request: HttpRequest, slug: str) -> HttpResponse:
 @require_GET
 def rate_back(request: HttpRequest, slug: str) -> HttpResponse:
     """Open the rater's most recent rating for revision."""
-    campaign = get_campaign_for(request, slug, roles=RATERS)
+    campaign = get_campaign_to_rate(request, slug)
     rating = latest_rating_of_rater(campaign=campaign, rater=request.user)
     if rating is None:
         messages.info(request, "You have not rated anything in this campaign yet.")
@@ -218,7 +217,7 @@ def _answers(rating: Rating) -> list[tuple[str, str]]:
 @require_GET
 def my_ratings(request: HttpRequest, slug: str) -> HttpResponse:
     """The rater's own ratings in the campaign, newest first, each linking to its revision form."""
-    campaign = get_campaign_for(request, slug, roles=RATERS)
+    campaign = get_campaign_to_rate(request, slug)
     ratings = ratings_of_rater(campaign=campaign, rater=request.user).select_related("rubric_version")
     page = Paginator(ratings, RATINGS_PER_PAGE).get_page(request.GET.get("page"))
     rows = [(rating, _answers(rating)) for rating in page.object_list]
@@ -230,7 +229,7 @@ def my_ratings(request: HttpRequest, slug: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def rating_revise_view(request: HttpRequest, slug: str, rating_pk: int) -> HttpResponse:
     """Show one of my ratings with the item as I saw it; POST stores a revision."""
-    campaign = get_campaign_for(request, slug, roles=RATERS)
+    campaign = get_campaign_to_rate(request, slug)
     rating = rating_of_rater(campaign=campaign, rater=request.user, pk=rating_pk)
     if rating is None:
         raise Http404("No such rating.")

@@ -198,6 +198,7 @@ def test_submit_stores_rating_and_closes_assignment() -> None:
     campaign = CampaignFactory(with_items=2, rubric_version=RubricVersionFactory(criteria=CRITERIA))
     rater, assignment = _leased(campaign)
     Assignment.objects.filter(pk=assignment.pk).update(presentation={"left": "a"})
+    assignment.refresh_from_db()
     rating = rating_submit(assignment=assignment, values=VALID, comment=" thanks ", seconds_spent=12.5)
     assert rating.values == VALID
     assert (rating.rater, rating.comment, rating.seconds_spent) == (rater, "thanks", 12.5)
@@ -212,6 +213,7 @@ def test_graded_pairwise_is_negated_when_sides_were_swapped() -> None:
     campaign = CampaignFactory(with_items=1, rubric_version=RubricVersionFactory(criteria=CRITERIA))
     _, assignment = _leased(campaign)
     Assignment.objects.filter(pk=assignment.pk).update(presentation={"left": "b"})
+    assignment.refresh_from_db()
     rating = rating_submit(assignment=assignment, values=VALID)
     assert rating.values["preference"] == 1
     assert rating.presentation == {"left": "b"}
