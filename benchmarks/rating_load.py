@@ -1,7 +1,7 @@
 """The rating queue under load: gunicorn on PostgreSQL, a 100,000-item campaign, simulated raters over loopback.
 
     python benchmarks/rating_load.py [--items 100000] [--seconds 30] [--workers 2] [--worker-class sync]
-                                     [--modes realistic,flat] [--flat-raters 1,16,32] [--keep-db]
+                                     [--modes realistic,flat] [--flat-raters 1,16,32] [--burst] [--keep-db]
 
 Creates a fresh PostgreSQL database (bench_rating, dropped at the end), migrates it, fills a dataset, a
 campaign of --items items (k=3, likert rubric with guidelines) and 32 raters with COPY, collects static
@@ -10,8 +10,11 @@ thread with its own keep-alive HTTP connection: it logs in through the login for
 then runs cycles of next (GET /c/<slug>/rate/, the full page) and submit (htmx POST /c/<slug>/rate/next/,
 which stores the answer and returns the next item's panel).
 
-Modes: realistic (32 raters pausing 1 s after each cycle: latency percentiles) and flat out (1, 16 and 32
-raters without pauses: cycles per second and latency). After each run the database is checked: ratings
+Modes: realistic (32 raters, each taking 1 s to read and answer an item between next and submit, as a fast
+human would, and starting at a random moment within the first second: latency percentiles) and flat out
+(1, 16 and 32 raters without pauses: cycles per second and latency). --burst runs the realistic mode the
+harsher way: all 32 raters start at the same instant and pause 1 s after each submit, so their requests
+arrive in lockstep pairs. After each run the database is checked: ratings
 created == successful submits, no (item, rater) pair twice, no item above k, and the queue counters
 (CampaignItem.n_taken) equal to the ratings and live leases they stand for. Finally the rating page's
 transfer size (HTML plus the CSS and JS it references, raw and as whitenoise serves them gzipped).
@@ -221,21 +224,27 @@ class Client:
             raise RuntimeError(f"login of {username} failed with {status}")
 
 
-def _rater(client: Client, stats: Stats, stop_at: float, pause: float, rng: random.Random) -> None:
+def _rater(client: Client, stats: Stats, stop_at: float, think: float, rng: random.Random, burst: bool) -> None:
     rate_url, submit_url = f"/c/{SLUG}/rate/", f"/c/{SLUG}/rate/next/"
+    if think and not burst:
+        # A team does not press Enter in the same millisecond: each rater starts somewhere in the first think time.
+        time.sleep(rng.uniform(0, think))
     while time.perf_counter() < stop_at:
         try:
-            _cycle(client, stats, rng, rate_url, submit_url)
+            # A rater reads and answers between seeing an item and submitting it; --burst pauses after the submit.
+            _cycle(client, stats, rng, rate_url, submit_url, think=0.0 if burst else think)
         except (OSError, http.client.HTTPException) as exc:
             with stats.lock:
                 stats.errors.append(f"{type(exc).__name__}: {exc}")
             client.conn.close()
-        if pause:
-            time.sleep(pause)
+        if think and burst:
+            time.sleep(think)
 
 
-def _cycle(client: Client, stats: Stats, rng: random.Random, rate_url: str, submit_url: str) -> None:
-    """One next → submit cycle, timed."""
+def _cycle(
+    client: Client, stats: Stats, rng: random.Random, rate_url: str, submit_url: str, think: float = 0.0
+) -> None:
+    """One next → (think) → submit cycle, each request timed."""
     started = time.perf_counter()
     status, _, page = client.request("GET", rate_url)
     next_ms = (time.perf_counter() - started) * 1000
@@ -244,6 +253,8 @@ def _cycle(client: Client, stats: Stats, rng: random.Random, rate_url: str, subm
         with stats.lock:
             stats.errors.append(f"next: {status} {page[:120]!r}")
         return
+    if think:
+        time.sleep(think)
     form = {"assignment": match.group(1).decode(), "c-helpful": str(rng.randint(1, 5)), "comment": ""}
     headers = {"HX-Request": "true", "X-CSRFToken": client.cookies["csrftoken"]}
     started = time.perf_counter()
@@ -266,12 +277,12 @@ def _percentiles(values: list[float]) -> dict[str, float]:
     return {"p50": cuts[49], "p95": cuts[94], "p99": cuts[98], "max": max(values)}
 
 
-def run(clients: list[Client], seconds: float, pause: float) -> tuple[Stats, float]:
+def run(clients: list[Client], seconds: float, think: float, burst: bool = False) -> tuple[Stats, float]:
     """Let the clients rate for `seconds`; return their stats and the wall time."""
     stats = Stats()
     stop_at = time.perf_counter() + seconds
     threads = [
-        threading.Thread(target=_rater, args=(client, stats, stop_at, pause, random.Random(i)))
+        threading.Thread(target=_rater, args=(client, stats, stop_at, think, random.Random(i), burst))
         for i, client in enumerate(clients)
     ]
     started = time.perf_counter()
@@ -405,6 +416,9 @@ def main() -> None:
     parser.add_argument("--flat-raters", default="1,16,32")
     parser.add_argument("--keep-db", action="store_true", help="leave bench_rating in place afterwards")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    parser.add_argument(
+        "--burst", action="store_true", help="realistic mode as all raters starting at once and pausing after submit"
+    )
     options = parser.parse_args()
     os.environ.update(_env())
     sys.path.insert(0, str(ROOT))
@@ -427,12 +441,13 @@ def main() -> None:
         modes = options.modes.split(",")
         if "realistic" in modes:
             before = _ratings_count()
-            stats, wall = run(clients, options.seconds, pause=1.0)
-            results.append(_report("realistic, 32 raters", stats, wall, verify(before)))
+            stats, wall = run(clients, options.seconds, think=1.0, burst=options.burst)
+            name = "realistic, 32 raters" + (", burst" if options.burst else "")
+            results.append(_report(name, stats, wall, verify(before)))
         if "flat" in modes:
             for n in (int(v) for v in options.flat_raters.split(",")):
                 before = _ratings_count()
-                stats, wall = run(clients[:n], options.seconds, pause=0.0)
+                stats, wall = run(clients[:n], options.seconds, think=0.0)
                 results.append(_report(f"flat out, {n} raters", stats, wall, verify(before)))
         sizes = transfer_size(clients[0])
         print(

@@ -14,13 +14,13 @@ from tests.factories import CampaignFactory, MembershipFactory, UserFactory
 pytestmark = pytest.mark.django_db
 
 HX = {"HTTP_HX_REQUEST": "true"}
-# Session, user, campaign, role; membership lock, own lease (with its item), my ratings count; the outer
-# savepoint pair of the test transaction.
-RATE_PAGE_QUERIES = 9
-# The page's four, the posted assignment; the submit (assignment lock, item lock, recount, rating insert in a
-# savepoint, assignment and counter updates); the next pick (membership lock, own leases, expired leases,
-# candidate, recount, counter, insert, item) and my ratings count; savepoints around both transactions.
-SUBMIT_QUERIES = 26
+# Session, user, campaign with my role, rubric version; my live lease (read without a lock or transaction),
+# its item, and my ratings count.
+RATE_PAGE_QUERIES = 7
+# The page's four and the posted assignment; the submit in a savepoint pair (assignment lock, item lock, recount,
+# rating insert, assignment and counter updates); my leases; the next pick in a savepoint pair (membership
+# lock, my leases under it, expired leases, candidate, recount, counter, insert); the item; my ratings count.
+SUBMIT_QUERIES = 25
 
 
 def _setup(n_items: int) -> tuple[Campaign, Client]:
