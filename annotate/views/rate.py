@@ -99,7 +99,7 @@ def _next_panel(request: HttpRequest, campaign: Campaign, notice: str = "") -> H
         if notice:
             messages.info(request, notice)
         return redirect("annotate:rate", slug=campaign.slug)
-    assignment = assignment_next(campaign=campaign, rater=request.user)
+    assignment = assignment_next(campaign=campaign, rater=request.user, after_close=True)
     return _render_panel(request, _panel_context(campaign, request.user, assignment, notice=notice))
 
 

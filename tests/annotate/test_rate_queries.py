@@ -18,9 +18,10 @@ HX = {"HTTP_HX_REQUEST": "true"}
 # its item, and my ratings count.
 RATE_PAGE_QUERIES = 7
 # The page's four and the posted assignment; the submit in a savepoint pair (assignment lock, item lock, recount,
-# rating insert, assignment and counter updates); my leases; the next pick in a savepoint pair (membership
-# lock, my leases under it, expired leases, candidate, recount, counter, insert); the item; my ratings count.
-SUBMIT_QUERIES = 25
+# rating insert, assignment and counter updates); the next pick in a savepoint pair (membership lock, my leases
+# under it, expired leases, candidate, recount, counter, insert); the item; my ratings count. PostgreSQL adds
+# one statement: the lease transaction does not wait for its disk sync.
+SUBMIT_QUERIES = 24
 
 
 def _setup(n_items: int) -> tuple[Campaign, Client]:
@@ -56,7 +57,8 @@ def test_submit_and_next_query_count_is_fixed(n_items: int) -> None:
     with CaptureQueriesContext(connection) as queries:
         response = client.post(f"/c/{campaign.slug}/rate/next/", {"assignment": pk, "c-helpful": "3"}, **HX)
     assert b"Saved." in response.content and _assignment(response.content) != pk
-    assert len(queries) == SUBMIT_QUERIES, [q["sql"][:120] for q in queries]
+    expected = SUBMIT_QUERIES + (connection.vendor == "postgresql")
+    assert len(queries) == expected, [q["sql"][:120] for q in queries]
 
 
 def test_submit_locks_no_campaign_row() -> None:
