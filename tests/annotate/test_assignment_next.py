@@ -226,3 +226,37 @@ def test_candidate_pick_is_one_query_over_the_items() -> None:
     # recount, counter, insert, the item, and the savepoint pair (PostgreSQL: one more, the lease transaction's
     # commit setting): independent of the number of items.
     assert len(queries) <= 11 + (connection.vendor == "postgresql")
+
+
+@pytest.mark.django_db
+def test_reading_a_live_lease_writes_nothing() -> None:
+    """Opening the rating page with an item already leased takes no lock and starts no transaction."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    campaign = CampaignFactory(with_items=3, overlap=1)
+    (rater,) = _raters(campaign, 1)
+    first = assignment_next(campaign=campaign, rater=rater)
+    with CaptureQueriesContext(connection) as queries:
+        again = assignment_next(campaign=campaign, rater=rater)
+    assert again.pk == first.pk
+    statements = " ".join(q["sql"] for q in queries).upper()
+    assert "FOR UPDATE" not in statements and "FOR NO KEY UPDATE" not in statements
+    assert "SAVEPOINT" not in statements and "INSERT" not in statements and "UPDATE " not in statements
+
+
+@pytest.mark.django_db
+def test_only_the_lease_skips_the_disk_sync_never_the_rating() -> None:
+    """Leases are soft state and may commit without waiting for the disk; a rating's commit always waits."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    campaign = CampaignFactory(with_items=3, overlap=1)
+    (rater,) = _raters(campaign, 1)
+    with CaptureQueriesContext(connection) as leasing:
+        assignment = assignment_next(campaign=campaign, rater=rater)
+    with CaptureQueriesContext(connection) as rating:
+        rating_submit(assignment=assignment, values={"helpful": 3})
+    asynchronous = "SET LOCAL synchronous_commit = off"
+    assert (asynchronous in " ".join(q["sql"] for q in leasing)) == (connection.vendor == "postgresql")
+    assert asynchronous not in " ".join(q["sql"] for q in rating)
