@@ -1,5 +1,7 @@
 """Markdown for text our users write (rubric guidelines): rendered, then sanitised."""
 
+from functools import lru_cache
+
 import nh3
 from django import template
 from django.utils.safestring import SafeString, mark_safe
@@ -18,9 +20,24 @@ ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "ol": {"start"}}
 URL_SCHEMES = {"http", "https", "mailto"}
 
 
+# A rater's item is drawn twice in a row (the submit's next panel, then the page), and guidelines on every
+# page: short texts keep their rendering. Longer ones are rare and would only crowd the cache.
+CACHED_TEXT_LIMIT = 16_384
+
+
 def markdown_to_html(text: str) -> str:
     """Render Markdown to sanitised HTML: safe to insert into a page even when the source is hostile."""
-    html = _markdown.render(text or "")
+    text = text or ""
+    return _render_cached(text) if len(text) <= CACHED_TEXT_LIMIT else _render(text)
+
+
+@lru_cache(maxsize=256)
+def _render_cached(text: str) -> str:
+    return _render(text)
+
+
+def _render(text: str) -> str:
+    html = _markdown.render(text)
     return nh3.clean(
         html,
         tags=ALLOWED_TAGS,

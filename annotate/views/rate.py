@@ -1,6 +1,7 @@
 """The rating page: the next item and its criteria, skip, flag, back, and the rater's own ratings."""
 
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from django.contrib import messages
@@ -9,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import get_script_prefix, reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -51,6 +53,22 @@ def _controls(criteria: list[dict[str, Any]], values: dict[str, Any], errors: di
     return controls
 
 
+RATE_LINKS = {
+    "back": "annotate:rate-back",
+    "submit": "annotate:rate-submit",
+    "skip": "annotate:rate-skip",
+    "flag": "annotate:rate-flag",
+    "my_ratings": "annotate:my-ratings",
+    "campaign": "annotate:campaign-detail",
+}
+
+
+@lru_cache(maxsize=1024)
+def _rate_links(slug: str, script_prefix: str) -> dict[str, str]:
+    """The rating panel's links for a campaign, reversed once per process: they cannot change while it runs."""
+    return {key: reverse(name, args=[slug]) for key, name in RATE_LINKS.items()}
+
+
 def _panel_context(
     campaign: Campaign,
     rater: Any,
@@ -68,6 +86,7 @@ def _panel_context(
         "progress": rater_progress(campaign=campaign, rater=rater),
         "reason": "" if assignment else rate_unavailable_reason(campaign),
         "flag_choices": FLAG_CHOICES,
+        "links": _rate_links(campaign.slug, get_script_prefix()),
     }
     if assignment is not None:
         item = assignment.campaign_item.item
