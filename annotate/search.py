@@ -13,12 +13,12 @@ CLAIM_TIMEOUT (a killed web worker) is taken over by the next indexer that asks.
 """
 
 import logging
-import os
 import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import DatabaseError, OperationalError, connection, connections, transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
@@ -36,7 +36,7 @@ RETRY_SECONDS = 1.0
 # most 25 ms during its first ~130 ms, so a pause this long between batches always lets it in.
 SQLITE_PAUSE_SECONDS = 0.03
 # The test suite runs the indexer in the committing thread, so what a test sees after an import is deterministic.
-IN_BACKGROUND = os.environ.get("ACCORD_TESTING", "").strip().lower() not in {"1", "true", "yes", "on"}
+IN_BACKGROUND = not settings.TESTING
 
 # The text of an item as the import used to hand it to FTS5: every content value, strings as they are and
 # anything else as JSON, one per line.
