@@ -134,3 +134,11 @@ class RatingRevisionFactory(factory.django.DjangoModelFactory):
     number = factory.Sequence(lambda n: n + 1)
     values = factory.LazyFunction(lambda: {"helpful": 3})
     recorded_at = factory.Faker("date_time", tzinfo=__import__("datetime").timezone.utc)
+
+
+def raters_of(campaign: Campaign, n: int) -> list[User]:
+    """n users holding a rater membership in the campaign, named rater0, rater1, …"""
+    users = [UserFactory(username=f"rater{i}") for i in range(n)]
+    for user in users:
+        MembershipFactory(campaign=campaign, user=user, role=Membership.Role.RATER)
+    return users

@@ -8,12 +8,11 @@ from pathlib import Path
 
 import pytest
 from django.apps import apps
-from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from annotate.models import Assignment, Campaign, CampaignItem, Membership
+from annotate.models import Assignment, Campaign, CampaignItem
 from annotate.services.assignments import (
     assignment_flag,
     assignment_next,
@@ -22,16 +21,9 @@ from annotate.services.assignments import (
 )
 from ratings.models import Rating
 from ratings.services import rating_submit, ratings_import
-from tests.factories import CampaignFactory, MembershipFactory, RatingFactory, UserFactory
+from tests.factories import CampaignFactory, RatingFactory, UserFactory, raters_of
 
 pytestmark = pytest.mark.django_db
-
-
-def _raters(campaign: Campaign, n: int) -> list[User]:
-    users = [UserFactory(username=f"counted{i}") for i in range(n)]
-    for user in users:
-        MembershipFactory(campaign=campaign, user=user, role=Membership.Role.RATER)
-    return users
 
 
 def _reality(campaign: Campaign, now: object = None) -> dict[int, int]:
@@ -52,7 +44,7 @@ def _counters(campaign: Campaign) -> dict[int, int]:
 
 def test_lease_and_submit_keep_the_counter() -> None:
     campaign = CampaignFactory(with_items=4, overlap=2)
-    first, second = _raters(campaign, 2)
+    first, second = raters_of(campaign, 2)
     leased = assignment_next(campaign=campaign, rater=first)
     assert _counters(campaign)[leased.campaign_item_id] == 1
     assert _counters(campaign) == _reality(campaign)
@@ -64,7 +56,7 @@ def test_lease_and_submit_keep_the_counter() -> None:
 
 def test_skip_and_flag_give_the_slot_back() -> None:
     campaign = CampaignFactory(with_items=3, overlap=2)
-    (rater,) = _raters(campaign, 1)
+    (rater,) = raters_of(campaign, 1)
     skipped = assignment_next(campaign=campaign, rater=rater)
     assignment_skip(assignment=skipped, reason="")
     assert _counters(campaign)[skipped.campaign_item_id] == 0
@@ -76,7 +68,7 @@ def test_skip_and_flag_give_the_slot_back() -> None:
 
 def test_expired_lease_is_reclaimed_renewed_or_given_up() -> None:
     campaign = CampaignFactory(with_items=1, overlap=1, lease_minutes=10)
-    idle, keen = _raters(campaign, 2)
+    idle, keen = raters_of(campaign, 2)
     now = timezone.now()
     held = assignment_next(campaign=campaign, rater=idle, now=now)
     later = now + timedelta(minutes=11)
@@ -91,7 +83,7 @@ def test_expired_lease_is_reclaimed_renewed_or_given_up() -> None:
 
 def test_own_expired_lease_renewed_counts_again() -> None:
     campaign = CampaignFactory(with_items=2, overlap=2, lease_minutes=10)
-    rater, other = _raters(campaign, 2)
+    rater, other = raters_of(campaign, 2)
     now = timezone.now()
     held = assignment_next(campaign=campaign, rater=rater, now=now)
     later = now + timedelta(minutes=11)
@@ -104,7 +96,7 @@ def test_own_expired_lease_renewed_counts_again() -> None:
 
 def test_late_submit_of_a_reclaimed_lease_is_counted() -> None:
     campaign = CampaignFactory(with_items=2, overlap=2, lease_minutes=5)
-    rater, other = _raters(campaign, 2)
+    rater, other = raters_of(campaign, 2)
     now = timezone.now()
     held = assignment_next(campaign=campaign, rater=rater, now=now)
     later = now + timedelta(minutes=30)
@@ -115,7 +107,7 @@ def test_late_submit_of_a_reclaimed_lease_is_counted() -> None:
 
 def test_repeats_and_gold_leave_the_counter_alone() -> None:
     campaign = CampaignFactory(with_items=12, overlap=1, repeat_rate=0.3)
-    (rater,) = _raters(campaign, 1)
+    (rater,) = raters_of(campaign, 1)
     while (assignment := assignment_next(campaign=campaign, rater=rater)) is not None:
         rating_submit(assignment=assignment, values={"helpful": 2})
     assert Rating.objects.filter(is_repeat=True).exists()
@@ -158,14 +150,14 @@ def test_recount_repairs_ratings_written_around_the_services() -> None:
 def test_a_counter_below_reality_is_corrected_by_the_pick_and_k_holds() -> None:
     campaign = CampaignFactory(with_items=1, overlap=1)
     RatingFactory(campaign_item=campaign.items.get(), rater=UserFactory(username="outside"))
-    (rater,) = _raters(campaign, 1)
+    (rater,) = raters_of(campaign, 1)
     assert assignment_next(campaign=campaign, rater=rater) is None
     assert _counters(campaign) == _reality(campaign)
 
 
 def test_migration_fills_the_counter_for_existing_rows() -> None:
     campaign = CampaignFactory(with_items=3, overlap=3)
-    raters = _raters(campaign, 2)
+    raters = raters_of(campaign, 2)
     assignment_next(campaign=campaign, rater=raters[0])
     RatingFactory(campaign_item=campaign.items.order_by("order_key").last(), rater=raters[1])
     CampaignItem.objects.update(n_taken=0)

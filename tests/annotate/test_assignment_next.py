@@ -6,11 +6,17 @@ import pytest
 from django.contrib.auth.models import User
 from django.utils import timezone
 
-from annotate.models import Assignment, Campaign, Membership
+from annotate.models import Assignment, Campaign
 from annotate.services.assignments import assignment_next, campaign_items_recount
 from ratings.models import Rating
 from ratings.services import rating_submit
-from tests.factories import CampaignFactory, MembershipFactory, RatingFactory, RubricVersionFactory, UserFactory
+from tests.factories import (
+    CampaignFactory,
+    RatingFactory,
+    RubricVersionFactory,
+    UserFactory,
+    raters_of,
+)
 
 PAIRWISE = {
     "key": "preference",
@@ -29,13 +35,6 @@ PAIRWISE = {
 }
 
 
-def _raters(campaign: Campaign, n: int, prefix: str = "r") -> list[User]:
-    users = [UserFactory(username=f"{prefix}{i}") for i in range(n)]
-    for user in users:
-        MembershipFactory(campaign=campaign, user=user, role=Membership.Role.RATER)
-    return users
-
-
 def _drain(campaign: Campaign, rater: User) -> list[int]:
     """Rate until the queue is empty; return the campaign item ids in the order received."""
     seen = []
@@ -48,7 +47,7 @@ def _drain(campaign: Campaign, rater: User) -> list[int]:
 @pytest.mark.django_db
 def test_each_item_gets_exactly_k_raters_and_no_rater_twice() -> None:
     campaign = CampaignFactory(with_items=6, overlap=2)
-    raters = _raters(campaign, 3)
+    raters = raters_of(campaign, 3)
     for rater in raters:
         received = _drain(campaign, rater)
         assert len(received) == len(set(received))
@@ -62,14 +61,14 @@ def test_existing_ratings_without_assignments_count_towards_k() -> None:
     first = campaign.items.order_by("order_key").first()
     for user in (UserFactory(username="imported1"), UserFactory(username="imported2")):
         RatingFactory(campaign_item=first, rater=user, source="import.csv")
-    (rater,) = _raters(campaign, 1)
+    (rater,) = raters_of(campaign, 1)
     assert first.pk not in _drain(campaign, rater)
 
 
 @pytest.mark.django_db
 def test_rater_with_an_imported_rating_is_not_given_that_item() -> None:
     campaign = CampaignFactory(with_items=2, overlap=3)
-    (rater,) = _raters(campaign, 1)
+    (rater,) = raters_of(campaign, 1)
     first = campaign.items.order_by("order_key").first()
     RatingFactory(campaign_item=first, rater=rater, source="import.csv")
     assert _drain(campaign, rater) == [campaign.items.order_by("order_key").last().pk]
@@ -85,7 +84,7 @@ def test_prefers_items_closest_to_completion() -> None:
     RatingFactory(campaign_item=one_third, rater=UserFactory(username="a3"))
     # Ratings written in bulk (imports, the demo) are counted into the queue as ratings_import does.
     campaign_items_recount(campaign=campaign)
-    (rater,) = _raters(campaign, 1)
+    (rater,) = raters_of(campaign, 1)
     received = _drain(campaign, rater)
     assert received[:2] == [two_thirds.pk, one_third.pk]
 
@@ -93,7 +92,7 @@ def test_prefers_items_closest_to_completion() -> None:
 @pytest.mark.django_db
 def test_live_leases_of_other_raters_count_towards_k() -> None:
     campaign = CampaignFactory(with_items=1, overlap=2)
-    first, second, third = _raters(campaign, 3)
+    first, second, third = raters_of(campaign, 3)
     assert assignment_next(campaign=campaign, rater=first) is not None
     assert assignment_next(campaign=campaign, rater=second) is not None
     assert assignment_next(campaign=campaign, rater=third) is None
@@ -102,7 +101,7 @@ def test_live_leases_of_other_raters_count_towards_k() -> None:
 @pytest.mark.django_db
 def test_different_raters_get_different_orders_deterministically() -> None:
     campaign = CampaignFactory(with_items=30, overlap=30)
-    one, two = _raters(campaign, 2)
+    one, two = raters_of(campaign, 2)
     order_one, order_two = _drain(campaign, one), _drain(campaign, two)
     assert sorted(order_one) == sorted(order_two)
     assert order_one != order_two
@@ -115,7 +114,7 @@ def test_different_raters_get_different_orders_deterministically() -> None:
 @pytest.mark.django_db
 def test_refresh_returns_the_same_lease() -> None:
     campaign = CampaignFactory(with_items=5, overlap=1)
-    (rater,) = _raters(campaign, 1)
+    (rater,) = raters_of(campaign, 1)
     first = assignment_next(campaign=campaign, rater=rater)
     again = assignment_next(campaign=campaign, rater=rater)
     assert again.pk == first.pk
@@ -125,7 +124,7 @@ def test_refresh_returns_the_same_lease() -> None:
 @pytest.mark.django_db
 def test_lease_lasts_the_campaign_lease_time() -> None:
     campaign = CampaignFactory(with_items=1, lease_minutes=12)
-    (rater,) = _raters(campaign, 1)
+    (rater,) = raters_of(campaign, 1)
     now = timezone.now()
     assignment = assignment_next(campaign=campaign, rater=rater, now=now)
     assert assignment.status == Assignment.Status.LEASED
@@ -135,7 +134,7 @@ def test_lease_lasts_the_campaign_lease_time() -> None:
 @pytest.mark.django_db
 def test_expired_leases_return_to_the_pool() -> None:
     campaign = CampaignFactory(with_items=1, overlap=1, lease_minutes=10)
-    idle, keen = _raters(campaign, 2)
+    idle, keen = raters_of(campaign, 2)
     now = timezone.now()
     held = assignment_next(campaign=campaign, rater=idle, now=now)
     assert assignment_next(campaign=campaign, rater=keen, now=now + timedelta(minutes=5)) is None
@@ -150,7 +149,7 @@ def test_expired_leases_return_to_the_pool() -> None:
 @pytest.mark.django_db
 def test_own_expired_lease_is_renewed_while_the_slot_is_free() -> None:
     campaign = CampaignFactory(with_items=3, overlap=1, lease_minutes=10)
-    (rater,) = _raters(campaign, 1)
+    (rater,) = raters_of(campaign, 1)
     now = timezone.now()
     held = assignment_next(campaign=campaign, rater=rater, now=now)
     renewed = assignment_next(campaign=campaign, rater=rater, now=now + timedelta(minutes=30))
@@ -162,7 +161,7 @@ def test_own_expired_lease_is_renewed_while_the_slot_is_free() -> None:
 @pytest.mark.parametrize("status", [Campaign.Status.DRAFT, Campaign.Status.PAUSED, Campaign.Status.CLOSED])
 def test_inactive_campaign_gives_nothing(status: str) -> None:
     campaign = CampaignFactory(with_items=3, status=status)
-    (rater,) = _raters(campaign, 1)
+    (rater,) = raters_of(campaign, 1)
     assert assignment_next(campaign=campaign, rater=rater) is None
     assert not Assignment.objects.exists()
 
@@ -170,7 +169,7 @@ def test_inactive_campaign_gives_nothing(status: str) -> None:
 @pytest.mark.django_db
 def test_skipped_item_is_not_offered_again() -> None:
     campaign = CampaignFactory(with_items=1, overlap=2)
-    (rater,) = _raters(campaign, 1)
+    (rater,) = raters_of(campaign, 1)
     assignment = assignment_next(campaign=campaign, rater=rater)
     Assignment.objects.filter(pk=assignment.pk).update(status=Assignment.Status.SKIPPED)
     assert assignment_next(campaign=campaign, rater=rater) is None
@@ -180,7 +179,7 @@ def test_skipped_item_is_not_offered_again() -> None:
 def test_pairwise_presentation_is_randomised_and_stored() -> None:
     version = RubricVersionFactory(criteria=[PAIRWISE])
     campaign = CampaignFactory(with_items=40, overlap=1, rubric_version=version)
-    (rater,) = _raters(campaign, 1)
+    (rater,) = raters_of(campaign, 1)
     lefts = []
     while (assignment := assignment_next(campaign=campaign, rater=rater)) is not None:
         lefts.append(assignment.presentation["left"])
@@ -191,7 +190,7 @@ def test_pairwise_presentation_is_randomised_and_stored() -> None:
 @pytest.mark.django_db
 def test_no_presentation_without_pairwise_criteria() -> None:
     campaign = CampaignFactory(with_items=1)
-    (rater,) = _raters(campaign, 1)
+    (rater,) = raters_of(campaign, 1)
     assert assignment_next(campaign=campaign, rater=rater).presentation == {}
 
 
@@ -199,7 +198,7 @@ def test_no_presentation_without_pairwise_criteria() -> None:
 def test_pairwise_answer_is_stored_in_original_labelling() -> None:
     version = RubricVersionFactory(criteria=[PAIRWISE])
     campaign = CampaignFactory(with_items=1, overlap=2, rubric_version=version)
-    swapped_rater, plain_rater = _raters(campaign, 2)
+    swapped_rater, plain_rater = raters_of(campaign, 2)
     swapped = assignment_next(campaign=campaign, rater=swapped_rater)
     plain = assignment_next(campaign=campaign, rater=plain_rater)
     Assignment.objects.filter(pk=swapped.pk).update(presentation={"left": "b"})
@@ -219,7 +218,7 @@ def test_candidate_pick_is_one_query_over_the_items() -> None:
     from django.test.utils import CaptureQueriesContext
 
     campaign = CampaignFactory(with_items=50, overlap=1)
-    (rater,) = _raters(campaign, 1)
+    (rater,) = raters_of(campaign, 1)
     with CaptureQueriesContext(connection) as queries:
         assignment_next(campaign=campaign, rater=rater)
     # Own leases (read first without a lock), membership lock, own leases again, expired leases, candidate pick,
@@ -235,7 +234,7 @@ def test_reading_a_live_lease_writes_nothing() -> None:
     from django.test.utils import CaptureQueriesContext
 
     campaign = CampaignFactory(with_items=3, overlap=1)
-    (rater,) = _raters(campaign, 1)
+    (rater,) = raters_of(campaign, 1)
     first = assignment_next(campaign=campaign, rater=rater)
     with CaptureQueriesContext(connection) as queries:
         again = assignment_next(campaign=campaign, rater=rater)
@@ -252,7 +251,7 @@ def test_only_the_lease_skips_the_disk_sync_never_the_rating() -> None:
     from django.test.utils import CaptureQueriesContext
 
     campaign = CampaignFactory(with_items=3, overlap=1)
-    (rater,) = _raters(campaign, 1)
+    (rater,) = raters_of(campaign, 1)
     with CaptureQueriesContext(connection) as leasing:
         assignment = assignment_next(campaign=campaign, rater=rater)
     with CaptureQueriesContext(connection) as rating:

@@ -16,16 +16,9 @@ from annotate.services.assignments import assignment_next
 from annotate.services.campaigns import campaign_items_mark_gold
 from ratings.models import Rating
 from ratings.services import rating_submit
-from tests.factories import CampaignFactory, MembershipFactory, UserFactory
+from tests.factories import CampaignFactory, MembershipFactory, UserFactory, raters_of
 
 pytestmark = pytest.mark.django_db
-
-
-def _raters(campaign: Campaign, n: int) -> list[User]:
-    users = [UserFactory(username=f"gq{i}") for i in range(n)]
-    for user in users:
-        MembershipFactory(campaign=campaign, user=user, role=Membership.Role.RATER)
-    return users
 
 
 def _mark_gold(campaign: Campaign, n: int) -> set[int]:
@@ -54,7 +47,7 @@ def _round_robin(campaign: Campaign, raters: list[User]) -> dict[int, list[int]]
 def test_gold_items_are_mixed_in_at_the_gold_rate_for_every_rater() -> None:
     campaign = CampaignFactory(with_items=50, overlap=2, gold_rate=0.2)
     gold = _mark_gold(campaign, 10)
-    raters = _raters(campaign, 3)
+    raters = raters_of(campaign, 3)
     received = _round_robin(campaign, raters)
     for items in received.values():
         n_gold = sum(pk in gold for pk in items)
@@ -67,7 +60,7 @@ def test_gold_items_are_mixed_in_at_the_gold_rate_for_every_rater() -> None:
 def test_gold_items_are_served_beyond_k_and_never_count_towards_it() -> None:
     campaign = CampaignFactory(with_items=30, overlap=2, gold_rate=0.5)
     gold = _mark_gold(campaign, 5)
-    raters = _raters(campaign, 4)
+    raters = raters_of(campaign, 4)
     received = _round_robin(campaign, raters)
     per_item = Counter(Rating.objects.filter(campaign_item__campaign=campaign).values_list("campaign_item", flat=True))
     # With rate 0.5 every rater gets every gold item: four ratings on items whose k is 2.
@@ -80,7 +73,7 @@ def test_gold_items_are_served_beyond_k_and_never_count_towards_it() -> None:
 def test_gold_items_are_left_out_of_progress() -> None:
     campaign = CampaignFactory(with_items=12, overlap=1, gold_rate=0.3)
     _mark_gold(campaign, 2)
-    (rater,) = _raters(campaign, 1)
+    (rater,) = raters_of(campaign, 1)
     _round_robin(campaign, [rater])
     progress = campaign_progress(campaign)
     assert (progress.n_items, progress.complete, progress.in_progress, progress.pending) == (10, 10, 0, 0)
@@ -94,7 +87,7 @@ def test_gold_items_are_left_out_of_progress() -> None:
 def test_gold_rate_zero_never_serves_gold_items() -> None:
     campaign = CampaignFactory(with_items=8, overlap=1)
     gold = _mark_gold(campaign, 3)
-    (rater,) = _raters(campaign, 1)
+    (rater,) = raters_of(campaign, 1)
     received = _round_robin(campaign, [rater])
     assert len(received[rater.pk]) == 5
     assert not gold & set(received[rater.pk])
@@ -103,7 +96,7 @@ def test_gold_rate_zero_never_serves_gold_items() -> None:
 def test_the_first_item_is_never_gold_and_gold_runs_out_gracefully() -> None:
     campaign = CampaignFactory(with_items=12, overlap=1, gold_rate=0.5)
     gold = _mark_gold(campaign, 1)
-    (rater,) = _raters(campaign, 1)
+    (rater,) = raters_of(campaign, 1)
     items = _round_robin(campaign, [rater])[rater.pk]
     assert items[0] not in gold
     assert sum(pk in gold for pk in items) == 1
@@ -113,7 +106,7 @@ def test_the_first_item_is_never_gold_and_gold_runs_out_gracefully() -> None:
 def test_a_leased_gold_item_is_kept_even_when_k_others_rated_it() -> None:
     campaign = CampaignFactory(with_items=4, overlap=1, gold_rate=0.5)
     (gold_pk,) = _mark_gold(campaign, 1)
-    first, second = _raters(campaign, 2)
+    first, second = raters_of(campaign, 2)
     now = timezone.now()
     lease = Assignment.objects.create(
         campaign_item_id=gold_pk, rater=first, leased_at=now, expires_at=now + timezone.timedelta(minutes=30)

@@ -8,23 +8,16 @@ from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import reverse
 
-from annotate.models import Assignment, Campaign, Membership
+from annotate.models import Assignment, Campaign
 from annotate.selectors.assignments import REPEAT_DISTANCE, repeat_candidates
 from annotate.selectors.campaigns import campaign_progress
 from annotate.services.assignments import assignment_next, assignment_skip
 from annotate.services.campaigns import campaign_items_mark_gold
 from ratings.models import Rating
 from ratings.services import rating_submit
-from tests.factories import CampaignFactory, MembershipFactory, UserFactory
+from tests.factories import CampaignFactory, raters_of
 
 pytestmark = pytest.mark.django_db
-
-
-def _raters(campaign: Campaign, n: int) -> list[User]:
-    users = [UserFactory(username=f"rr{i}") for i in range(n)]
-    for user in users:
-        MembershipFactory(campaign=campaign, user=user, role=Membership.Role.RATER)
-    return users
 
 
 def _round_robin(campaign: Campaign, raters: list[User]) -> dict[int, list[Assignment]]:
@@ -45,7 +38,7 @@ def _round_robin(campaign: Campaign, raters: list[User]) -> dict[int, list[Assig
 
 def test_repeats_come_back_at_the_repeat_rate_after_enough_items() -> None:
     campaign = CampaignFactory(with_items=40, overlap=1, repeat_rate=0.2)
-    (rater,) = _raters(campaign, 1)
+    (rater,) = raters_of(campaign, 1)
     served = _round_robin(campaign, [rater])[rater.pk]
     flags = [a.is_repeat for a in served]
     assert flags.count(False) == 40
@@ -64,7 +57,7 @@ def test_repeats_come_back_at_the_repeat_rate_after_enough_items() -> None:
 
 def test_a_repeat_is_a_separate_rating_and_never_twice_per_item() -> None:
     campaign = CampaignFactory(with_items=30, overlap=2, repeat_rate=0.3)
-    raters = _raters(campaign, 2)
+    raters = raters_of(campaign, 2)
     _round_robin(campaign, raters)
     repeats = Rating.objects.filter(campaign_item__campaign=campaign, is_repeat=True)
     assert repeats.exists()
@@ -79,7 +72,7 @@ def test_a_repeat_is_a_separate_rating_and_never_twice_per_item() -> None:
 
 def test_repeats_never_count_towards_k_or_progress() -> None:
     campaign = CampaignFactory(with_items=20, overlap=2, repeat_rate=0.3)
-    raters = _raters(campaign, 2)
+    raters = raters_of(campaign, 2)
     _round_robin(campaign, raters)
     firsts = Counter(
         Rating.objects.filter(campaign_item__campaign=campaign, is_repeat=False).values_list("campaign_item", flat=True)
@@ -96,7 +89,7 @@ def test_gold_items_are_never_repeated() -> None:
     gold = list(campaign.items.order_by("order_key").select_related("item")[:6])
     ids = [ci.item.external_id for ci in gold]
     campaign_items_mark_gold(campaign=campaign, external_ids=ids, answers={i: {"helpful": 1} for i in ids})
-    (rater,) = _raters(campaign, 1)
+    (rater,) = raters_of(campaign, 1)
     served = _round_robin(campaign, [rater])[rater.pk]
     repeated = {a.campaign_item_id for a in served if a.is_repeat}
     assert repeated
@@ -106,14 +99,14 @@ def test_gold_items_are_never_repeated() -> None:
 
 def test_repeat_rate_zero_never_repeats() -> None:
     campaign = CampaignFactory(with_items=15, overlap=1)
-    (rater,) = _raters(campaign, 1)
+    (rater,) = raters_of(campaign, 1)
     served = _round_robin(campaign, [rater])[rater.pk]
     assert len(served) == 15 and not any(a.is_repeat for a in served)
 
 
 def test_the_choice_of_repeat_is_deterministic_per_rater() -> None:
     campaign = CampaignFactory(with_items=20, overlap=2)
-    first, second = _raters(campaign, 2)
+    first, second = raters_of(campaign, 2)
     _round_robin(campaign, [first, second])
     picks = [list(repeat_candidates(campaign=campaign, rater=first).values_list("pk", flat=True)) for _ in range(2)]
     assert picks[0] == picks[1] and len(picks[0]) == 20 - REPEAT_DISTANCE
@@ -126,7 +119,7 @@ def test_the_choice_of_repeat_is_deterministic_per_rater() -> None:
 def _repeat_setup() -> tuple[Campaign, User, Assignment]:
     """A rater who has just been served a repeat (leased, not yet submitted)."""
     campaign = CampaignFactory(with_items=20, overlap=1, repeat_rate=0.3)
-    (rater,) = _raters(campaign, 1)
+    (rater,) = raters_of(campaign, 1)
     while not (assignment := assignment_next(campaign=campaign, rater=rater)).is_repeat:
         rating_submit(assignment=assignment, values={"helpful": 2})
     return campaign, rater, assignment
