@@ -1,23 +1,17 @@
 """Forms for ratings pages: importing existing labels."""
 
 from django import forms
-from django.conf import settings
-from django.core.exceptions import ValidationError
-from django.core.files.uploadedfile import UploadedFile
 
-from annotate import importers
+from annotate.forms.imports import ImportFileForm
 from annotate.models import Campaign
 from ratings.importers import IMPORTABLE_TYPES, Layout
 
-FORMAT_CHOICES = [("", "From the file extension"), ("jsonl", "JSONL"), ("csv", "CSV"), ("parquet", "Parquet")]
 LAYOUT_CHOICES = [("long", "Long: one row per label"), ("wide", "Wide: one row per item, one column per rater")]
 
 
-class RatingsImportForm(forms.Form):
+class RatingsImportForm(ImportFileForm):
     """A labels file plus its layout and column names (the options of the import_ratings command)."""
 
-    file = forms.FileField(help_text="JSONL (.jsonl, .ndjson), CSV (.csv) or Parquet (.parquet).")
-    fmt = forms.ChoiceField(choices=FORMAT_CHOICES, required=False, label="Format")
     layout = forms.ChoiceField(choices=LAYOUT_CHOICES, initial="long", widget=forms.RadioSelect)
     criterion = forms.ChoiceField(
         required=False,
@@ -43,21 +37,11 @@ class RatingsImportForm(forms.Form):
             (c["key"], f"{c['label']} ({c['key']}, {c['type']})") for c in criteria
         ]
 
-    def clean_file(self) -> UploadedFile:
-        upload = self.cleaned_data["file"]
-        if upload.size > settings.ACCORD_MAX_UPLOAD_BYTES:
-            raise ValidationError(f"The file is larger than {settings.ACCORD_MAX_UPLOAD_BYTES // 1024 // 1024} MB.")
-        return upload
-
     def clean(self) -> dict:
         data = super().clean()
         if data.get("layout") == "wide" and not data.get("criterion"):
             self.add_error("criterion", "The wide layout holds one criterion: pick it.")
-        if data.get("file") is not None:
-            try:
-                data["fmt"] = importers.detect_format(data["file"].name, data.get("fmt") or None)
-            except ValidationError as exc:
-                self.add_error("file", exc)
+        self.clean_format(data)
         return data
 
     def import_layout(self) -> Layout:

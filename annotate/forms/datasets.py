@@ -4,40 +4,31 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from django import forms
-from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.http import QueryDict
 
-from annotate import importers
+from annotate.forms.imports import ImportFileForm
 from annotate.models import Dataset
 from annotate.permissions import datasets_visible_to
 from annotate.services.datasets import FieldPreview
 
-FORMAT_CHOICES = [("", "From the file extension"), ("jsonl", "JSONL"), ("csv", "CSV"), ("parquet", "Parquet")]
 ROLE_CHOICES = [("content", "Content"), ("metadata", "Metadata"), ("ignore", "Ignore")]
 MAX_FILTERS = 8
 
 
-class DatasetUploadForm(forms.Form):
+class DatasetUploadForm(ImportFileForm):
     """A file plus where its items go: a new dataset, or one the user can already see."""
 
-    file = forms.FileField(help_text="JSONL (.jsonl, .ndjson), CSV (.csv) or Parquet (.parquet).")
+    field_order = ["file", "name", "dataset", "fmt"]
     name = forms.CharField(max_length=200, required=False, label="New dataset name")
     dataset = forms.ModelChoiceField(
         queryset=Dataset.objects.none(), required=False, label="…or add to dataset", empty_label="(new dataset)"
     )
-    fmt = forms.ChoiceField(choices=FORMAT_CHOICES, required=False, label="Format")
 
     def __init__(self, *args: object, user: AbstractBaseUser, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         self.fields["dataset"].queryset = datasets_visible_to(user).defer("summary").order_by("name")
-
-    def clean_file(self) -> object:
-        upload = self.cleaned_data["file"]
-        if upload.size > settings.ACCORD_MAX_UPLOAD_BYTES:
-            raise ValidationError(f"The file is larger than {settings.ACCORD_MAX_UPLOAD_BYTES // 1024 // 1024} MB.")
-        return upload
 
     def clean(self) -> dict:
         data = super().clean()
@@ -46,11 +37,7 @@ class DatasetUploadForm(forms.Form):
             raise ValidationError("Either name a new dataset or pick an existing one.")
         if name and Dataset.objects.filter(name=name).exists():
             self.add_error("name", f"A dataset named '{name}' already exists.")
-        if data.get("file") is not None:
-            try:
-                data["fmt"] = importers.detect_format(data["file"].name, data.get("fmt") or None)
-            except ValidationError as exc:
-                self.add_error("file", exc)
+        self.clean_format(data)
         data["name"] = name
         return data
 
