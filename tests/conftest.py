@@ -1,10 +1,24 @@
-"""Role fixtures shared by every test."""
+"""The test database, and role fixtures shared by every test."""
 
 import pytest
+from django.conf import settings
 from django.contrib.auth.models import Permission, User
 
 from annotate.models import Campaign, Membership
 from tests.factories import CampaignFactory, MembershipFactory, UserFactory
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, tmp_path_factory) -> None:
+    """Keep the SQLite test database in a file, as in production, rather than in memory.
+
+    An in-memory database has one connection, which Django hands to every thread of the live server the
+    browser tests use: the test thread and overlapping requests (a double press) would interleave their
+    transactions on it. With a file each thread has its own connection and SQLite serialises the writers.
+    """
+    database = settings.DATABASES["default"]
+    if database["ENGINE"] == "django.db.backends.sqlite3":
+        database.setdefault("TEST", {})["NAME"] = str(tmp_path_factory.mktemp("db") / "test.sqlite3")
 
 
 @pytest.fixture(autouse=True)

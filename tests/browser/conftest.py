@@ -95,8 +95,8 @@ def page(browser, live_server, page_log: PageLog) -> Iterator[object]:
     page.on("request", lambda request: page_log.requests.append(request.url))
     page.on("response", lambda response: page_log.failed.append(response.url) if response.status >= 400 else None)
     yield page
-    # Let in-flight requests finish first: the test database is flushed next, and on SQLite a request
-    # still running in the live server's thread holds a table lock that makes the flush fail.
+    # Let in-flight requests finish first: the test database is flushed next, and a request still running
+    # in the live server would see half its data gone.
     try:
         page.wait_for_load_state("networkidle", timeout=5_000)
     except PlaywrightTimeoutError:
