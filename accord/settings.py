@@ -109,6 +109,13 @@ DATA_DIR = Path(env_str("ACCORD_DATA_DIR", str(BASE_DIR / "data")))
 DATABASE_URL = env_str("DATABASE_URL", "")
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("CONN_MAX_AGE", 60))}
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool("PG_PREPARED_STATEMENTS", True):
+        # Parameters bound by the server let psycopg prepare a statement after a few runs on a connection, so
+        # PostgreSQL stops planning the rating queue's statements on every request. Turn off behind a
+        # transaction-mode pooler, which cannot keep prepared statements.
+        DATABASES["default"].setdefault("OPTIONS", {}).update(server_side_binding=True, prepare_threshold=5)
+        # Django's backend, splitting bulk writes to the 65,535 parameters a statement may then bind.
+        DATABASES["default"]["ENGINE"] = "accord.postgresql"
 else:
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {

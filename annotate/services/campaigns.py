@@ -2,7 +2,7 @@
 
 import math
 import secrets
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -346,6 +346,12 @@ def gold_answer_validate(*, criteria: list[dict[str, Any]], answer: object) -> d
     return clean
 
 
+def _chunks(values: list[Any]) -> Iterator[list[Any]]:
+    """Slices short enough for one IN (...) each: PostgreSQL binds at most 65,535 parameters per statement."""
+    for start in range(0, len(values), BATCH_SIZE):
+        yield values[start : start + BATCH_SIZE]
+
+
 def _error_list(messages: list[str]) -> list[str]:
     if len(messages) <= MAX_REPORTED_ERRORS:
         return messages
@@ -382,22 +388,24 @@ def campaign_items_mark_gold(
             cleaned[external_id] = None if answer is None else gold_answer_validate(criteria=criteria, answer=answer)
         except ValidationError as exc:
             answer_errors.extend(f"{where(external_id)}: {message}" for message in exc.messages)
-    found = dict(
-        CampaignItem.objects.filter(campaign=campaign, item__external_id__in=external_ids).values_list(
-            "item__external_id", "pk"
+    found: dict[str, int] = {}
+    for chunk in _chunks(external_ids):
+        found.update(
+            CampaignItem.objects.filter(campaign=campaign, item__external_id__in=chunk).values_list(
+                "item__external_id", "pk"
+            )
         )
-    )
     missing = [f"{where(e)}: not in the sample of {campaign.slug!r}" for e in external_ids if e not in found]
     errors = {"external_ids": _error_list(missing), "answers": _error_list(answer_errors)}
     if missing or answer_errors:
         raise ValidationError({field: messages for field, messages in errors.items() if messages})
-    rows = CampaignItem.objects.filter(pk__in=found.values()).select_related("item")
     changed = []
-    for campaign_item in rows:
-        campaign_item.is_gold = True
-        # An answer with no values says nothing to check against; store it as no answer.
-        campaign_item.gold_answer = cleaned.get(campaign_item.item.external_id) or None
-        changed.append(campaign_item)
+    for chunk in _chunks(list(found.values())):
+        for campaign_item in CampaignItem.objects.filter(pk__in=chunk).select_related("item"):
+            campaign_item.is_gold = True
+            # An answer with no values says nothing to check against; store it as no answer.
+            campaign_item.gold_answer = cleaned.get(campaign_item.item.external_id) or None
+            changed.append(campaign_item)
     CampaignItem.objects.bulk_update(changed, ["is_gold", "gold_answer"], batch_size=BATCH_SIZE)
     return len(changed)
 
@@ -405,13 +413,18 @@ def campaign_items_mark_gold(
 @transaction.atomic
 def campaign_items_unmark_gold(*, campaign: Campaign, external_ids: list[str]) -> int:
     """Turn gold items back into ordinary items; their ratings then count as ordinary ratings. Returns how many."""
-    rows = CampaignItem.objects.filter(campaign=campaign, is_gold=True, item__external_id__in=external_ids)
-    found = set(rows.values_list("item__external_id", flat=True))
+    gold = CampaignItem.objects.filter(campaign=campaign, is_gold=True)
+    found: set[str] = set()
+    for chunk in _chunks(external_ids):
+        found.update(gold.filter(item__external_id__in=chunk).values_list("item__external_id", flat=True))
     missing = [external_id for external_id in external_ids if external_id not in found]
     if missing:
         shown = ", ".join(map(repr, missing[:MAX_REPORTED_ERRORS]))
         raise ValidationError({"external_ids": [f"external_ids: {shown} not a gold item of {campaign.slug!r}"]})
-    return rows.update(is_gold=False, gold_answer=None)
+    return sum(
+        gold.filter(item__external_id__in=chunk).update(is_gold=False, gold_answer=None)
+        for chunk in _chunks(external_ids)
+    )
 
 
 def _csv_answer(criteria: list[dict[str, Any]], record: dict[str, Any]) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from annotate.models import Campaign, CampaignItem
 from annotate.rubrics import validate_criteria
-from annotate.services.campaigns import campaign_items_mark_gold, gold_answer_validate
+from annotate.services.campaigns import campaign_items_mark_gold, campaign_items_unmark_gold, gold_answer_validate
 from tests.factories import CampaignFactory, RubricVersionFactory
 
 pytestmark = pytest.mark.django_db
@@ -91,6 +91,21 @@ def test_an_item_outside_the_sample_is_refused_and_nothing_is_marked(rich: Campa
             campaign=rich, external_ids=["item-a", "nope"], answers={"item-a": {"helpful": 1}, "nope": {"helpful": 1}}
         )
     assert caught.value.messages == ["item 'nope': not in the sample of 'rich'"]
+    assert _gold(rich) == {}
+
+
+# More ids than PostgreSQL binds parameters in one statement (65,535).
+MANY_IDS = [f"missing-{n}" for n in range(70_000)]
+
+
+def test_a_list_of_ids_longer_than_one_statement_takes_is_checked_in_full(rich: Campaign) -> None:
+    with pytest.raises(ValidationError) as caught:
+        campaign_items_mark_gold(campaign=rich, external_ids=["item-a", *MANY_IDS])
+    assert caught.value.messages[0] == "item 'missing-0': not in the sample of 'rich'"
+    assert caught.value.messages[-1] == "… and 69980 more errors"
+    with pytest.raises(ValidationError) as caught:
+        campaign_items_unmark_gold(campaign=rich, external_ids=MANY_IDS)
+    assert caught.value.messages[0].startswith("external_ids: 'missing-0', 'missing-1'")
     assert _gold(rich) == {}
 
 
