@@ -58,6 +58,12 @@ class RubricVersionAdmin(admin.ModelAdmin):
     list_display = ["rubric", "number", "created_at"]
     list_filter = ["rubric"]
 
+    def get_readonly_fields(self, request, obj=None):
+        # A version a campaign uses is frozen: its ratings were given under exactly these criteria.
+        if obj is not None and obj.is_frozen:
+            return ["rubric", "number", "guidelines", "criteria"]
+        return super().get_readonly_fields(request, obj)
+
 
 class MembershipInline(admin.TabularInline):
     model = Membership

@@ -1,5 +1,7 @@
 """Who may do what: one place that answers for every view and API endpoint."""
 
+from functools import lru_cache
+
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest
@@ -50,8 +52,18 @@ def get_campaign_to_rate(request: HttpRequest, slug: str) -> Campaign:
         raise Http404("No such campaign.")
     campaign = found[0]
     campaign.caller_role = Role.RATER
-    campaign.rubric_version = RubricVersion.objects.get(pk=campaign.rubric_version_id)
+    campaign.rubric_version = frozen_rubric_version(campaign.rubric_version_id)
     return campaign
+
+
+@lru_cache(maxsize=256)
+def frozen_rubric_version(pk: int) -> RubricVersion:
+    """A rubric version that a campaign uses, kept for the life of the process: such a version never changes.
+
+    Editing a used version makes a new one (and the admin shows used versions read-only), so the rating pages
+    need not read and decode the criteria again on every item. Callers must not modify the instance.
+    """
+    return RubricVersion.objects.get(pk=pk)
 
 
 def can_curate(user: AbstractBaseUser | AnonymousUser) -> bool:

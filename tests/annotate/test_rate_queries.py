@@ -14,14 +14,14 @@ from tests.factories import CampaignFactory, MembershipFactory, UserFactory
 pytestmark = pytest.mark.django_db
 
 HX = {"HTTP_HX_REQUEST": "true"}
-# Session, user, campaign with my role, rubric version; my live lease (read without a lock or transaction),
-# its item, and my ratings count.
-RATE_PAGE_QUERIES = 7
-# The page's four and the posted assignment; the submit in a savepoint pair (assignment lock, item lock, recount,
+# Session, user, campaign with my role (its rubric version is kept per process once read); my live lease
+# (read without a lock or transaction), its item, and my ratings count.
+RATE_PAGE_QUERIES = 6
+# The page's three and the posted assignment; the submit in a savepoint pair (assignment lock, item lock, recount,
 # rating insert, assignment and counter updates); the next pick in a savepoint pair (membership lock, my leases
 # under it, expired leases, candidate, recount, counter, insert); the item; my ratings count. PostgreSQL adds
 # one statement: the lease transaction does not wait for its disk sync.
-SUBMIT_QUERIES = 24
+SUBMIT_QUERIES = 23
 
 
 def _setup(n_items: int) -> tuple[Campaign, Client]:
