@@ -247,10 +247,14 @@ def test_a_double_enter_stores_one_rating_and_keeps_the_next_item_clean(page, lo
     for key in "123":
         page.keyboard.press(key)
     page.keyboard.press("Escape")
+    posts: list[str] = []
+    page.on("request", lambda request: posts.append(request.url) if request.method == "POST" else None)
     page.keyboard.press("Enter")
     page.keyboard.press("Enter")
     _wait_for_next_item(page, assignment)
     page.wait_for_timeout(300)
+    # The second press comes while the answer is on its way: it is dropped, not sent again for a stored item.
+    assert posts == [page.url.split("/c/")[0] + f"/c/{campaign.slug}/rate/next/"]
     assert Rating.objects.filter(rater=rater).count() == 1
     assert Assignment.objects.filter(rater=rater, status=Assignment.Status.SKIPPED).count() == 0
     assert page.locator(".rate-notice").inner_text() == "Saved."
