@@ -2,7 +2,7 @@
 
 import math
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -15,6 +15,7 @@ from django.db.models import Max
 from django.http import QueryDict
 from django.utils import timezone
 
+from accord.chunks import chunks
 from annotate import importers
 from annotate.models import Assignment, Campaign, CampaignItem, Item, Membership
 from annotate.selectors.assignments import db_time, row_lock, taken_count
@@ -324,17 +325,12 @@ class ImportRatingsResult:
 IMPORT_BATCH_SIZE = 2000
 
 
-def _chunks(values: list[Any], size: int = IMPORT_BATCH_SIZE) -> Iterator[list[Any]]:
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
-
-
 def _import_items(
     *, campaign: Campaign, item_rows: dict[str, str], item_field: str, add_missing: bool
 ) -> tuple[dict[str, int], int]:
     """Map the file's external ids to campaign item ids, sampling dataset items not yet drawn when asked to."""
     found: dict[str, int] = {}
-    for chunk in _chunks(list(item_rows)):
+    for chunk in chunks(list(item_rows), IMPORT_BATCH_SIZE):
         rows = CampaignItem.objects.filter(campaign=campaign, item__external_id__in=chunk)
         found.update(rows.values_list("item__external_id", "pk"))
     missing = [external_id for external_id in item_rows if external_id not in found]
@@ -347,7 +343,7 @@ def _import_items(
             f"of campaign '{campaign.slug}' ({len(missing)} such id(s); add-missing-items samples them)."
         )
     in_dataset: dict[str, int] = {}
-    for chunk in _chunks(missing):
+    for chunk in chunks(missing, IMPORT_BATCH_SIZE):
         in_dataset.update(
             Item.objects.filter(dataset_id=campaign.dataset_id, external_id__in=chunk).values_list("external_id", "pk")
         )
@@ -372,7 +368,7 @@ def _import_items(
 def _known_raters(names: list[str]) -> dict[str, int]:
     """User ids of the rater names that are existing usernames."""
     found: dict[str, int] = {}
-    for chunk in _chunks(names):
+    for chunk in chunks(names, IMPORT_BATCH_SIZE):
         found.update(get_user_model().objects.filter(username__in=chunk).values_list("username", "pk"))
     return found
 
@@ -397,7 +393,7 @@ def _import_raters(names: list[str], known: dict[str, int]) -> tuple[dict[str, i
 def _import_memberships(*, campaign: Campaign, user_ids: list[int]) -> None:
     """Make every importing rater a member; someone who already holds a role keeps it."""
     members: set[int] = set()
-    for chunk in _chunks(user_ids):
+    for chunk in chunks(user_ids, IMPORT_BATCH_SIZE):
         members.update(
             Membership.objects.filter(campaign=campaign, user_id__in=chunk).values_list("user_id", flat=True)
         )
@@ -410,7 +406,7 @@ def _import_memberships(*, campaign: Campaign, user_ids: list[int]) -> None:
 def _existing_ratings(*, campaign: Campaign, user_ids: list[int]) -> dict[tuple[int, int], int]:
     """Rating ids by (campaign item id, rater id) for the given raters' first (non-repeat) ratings in the campaign."""
     existing: dict[tuple[int, int], int] = {}
-    for chunk in _chunks(user_ids):
+    for chunk in chunks(user_ids, IMPORT_BATCH_SIZE):
         rows = Rating.objects.filter(campaign_item__campaign=campaign, rater_id__in=chunk, is_repeat=False)
         existing.update(
             ((item_id, rater_id), pk)
@@ -422,7 +418,7 @@ def _existing_ratings(*, campaign: Campaign, user_ids: list[int]) -> dict[tuple[
 def _replace_ratings(*, replaced: dict[int, Any], source: str, now: datetime) -> None:
     """Overwrite existing ratings with the file's labels, keeping each previous version as a revision."""
     revisions, changed = [], []
-    for chunk in _chunks(list(replaced)):
+    for chunk in chunks(list(replaced), IMPORT_BATCH_SIZE):
         # PostgreSQL refuses FOR UPDATE together with GROUP BY: lock first, then count revisions.
         ratings = list(Rating.objects.select_for_update(of=("self",)).filter(pk__in=chunk))
         numbers = dict(

@@ -2,7 +2,7 @@
 
 import math
 import secrets
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -14,6 +14,7 @@ from django.db import connection, transaction
 from django.db.models.fields.json import KeyTransform
 from django.http import QueryDict
 
+from accord.chunks import chunks
 from annotate.importers import Source, detect_format, open_binary, open_records
 from annotate.models import Campaign, CampaignItem, Dataset, Item, Membership, RubricVersion
 from annotate.sampling import SampleSpec, SampleSpecError, draw_sample, parse_sample_spec
@@ -346,12 +347,6 @@ def gold_answer_validate(*, criteria: list[dict[str, Any]], answer: object) -> d
     return clean
 
 
-def _chunks(values: list[Any]) -> Iterator[list[Any]]:
-    """Slices short enough for one IN (...) each: PostgreSQL binds at most 65,535 parameters per statement."""
-    for start in range(0, len(values), BATCH_SIZE):
-        yield values[start : start + BATCH_SIZE]
-
-
 def _error_list(messages: list[str]) -> list[str]:
     if len(messages) <= MAX_REPORTED_ERRORS:
         return messages
@@ -389,7 +384,7 @@ def campaign_items_mark_gold(
         except ValidationError as exc:
             answer_errors.extend(f"{where(external_id)}: {message}" for message in exc.messages)
     found: dict[str, int] = {}
-    for chunk in _chunks(external_ids):
+    for chunk in chunks(external_ids, BATCH_SIZE):
         found.update(
             CampaignItem.objects.filter(campaign=campaign, item__external_id__in=chunk).values_list(
                 "item__external_id", "pk"
@@ -400,7 +395,7 @@ def campaign_items_mark_gold(
     if missing or answer_errors:
         raise ValidationError({field: messages for field, messages in errors.items() if messages})
     changed = []
-    for chunk in _chunks(list(found.values())):
+    for chunk in chunks(list(found.values()), BATCH_SIZE):
         for campaign_item in CampaignItem.objects.filter(pk__in=chunk).select_related("item"):
             campaign_item.is_gold = True
             # An answer with no values says nothing to check against; store it as no answer.
@@ -415,7 +410,7 @@ def campaign_items_unmark_gold(*, campaign: Campaign, external_ids: list[str]) -
     """Turn gold items back into ordinary items; their ratings then count as ordinary ratings. Returns how many."""
     gold = CampaignItem.objects.filter(campaign=campaign, is_gold=True)
     found: set[str] = set()
-    for chunk in _chunks(external_ids):
+    for chunk in chunks(external_ids, BATCH_SIZE):
         found.update(gold.filter(item__external_id__in=chunk).values_list("item__external_id", flat=True))
     missing = [external_id for external_id in external_ids if external_id not in found]
     if missing:
@@ -423,7 +418,7 @@ def campaign_items_unmark_gold(*, campaign: Campaign, external_ids: list[str]) -
         raise ValidationError({"external_ids": [f"external_ids: {shown} not a gold item of {campaign.slug!r}"]})
     return sum(
         gold.filter(item__external_id__in=chunk).update(is_gold=False, gold_answer=None)
-        for chunk in _chunks(external_ids)
+        for chunk in chunks(external_ids, BATCH_SIZE)
     )
 
 

@@ -17,6 +17,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import Max
 
+from accord.chunks import chunks
 from annotate import importers
 from annotate.models import Dataset, Item
 
@@ -442,8 +443,8 @@ def _duplicate_error(dataset: Dataset, batch: _Batch, first_position: int, id_fi
     """After a unique-constraint failure, the error naming the first row of the batch whose id is taken."""
     ids = batch.external_ids
     taken: dict[str, int] = {}
-    for start in range(0, len(ids), 500):
-        rows = Item.objects.filter(dataset=dataset, external_id__in=ids[start : start + 500])
+    for chunk in chunks(ids, 500):
+        rows = Item.objects.filter(dataset=dataset, external_id__in=chunk)
         taken.update(rows.values_list("external_id", "position"))
     seen: set[str] = set()
     for where, external_id in zip(batch.wheres, ids, strict=True):
