@@ -10,9 +10,10 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 
-from annotate.models import Assignment, Campaign, CampaignItem
+from annotate.models import Assignment, Campaign
 from annotate.selectors.assignments import (
     TAKEN_SQL,
+    campaign_item_to_show,
     candidate_item,
     gold_candidates,
     rater_leases,
@@ -153,7 +154,7 @@ def assignment_next(
         assignment = _lease_locked(campaign=campaign, rater=rater, now=now)
     if assignment is not None:
         # The rating page shows the item next: one query for both rows rather than two lazy loads.
-        assignment.campaign_item = CampaignItem.objects.select_related("item").get(pk=assignment.campaign_item_id)
+        assignment.campaign_item = campaign_item_to_show(assignment.campaign_item_id)
     return assignment
 
 

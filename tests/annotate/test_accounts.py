@@ -1,7 +1,11 @@
 """Logging in, out and changing one's password."""
 
+from datetime import timedelta
+
 import pytest
+from django.contrib.sessions.models import Session
 from django.urls import reverse
+from django.utils import timezone
 
 from tests.factories import UserFactory
 
@@ -39,6 +43,27 @@ def test_logout_requires_post_and_ends_the_session(client):
     client.force_login(UserFactory())
     response = client.post(reverse("logout"))
     assert response.status_code == 302
+    assert client.get(reverse("home")).status_code == 302
+
+
+def test_signed_in_user_stays_signed_in_across_requests(client):
+    UserFactory(username="rita")
+    client.post(reverse("login"), {"username": "rita", "password": "pw-for-tests-123"})
+    for _ in range(2):
+        assert client.get(reverse("home")).status_code == 200
+
+
+def test_expired_session_asks_for_login_again(client):
+    client.force_login(UserFactory())
+    Session.objects.update(expire_date=timezone.now() - timedelta(seconds=1))
+    response = client.get(reverse("home"))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+
+
+def test_unknown_session_cookie_is_treated_as_signed_out(client):
+    client.force_login(UserFactory())
+    Session.objects.all().delete()
     assert client.get(reverse("home")).status_code == 302
 
 

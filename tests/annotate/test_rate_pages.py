@@ -130,6 +130,20 @@ def test_posting_another_raters_assignment_is_404(campaign: Campaign, rater: Use
 
 
 @pytest.mark.django_db
+def test_posting_my_assignment_from_another_campaign_is_404(campaign: Campaign, rater: User) -> None:
+    elsewhere = CampaignFactory(with_items=2)
+    MembershipFactory(campaign=elsewhere, user=rater, role=Membership.Role.RATER)
+    mine_elsewhere = assignment_next(campaign=elsewhere, rater=rater)
+    client = _client(rater)
+    for action in ("rate-submit", "rate-skip", "rate-flag"):
+        data = {"assignment": mine_elsewhere.pk, "c-helpful": "1", "flag": "unsafe"}
+        assert client.post(_url(action, campaign), data, **HX).status_code == 404
+    assert not Rating.objects.exists()
+    mine_elsewhere.refresh_from_db()
+    assert mine_elsewhere.status == Assignment.Status.LEASED
+
+
+@pytest.mark.django_db
 def test_skip_and_flag_move_on(campaign: Campaign, rater: User) -> None:
     client = _client(rater)
     client.get(_url("rate", campaign))
