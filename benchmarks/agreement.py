@@ -144,11 +144,21 @@ def setup(n_items: int, n_raters: int) -> None:
         sample = dict(CampaignItem.objects.filter(campaign=campaign).values_list("item_id", "pk"))
         sampled = [sample[pk] for pk in item_ids]
         rating_rows = (
-            (sampled[i], raters[r].pk, version.pk, f'{{"{KEY}": {labels[r, i]}}}', False, now, now, "bench")
+            (
+                sampled[i],
+                campaign.pk,
+                raters[r].pk,
+                version.pk,
+                f'{{"{KEY}": {labels[r, i]}}}',
+                False,
+                now,
+                now,
+                "bench",
+            )
             for i in range(n_items)
             for r in range(n_raters)
         )
-        given = ["campaign_item_id", "rater_id", "rubric_version_id", "values", "is_repeat"]
+        given = ["campaign_item_id", "campaign_id", "rater_id", "rubric_version_id", "values", "is_repeat"]
         _copy(cursor, Rating, rating_rows, [*given, "created_at", "updated_at", "source"])
         cursor.execute("ANALYZE")
     n_labels = Rating.objects.filter(campaign_item__campaign=campaign).count()

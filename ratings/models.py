@@ -9,6 +9,11 @@ class Rating(models.Model):
     """A rater's answers to every criterion of a rubric version for one campaign item."""
 
     campaign_item = models.ForeignKey("annotate.CampaignItem", on_delete=models.CASCADE, related_name="ratings")
+    # The campaign item's campaign, kept on the row so that a rater's ratings in a campaign are counted from one
+    # index (the rating page shows the count on every item); a campaign item never changes campaign.
+    campaign = models.ForeignKey(
+        "annotate.Campaign", on_delete=models.CASCADE, related_name="+", editable=False, db_index=False
+    )
     rater = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="ratings")
     rubric_version = models.ForeignKey("annotate.RubricVersion", on_delete=models.PROTECT, related_name="ratings")
     # {criterion key: value}; value types follow the criterion type (see annotate.rubrics).
@@ -32,10 +37,19 @@ class Rating(models.Model):
                 condition=Q(seconds_spent__isnull=True) | Q(seconds_spent__gte=0), name="rating_seconds_nonnegative"
             ),
         ]
-        indexes = [models.Index(fields=["rater", "updated_at"], name="rating_rater_updated")]
+        indexes = [
+            models.Index(fields=["rater", "updated_at"], name="rating_rater_updated"),
+            models.Index(fields=["campaign", "rater"], name="rating_campaign_rater"),
+        ]
 
     def __str__(self) -> str:
         return f"rating {self.pk} by {self.rater_id} on {self.campaign_item_id}"
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        # The services and bulk writes set the campaign themselves; this covers a rating added one by one.
+        if self.campaign_id is None and self.campaign_item_id is not None:
+            self.campaign_id = self.campaign_item.campaign_id
+        super().save(*args, **kwargs)
 
 
 class RatingRevision(models.Model):

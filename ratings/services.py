@@ -257,6 +257,7 @@ def _rating_store(
     taken = _check_slot_free(assignment, campaign, now, bool(lapsed)) if holds_slot else 0
     rating = Rating.objects.create(
         campaign_item_id=assignment.campaign_item_id,
+        campaign_id=campaign.pk,
         rater_id=assignment.rater_id,
         rubric_version_id=campaign.rubric_version_id,
         values=clean,
@@ -491,6 +492,7 @@ def ratings_import(
     fresh = [
         Rating(
             campaign_item_id=items[external_id],
+            campaign_id=campaign.pk,
             rater_id=raters[rater],
             rubric_version_id=campaign.rubric_version_id,
             values=rating.values,

@@ -121,6 +121,7 @@ class RatingFactory(factory.django.DjangoModelFactory):
         model = Rating
 
     campaign_item = factory.SubFactory(CampaignItemFactory)
+    campaign = factory.LazyAttribute(lambda o: o.campaign_item.campaign)
     rater = factory.SubFactory(UserFactory)
     rubric_version = factory.LazyAttribute(lambda o: o.campaign_item.campaign.rubric_version)
     values = factory.LazyFunction(lambda: {"helpful": 4})

@@ -348,6 +348,7 @@ def _simulate_safety(campaign: Campaign, users: dict[str, AbstractBaseUser]) -> 
 def _rating(campaign: Campaign, pk: int, rater: AbstractBaseUser, values: dict, seconds: float) -> Rating:
     return Rating(
         campaign_item_id=pk,
+        campaign=campaign,
         rater=rater,
         rubric_version=campaign.rubric_version,
         values=values,
