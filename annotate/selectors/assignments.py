@@ -2,6 +2,7 @@
 
 import hashlib
 import math
+import time
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -19,8 +20,12 @@ from ratings.models import Rating
 PICK_WINDOW = 32
 # A prime above any order_key: (a·x + b) mod P is then a permutation of the keys, different for each (a, b).
 PERMUTATION_PRIME = 2_147_483_647
-# Campaign-wide progress numbers on the rating page are recounted at most this often per process.
+# Campaign-wide progress numbers on the rating page are recounted at most this often per process, and less
+# often when the recount is slow: it then runs again only after PROGRESS_RECOUNT_SHARE times its own duration,
+# so it takes at most 1/PROGRESS_RECOUNT_SHARE of a worker's time. A 100,000-item campaign with 300,000
+# ratings takes ~0.1 s to recount (kept 5 s); a recount ten times as long is kept 50 s.
 PROGRESS_CACHE_SECONDS = 5
+PROGRESS_RECOUNT_SHARE = 50
 # A repeat comes back only after the rater has submitted this many items since first rating it, so it is not
 # answered from short-term memory.
 REPEAT_DISTANCE = 5
@@ -375,6 +380,7 @@ def _campaign_counts(campaign: Campaign) -> dict[str, int]:
     counts = cache.get(key)
     if counts is not None:
         return counts
+    started = time.perf_counter()
     counts = CampaignItem.objects.filter(campaign=campaign).aggregate(
         n_items=Count("pk", filter=Q(is_gold=False)), n_gold=Count("pk", filter=Q(is_gold=True))
     )
@@ -382,8 +388,13 @@ def _campaign_counts(campaign: Campaign) -> dict[str, int]:
     ratings = Rating.objects.filter(campaign_item__campaign=campaign)
     data = ratings.filter(is_repeat=False, campaign_item__is_gold=False).order_by().values("campaign_item")
     counts["complete"] = data.annotate(n=Count("*")).filter(n__gte=campaign.overlap).count()
-    cache.set(key, counts, PROGRESS_CACHE_SECONDS)
+    cache.set(key, counts, progress_cache_seconds(time.perf_counter() - started))
     return counts
+
+
+def progress_cache_seconds(recount_seconds: float) -> float:
+    """How long the campaign-wide progress numbers are kept after a recount that took this long."""
+    return max(PROGRESS_CACHE_SECONDS, PROGRESS_RECOUNT_SHARE * recount_seconds)
 
 
 def rater_progress(*, campaign: Campaign, rater: AbstractBaseUser) -> RaterProgress:
@@ -391,7 +402,7 @@ def rater_progress(*, campaign: Campaign, rater: AbstractBaseUser) -> RaterProgr
 
     "Done" counts every rating the rater submitted, gold checks and repeats included: a count that stood
     still after some items would tell the rater which ones were checks. It is exact on every call; the
-    campaign-wide numbers may be up to PROGRESS_CACHE_SECONDS old.
+    campaign-wide numbers may be up to PROGRESS_CACHE_SECONDS old (longer on campaigns slow to recount).
     """
     counts = _campaign_counts(campaign)
     share = expected_share(
