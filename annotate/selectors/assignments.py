@@ -307,6 +307,8 @@ def rater_leases(*, campaign: Campaign, rater: AbstractBaseUser) -> list[Assignm
     return list(Assignment.objects.raw(_LEASES_SQL, params))
 
 
+# Row ids are 64-bit integers: a larger number names no row (and SQLite could not even bind it).
+MAX_ROW_ID = 2**63 - 1
 # The fields of a campaign item that the queue's reads fetch along with their own row, in model field order;
 # the item's other fields (order key, gold answer, counter) load on first use.
 _CAMPAIGN_ITEM_FIELDS = ["id", "campaign_id", "item_id", "is_gold"]
@@ -329,6 +331,8 @@ def assignment_for_rater(*, campaign: Campaign, rater: AbstractBaseUser, pk: int
     Fixed SQL, like the rater's leases: every submit, skip and flag starts here, and building the general
     query with its join cost three times as much as running it.
     """
+    if not 0 < pk <= MAX_ROW_ID:
+        return None
     params = {"pk": pk, "rater": rater.pk, "campaign": campaign.pk}
     found = list(Assignment.objects.raw(_ASSIGNMENT_SQL, params))
     if not found:

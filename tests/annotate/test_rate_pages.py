@@ -144,6 +144,17 @@ def test_posting_my_assignment_from_another_campaign_is_404(campaign: Campaign, 
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("posted", ["99999999999999999999", "9223372036854775808", "-1", "1e3", ""])
+def test_posting_a_malformed_or_huge_assignment_id_is_404(campaign: Campaign, rater: User, posted: str) -> None:
+    client = _client(rater)
+    client.get(_url("rate", campaign))
+    for action in ("rate-submit", "rate-skip", "rate-flag"):
+        data = {"assignment": posted, "c-helpful": "1", "flag": "unsafe"}
+        assert client.post(_url(action, campaign), data, **HX).status_code == 404
+    assert not Rating.objects.exists()
+
+
+@pytest.mark.django_db
 def test_skip_and_flag_move_on(campaign: Campaign, rater: User) -> None:
     client = _client(rater)
     client.get(_url("rate", campaign))
