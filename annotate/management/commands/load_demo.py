@@ -137,7 +137,7 @@ class Command(BaseCommand):
                 self.stdout.write(f"  {line}")
         self.stdout.write(
             self.style.SUCCESS(
-                "Demo ready. Log in at http://127.0.0.1:8000/ as owner/owner, rater1/rater1 … rater4/rater4, "
+                "Demo ready. Log in as owner/owner, rater1/rater1 … rater4/rater4, "
                 "adjudicator/adjudicator, viewer/viewer or admin/admin."
             )
         )
