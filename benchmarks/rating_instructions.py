@@ -89,14 +89,14 @@ def main() -> None:
         sys.exit("valgrind is required: apt-get install valgrind")
     os.environ.update(_env())
     sys.path.insert(0, str(ROOT))
+    from django.db import connections
 
     _psql(f"DROP DATABASE IF EXISTS {PG_DB}")
     _psql(f"CREATE DATABASE {PG_DB}")
     try:
         _manage("migrate", "--noinput", "-v", "0")
         print(f"setup: {options.items} items in {setup_data(options.items):.1f} s", flush=True)
-        from django.db import connections
-
+        # The children open their own connections; this one would only hold the database open.
         connections.close_all()
         with tempfile.TemporaryDirectory() as tmp:
             runs = {n: _counted(f"rater{i:02d}", n, Path(tmp)) for i, n in enumerate((few, many))}
@@ -108,8 +108,6 @@ def main() -> None:
         print(f"instructions: {totals[few]:,} for {few} cycles, {totals[many]:,} for {many} cycles")
         print(f"per rating cycle (page + submit) in the Django process: {per_cycle / 1e6:.1f} million")
     finally:
-        from django.db import connections
-
         connections.close_all()
         if not options.keep_db:
             _psql(f"DROP DATABASE IF EXISTS {PG_DB}")

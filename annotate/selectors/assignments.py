@@ -13,6 +13,7 @@ from django.db.models import BigIntegerField, Count, Exists, Max, OuterRef, Q, Q
 from django.db.models.functions import Cast, Mod
 
 from annotate.models import Assignment, Campaign, CampaignItem, Item, Membership
+from annotate.selectors.campaigns import rater_rating_count
 from ratings.models import Rating
 
 # Open items read from the queue index per pick; the rater's shuffle chooses among the fullest of them. Wide
@@ -412,9 +413,7 @@ def rater_progress(*, campaign: Campaign, rater: AbstractBaseUser) -> RaterProgr
     share = expected_share(
         n_items=counts["n_items"], n_gold=counts["n_gold"], n_raters=counts["n_raters"], campaign=campaign
     )
-    # One range of the (campaign, rater) index, not a join per rating: a rater may hold thousands here.
-    done_sql = "SELECT COUNT(*) FROM ratings_rating r WHERE r.campaign_id = %(campaign)s AND r.rater_id = %(rater)s"
-    done = _rows(done_sql, {"campaign": campaign.pk, "rater": rater.pk})[0][0]
+    done = rater_rating_count(campaign, rater)
     return RaterProgress(done=done, share=share, n_items=counts["n_items"], complete=counts["complete"])
 
 
