@@ -171,6 +171,8 @@ ACCORD_MAX_UPLOAD_BYTES = env_int("ACCORD_MAX_UPLOAD_BYTES", 2 * 1024 * 1024 * 1
 
 # Django's database sessions, read with a fixed statement (accord/sessions.py).
 SESSION_ENGINE = "accord.sessions"
+# Django's ModelBackend stays listed so that sessions it signed in remain valid; it signs no one in.
+AUTHENTICATION_BACKENDS = ["accord.accounts.AccountBackend", "django.contrib.auth.backends.ModelBackend"]
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
 SECURE_CONTENT_TYPE_NOSNIFF = True

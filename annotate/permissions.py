@@ -7,6 +7,7 @@ from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 
+from accord.rows import models_from_sql
 from annotate.models import Campaign, Dataset, Membership, Rubric, RubricVersion
 
 Role = Membership.Role
@@ -47,7 +48,7 @@ def get_campaign_to_rate(request: HttpRequest, slug: str) -> Campaign:
     The rating pages' lean fetch, in fixed SQL: they run on every item a rater sees and need neither the
     dataset nor the rubric's name, and building the general query cost more than running it.
     """
-    found = list(Campaign.objects.raw(_CAMPAIGN_WITH_ROLE_SQL, {"user": request.user.pk, "slug": slug}))
+    found = models_from_sql(Campaign, _CAMPAIGN_WITH_ROLE_SQL, {"user": request.user.pk, "slug": slug})
     if not found or found[0].member_role != Role.RATER:
         raise Http404("No such campaign.")
     campaign = found[0]

@@ -16,10 +16,11 @@ from django.http import QueryDict
 from django.utils import timezone
 
 from accord.chunks import chunks
+from accord.inserts import insert_one
 from annotate import importers
 from annotate.models import Assignment, Campaign, CampaignItem, Item, Membership
 from annotate.selectors.assignments import db_time, row_lock, taken_count
-from annotate.services.assignments import campaign_item_lock, campaign_item_set_taken, campaign_items_recount
+from annotate.services.assignments import campaign_item_set_taken, campaign_items_recount
 from ratings import importers as rating_files
 from ratings.models import Rating, RatingRevision
 
@@ -192,8 +193,7 @@ def _check_extras(comment: str, seconds_spent: float | None) -> None:
 
 
 def _check_slot_free(assignment: Assignment, campaign: Campaign, now: datetime, lapsed: bool) -> int:
-    """Lock the item and recount its slots held by others; refuse when none is left, else return the count."""
-    campaign_item_lock(assignment.campaign_item_id)
+    """Recount the item's slots held by others under its lock; refuse when none is left, else return the count."""
     taken = taken_count(campaign_item_id=assignment.campaign_item_id, now=now, exclude_rater_id=assignment.rater_id)
     if taken >= campaign.overlap:
         why = "Your lease on this item expired and it" if lapsed else "This item"
@@ -235,9 +235,13 @@ def rating_submit(
 def _rating_store(
     assignment: Assignment, values: dict[str, Any], comment: str, seconds_spent: float | None, now: datetime
 ) -> Rating:
-    # Lock the assignment so a double submit cannot create two ratings or two status changes.
+    # Gold checks (served to every rater) and repeats (the rater's second look) take none of the item's slots.
+    holds_slot = not assignment.is_repeat and not assignment.campaign_item.is_gold
+    # Lock the assignment so a double submit cannot create two ratings or two status changes, and the item
+    # whose slot it fills, for the recount below.
+    lock = row_lock("a", "ci") if holds_slot else row_lock("a")
     with connection.cursor() as cursor:
-        cursor.execute(_LOCKED_ASSIGNMENT_SQL + row_lock("a"), {"assignment": assignment.pk, "now": db_time(now)})
+        cursor.execute(_LOCKED_ASSIGNMENT_SQL + lock, {"assignment": assignment.pk, "now": db_time(now)})
         status, campaign_status, lapsed = cursor.fetchone()
     campaign = assignment.campaign_item.campaign
     if campaign_status != Campaign.Status.ACTIVE:
@@ -252,10 +256,8 @@ def _rating_store(
     _check_extras(comment, seconds_spent)
     # Recount under the item lock on every submit, not only late ones: a lease that expired a moment
     # ago (or an imported rating) may have let someone else take the slot, and k is never exceeded.
-    # Gold checks (served to every rater) and repeats (the rater's second look) take no slot.
-    holds_slot = not assignment.is_repeat and not assignment.campaign_item.is_gold
     taken = _check_slot_free(assignment, campaign, now, bool(lapsed)) if holds_slot else 0
-    rating = Rating.objects.create(
+    rating = Rating(
         campaign_item_id=assignment.campaign_item_id,
         campaign_id=campaign.pk,
         rater_id=assignment.rater_id,
@@ -266,6 +268,8 @@ def _rating_store(
         is_repeat=assignment.is_repeat,
         presentation=assignment.presentation,
     )
+    # Fixed SQL: submit is the hottest write there is. Rating.save() would only have filled the campaign.
+    insert_one(rating)
     with connection.cursor() as cursor:
         cursor.execute(
             "UPDATE annotate_assignment SET status = %(status)s, submitted_at = %(now)s WHERE id = %(assignment)s",

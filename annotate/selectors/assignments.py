@@ -12,8 +12,9 @@ from django.db import connection
 from django.db.models import BigIntegerField, Count, Exists, Max, OuterRef, Q, QuerySet, Value
 from django.db.models.functions import Cast, Mod
 
+from accord.rows import MAX_ROW_ID, models_from_sql
 from annotate.models import Assignment, Campaign, CampaignItem, Item, Membership
-from annotate.selectors.campaigns import rater_rating_count
+from annotate.selectors.campaigns import RATER_RATING_COUNT_SQL, rater_rating_count
 from ratings.models import Rating
 
 # Open items read from the queue index per pick; the rater's shuffle chooses among the fullest of them. Wide
@@ -86,14 +87,14 @@ def db_time(moment: datetime) -> object:
     return connection.ops.adapt_datetimefield_value(moment)
 
 
-def row_lock(table_alias: str, *, skip_locked: bool = False) -> str:
+def row_lock(*table_aliases: str, skip_locked: bool = False) -> str:
     """The row-lock clause for a SELECT on PostgreSQL; empty on SQLite, whose write transaction serialises.
 
     NO KEY UPDATE still lets other transactions insert rows that reference the locked one (foreign keys).
     """
     if connection.vendor != "postgresql":
         return ""
-    return f" FOR NO KEY UPDATE OF {table_alias}" + (" SKIP LOCKED" if skip_locked else "")
+    return f" FOR NO KEY UPDATE OF {', '.join(table_aliases)}" + (" SKIP LOCKED" if skip_locked else "")
 
 
 def index_probe() -> str:
@@ -305,11 +306,9 @@ def rater_leases(*, campaign: Campaign, rater: AbstractBaseUser) -> list[Assignm
     Each carries `item_is_gold`; the item itself is not loaded (usually there is no lease, or one).
     """
     params = {"campaign": campaign.pk, "rater": rater.pk, "leased": Assignment.Status.LEASED}
-    return list(Assignment.objects.raw(_LEASES_SQL, params))
+    return models_from_sql(Assignment, _LEASES_SQL, params)
 
 
-# Row ids are 64-bit integers: a larger number names no row (and SQLite could not even bind it).
-MAX_ROW_ID = 2**63 - 1
 # The fields of a campaign item that the queue's reads fetch along with their own row, in model field order;
 # the item's other fields (order key, gold answer, counter) load on first use.
 _CAMPAIGN_ITEM_FIELDS = ["id", "campaign_id", "item_id", "is_gold"]
@@ -335,7 +334,7 @@ def assignment_for_rater(*, campaign: Campaign, rater: AbstractBaseUser, pk: int
     if not 0 < pk <= MAX_ROW_ID:
         return None
     params = {"pk": pk, "rater": rater.pk, "campaign": campaign.pk}
-    found = list(Assignment.objects.raw(_ASSIGNMENT_SQL, params))
+    found = models_from_sql(Assignment, _ASSIGNMENT_SQL, params)
     if not found:
         return None
     assignment = found[0]
@@ -347,17 +346,25 @@ def assignment_for_rater(*, campaign: Campaign, rater: AbstractBaseUser, pk: int
     return assignment
 
 
-_ITEM_TO_SHOW_SQL = """
-SELECT i.*, ci.campaign_id AS campaign_of_item, ci.is_gold AS item_is_gold FROM annotate_item i
+_ITEM_TO_SHOW_SQL = f"""
+SELECT i.*, ci.campaign_id AS campaign_of_item, ci.is_gold AS item_is_gold,
+       ({RATER_RATING_COUNT_SQL.format(campaign="ci.campaign_id", rater="%(rater)s")}) AS rater_rating_count
+FROM annotate_item i
 JOIN annotate_campaignitem ci ON ci.item_id = i.id
 WHERE ci.id = %(campaign_item)s"""
 
 
-def campaign_item_to_show(campaign_item_id: int) -> CampaignItem:
-    """A campaign item with its item (content and metadata), as the rating page shows it, in one fixed statement."""
-    item = next(iter(Item.objects.raw(_ITEM_TO_SHOW_SQL, {"campaign_item": campaign_item_id})))
+def campaign_item_to_show(campaign_item_id: int, rater: AbstractBaseUser) -> CampaignItem:
+    """A campaign item with its item (content and metadata), as the rating page shows it, in one fixed statement.
+
+    The statement also counts the rater's ratings in the campaign (`rater_rating_count` on the returned
+    campaign item), which the page shows beside the item: one round trip fewer for every item rated.
+    """
+    params = {"campaign_item": campaign_item_id, "rater": rater.pk}
+    item = models_from_sql(Item, _ITEM_TO_SHOW_SQL, params)[0]
     campaign_item = _campaign_item(campaign_item_id, item.campaign_of_item, item.pk, item.item_is_gold)
     campaign_item.item = item
+    campaign_item.rater_rating_count = item.rater_rating_count
     return campaign_item
 
 
@@ -402,18 +409,20 @@ def progress_cache_seconds(recount_seconds: float) -> float:
     return max(PROGRESS_CACHE_SECONDS, PROGRESS_RECOUNT_SHARE * recount_seconds)
 
 
-def rater_progress(*, campaign: Campaign, rater: AbstractBaseUser) -> RaterProgress:
+def rater_progress(*, campaign: Campaign, rater: AbstractBaseUser, done: int | None = None) -> RaterProgress:
     """My ratings against my share and how many (non-gold) items have all k ratings.
 
     "Done" counts every rating the rater submitted, gold checks and repeats included: a count that stood
-    still after some items would tell the rater which ones were checks. It is exact on every call; the
-    campaign-wide numbers may be up to PROGRESS_CACHE_SECONDS old (longer on campaigns slow to recount).
+    still after some items would tell the rater which ones were checks. It is exact on every call (pass it
+    as `done` when it has just been read, as campaign_item_to_show does); the campaign-wide numbers may be
+    up to PROGRESS_CACHE_SECONDS old (longer on campaigns slow to recount).
     """
     counts = _campaign_counts(campaign)
     share = expected_share(
         n_items=counts["n_items"], n_gold=counts["n_gold"], n_raters=counts["n_raters"], campaign=campaign
     )
-    done = rater_rating_count(campaign, rater)
+    if done is None:
+        done = rater_rating_count(campaign, rater)
     return RaterProgress(done=done, share=share, n_items=counts["n_items"], complete=counts["complete"])
 
 

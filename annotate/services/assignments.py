@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 
+from accord.inserts import insert_one
 from annotate.models import Assignment, Campaign
 from annotate.selectors.assignments import (
     TAKEN_SQL,
@@ -153,23 +154,23 @@ def assignment_next(
     if assignment is None:
         assignment = _lease_locked(campaign=campaign, rater=rater, now=now)
     if assignment is not None:
-        # The rating page shows the item next: one query for both rows rather than two lazy loads.
-        assignment.campaign_item = campaign_item_to_show(assignment.campaign_item_id)
+        # The rating page shows the item next: one query for both rows (and the rater's count) rather than three.
+        assignment.campaign_item = campaign_item_to_show(assignment.campaign_item_id, rater)
     return assignment
 
 
 @transaction.atomic
 def _lease_locked(*, campaign: Campaign, rater: AbstractBaseUser, now: datetime) -> Assignment | None:
     """Renew the rater's lease or lease a new item, holding the rater's membership row lock."""
-    if connection.vendor == "postgresql":
-        # Leases and queue counters are soft state: a crash that loses the last moment's leases only returns
-        # those items to the pool (counter and lease vanish together). Not waiting for the WAL flush saves a
-        # disk sync per item; the rating itself is committed durably, and its commit flushes this one first.
-        _execute("SET LOCAL synchronous_commit = off", {})
+    # Leases and queue counters are soft state: a crash that loses the last moment's leases only returns
+    # those items to the pool (counter and lease vanish together). Not waiting for the WAL flush saves a
+    # disk sync per item; the rating itself is committed durably, and its commit flushes this one first.
+    # PostgreSQL sets that for this transaction in the statement that takes the lock below.
+    no_sync_wait = ", set_config('synchronous_commit', 'off', true)" if connection.vendor == "postgresql" else ""
     # Serialise one rater's own requests (two tabs, a double press) so they share one lease.
     _execute(
-        f"SELECT m.id FROM annotate_membership m WHERE m.campaign_id = %(campaign)s AND m.user_id = %(rater)s"
-        f"{row_lock('m')}",
+        f"SELECT m.id{no_sync_wait} FROM annotate_membership m"
+        f" WHERE m.campaign_id = %(campaign)s AND m.user_id = %(rater)s{row_lock('m')}",
         {"campaign": campaign.pk, "rater": rater.pk},
     )
     return _renew_own_lease(campaign=campaign, rater=rater, now=now) or _lease_new(
@@ -186,7 +187,7 @@ def _lease_new(*, campaign: Campaign, rater: AbstractBaseUser, now: datetime) ->
         item_id, is_repeat = _pick_item_id(campaign=campaign, rater=rater, now=now), False
     if item_id is None:
         return None
-    return Assignment.objects.create(
+    assignment = Assignment(
         campaign_item_id=item_id,
         rater=rater,
         status=Assignment.Status.LEASED,
@@ -196,6 +197,8 @@ def _lease_new(*, campaign: Campaign, rater: AbstractBaseUser, now: datetime) ->
         presentation=_presentation(campaign=campaign, campaign_item_id=item_id, rater_id=rater.pk),
         is_repeat=is_repeat,
     )
+    insert_one(assignment)
+    return assignment
 
 
 def _release_slot(assignment: Assignment) -> None:

@@ -83,7 +83,7 @@ def _panel_context(
         "campaign": campaign,
         "assignment": assignment,
         "notice": notice,
-        "progress": rater_progress(campaign=campaign, rater=rater),
+        "progress": rater_progress(campaign=campaign, rater=rater, done=_rating_count_read(assignment)),
         "reason": "" if assignment else rate_unavailable_reason(campaign),
         "flag_choices": FLAG_CHOICES,
         "links": _rate_links(campaign.slug, get_script_prefix()),
@@ -103,6 +103,11 @@ def _panel_context(
             form_errors=errors or {},
         )
     return context
+
+
+def _rating_count_read(assignment: Assignment | None) -> int | None:
+    """The rater's rating count read along with the item to show, if it was (assignment_next reads it)."""
+    return getattr(assignment.campaign_item, "rater_rating_count", None) if assignment is not None else None
 
 
 def _render_panel(request: HttpRequest, context: dict[str, Any]) -> HttpResponse:

@@ -15,13 +15,12 @@ pytestmark = pytest.mark.django_db
 
 HX = {"HTTP_HX_REQUEST": "true"}
 # Session, user, campaign with my role (its rubric version is kept per process once read); my live lease
-# (read without a lock or transaction), its item, and my ratings count.
-RATE_PAGE_QUERIES = 6
-# The page's three and the posted assignment; the submit in a savepoint pair (assignment lock, item lock, recount,
+# (read without a lock or transaction); its item with my ratings count.
+RATE_PAGE_QUERIES = 5
+# The page's three and the posted assignment; the submit in a savepoint pair (assignment and item lock, recount,
 # rating insert, assignment and counter updates); the next pick in a savepoint pair (membership lock, my leases
-# under it, expired leases, candidate, recount, counter, insert); the item; my ratings count. PostgreSQL adds
-# one statement: the lease transaction does not wait for its disk sync.
-SUBMIT_QUERIES = 23
+# under it, expired leases, candidate, recount, counter, insert); the item with my ratings count.
+SUBMIT_QUERIES = 21
 
 
 def _setup(n_items: int) -> tuple[Campaign, Client]:
@@ -57,8 +56,7 @@ def test_submit_and_next_query_count_is_fixed(n_items: int) -> None:
     with CaptureQueriesContext(connection) as queries:
         response = client.post(f"/c/{campaign.slug}/rate/next/", {"assignment": pk, "c-helpful": "3"}, **HX)
     assert b"Saved." in response.content and _assignment(response.content) != pk
-    expected = SUBMIT_QUERIES + (connection.vendor == "postgresql")
-    assert len(queries) == expected, [q["sql"][:120] for q in queries]
+    assert len(queries) == SUBMIT_QUERIES, [q["sql"][:120] for q in queries]
 
 
 def test_submit_locks_no_campaign_row() -> None:
