@@ -60,10 +60,20 @@ class Item(models.Model):
 
 
 class ItemMetadata(models.Model):
-    """One scalar metadata value of an item, so the browser can filter a large dataset through an index."""
+    """One scalar metadata value of an item, so the browser can filter a large dataset through an index.
 
-    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="+", db_index=False)
-    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="metadata_values", db_index=False)
+    A copy of Item.metadata, written only by the import, which refers to the dataset it holds locked and to
+    items it has just written. Its foreign keys therefore carry no database constraint: checking three rows
+    per item cost PostgreSQL 40% of a large import. Deleting an item or a dataset still deletes these rows
+    (Django's cascade).
+    """
+
+    dataset = models.ForeignKey(
+        Dataset, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
+    )
+    item = models.ForeignKey(
+        Item, on_delete=models.CASCADE, related_name="metadata_values", db_index=False, db_constraint=False
+    )
     field = models.CharField(max_length=255)
     value = models.CharField(max_length=255)
 

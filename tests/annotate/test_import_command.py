@@ -30,6 +30,14 @@ def test_command_creates_the_dataset_and_reports_counts(db, tmp_path, capsys):
     assert Item.objects.get(external_id="1").metadata == {"model": "m1"}
 
 
+def test_command_writes_in_batches_of_the_given_size(db, tmp_path, capsys):
+    records = [{"id": str(n), "prompt": f"p{n}", "model": f"m{n % 2}"} for n in range(5)]
+    path = _file(tmp_path, records)
+    call_command("import_items", str(path), "--dataset", "cmd", "--metadata-fields", "model", "--batch-size", "2")
+    assert "Imported 5 items" in capsys.readouterr().out
+    assert list(Item.objects.order_by("position").values_list("external_id", flat=True)) == ["0", "1", "2", "3", "4"]
+
+
 def test_command_appends_to_an_existing_dataset(db, tmp_path, capsys):
     call_command("import_items", str(_file(tmp_path, RECORDS)), "--dataset", "cmd")
     more = _file(tmp_path, [{"id": "3", "prompt": "p3", "model": "m3"}], name="more.jsonl")

@@ -195,3 +195,19 @@ def test_detect_fields_on_csv_uses_the_header(db, tmp_path):
     path = tmp_path / "a.csv"
     path.write_text("id,text\n1,hi\n", encoding="utf-8")
     assert detect_fields(path).fields == ["id", "text"]
+
+
+def test_deleting_an_item_or_a_dataset_deletes_its_metadata_rows(db, tmp_path):
+    """The metadata rows carry no database constraint: Django's cascade is what removes them."""
+    records = [{"id": str(i), "text": f"t{i}", "model": f"m{i % 2}", "lang": "en"} for i in range(4)]
+    kept = dataset_import(source=write_jsonl(tmp_path / "a.jsonl", records), name="kept", metadata_fields=["model"])
+    gone = dataset_import(source=write_jsonl(tmp_path / "b.jsonl", records), name="gone", metadata_fields=["model"])
+    Item.objects.get(dataset=kept.dataset, external_id="0").delete()
+    assert sorted(ItemMetadata.objects.filter(dataset=kept.dataset).values_list("value", flat=True)) == [
+        "m0",
+        "m1",
+        "m1",
+    ]
+    gone.dataset.delete()
+    assert not ItemMetadata.objects.filter(dataset_id=gone.dataset.pk).exists()
+    assert ItemMetadata.objects.count() == 3

@@ -28,9 +28,8 @@ class Command(BaseCommand):
         parser.add_argument("--content-fields", help="Comma-separated content fields (default: all but id/metadata).")
         parser.add_argument("--metadata-fields", help="Comma-separated metadata fields.")
         parser.add_argument("--format", choices=["jsonl", "csv", "parquet"], help="Override the file extension.")
-        parser.add_argument(
-            "--batch-size", type=int, default=IMPORT_BATCH_SIZE, help=f"Rows per insert (default: {IMPORT_BATCH_SIZE})."
-        )
+        defaults = ", ".join(f"{size} on {vendor}" for vendor, size in IMPORT_BATCH_SIZE.items())
+        parser.add_argument("--batch-size", type=int, help=f"Rows per insert (default: {defaults}).")
         parser.add_argument(
             "--no-index",
             action="store_true",
@@ -49,7 +48,7 @@ class Command(BaseCommand):
                 id_field=options["id_field"],
                 content_fields=_names(options["content_fields"]),
                 metadata_fields=_names(options["metadata_fields"]),
-                batch_size=max(1, options["batch_size"]),
+                batch_size=max(1, options["batch_size"]) if options["batch_size"] is not None else None,
             )
         except ValidationError as exc:
             # CommandError prints just the message on stderr and exits with status 1, without a traceback.
