@@ -118,6 +118,34 @@ def test_small_batches_import_everything(db, tmp_path):
     assert ItemMetadata.objects.filter(dataset=result.dataset, field="model", value="m0").count() == 8
 
 
+def test_every_item_keeps_its_own_text_and_metadata_across_batches(db, tmp_path):
+    """Items of mixed scripts and lengths, some without metadata, come back exactly as written."""
+    texts = ["plain", "naïve café", "日本語のテキスト", "emoji 🙂🚀", 'quote " and \\ backslash', "", "x" * 3000]
+    records = []
+    for i in range(31):
+        record = {"id": f"r{i}", "text": texts[i % len(texts)] + f" #{i}", "turns": [{"role": "user", "n": i}]}
+        if i % 3:
+            record["lang"] = "fr" if i % 3 == 1 else "🙂"
+        if i % 4 == 0:
+            record["score"] = i / 4
+        records.append(record)
+    result = dataset_import(
+        source=write_jsonl(tmp_path / "x.jsonl", records), name="d", batch_size=4, metadata_fields=["lang", "score"]
+    )
+    items = {item.external_id: item for item in Item.objects.filter(dataset=result.dataset)}
+    for position, record in enumerate(records, start=1):
+        item = items[record["id"]]
+        metadata = {key: record[key] for key in ("lang", "score") if key in record}
+        assert (item.position, item.content, item.metadata) == (
+            position,
+            {"text": record["text"], "turns": record["turns"]},
+            metadata,
+        )
+        indexed = dict(ItemMetadata.objects.filter(item=item).values_list("field", "value"))
+        assert indexed == {key: str(value) for key, value in metadata.items()}
+    assert result.dataset.summary["metadata"]["lang"]["top"] == [["fr", 10], ["🙂", 10]]
+
+
 def test_append_continues_positions_and_unions_fields(db, tmp_path):
     first = dataset_import(source=write_jsonl(tmp_path / "a.jsonl", RECORDS), name="d", metadata_fields=["model"])
     more = [{"id": "d", "prompt": "Fourth", "lang": "en", "source": "web"}]
