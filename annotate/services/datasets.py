@@ -254,9 +254,9 @@ class _Batch:
     # Per content field, the text length of each item that has it.
     lengths: defaultdict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
     # On SQLite: the items as a JSON array of [external id, offset in texts, content length, metadata length],
-    # and each metadata field's values as a JSON array. One statement per table then writes the batch, so the
-    # writing thread spends it inside SQLite (without the GIL) instead of binding values row by row, and SQLite
-    # copies each item's JSON out of `texts` without parsing it.
+    # and each metadata field's values as a JSON array. One statement writes the items and one per field the
+    # values, so the writing thread spends the batch inside SQLite (without the GIL) instead of binding values
+    # row by row, and SQLite copies each item's JSON out of `texts` without parsing it.
     items_json: str = ""
     values_json: dict[str, str] = field(default_factory=dict)
 
