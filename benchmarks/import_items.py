@@ -107,12 +107,13 @@ def child(db: str, file: Path, workdir: Path) -> None:
     result = dataset_import(source=file, name="bench", metadata_fields=["model", "topic", "language"])
     seconds = time.perf_counter() - start
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    version = connection.cursor().connection.info.server_version if db == "postgres" else None
     if db == "sqlite":
         import sqlite3
 
         version = sqlite3.sqlite_version
-    version = str(version)
+    else:
+        number = connection.cursor().connection.info.server_version  # e.g. 150020 for 15.20
+        version = f"{number // 10000}.{number % 10000}"
     # Report the import before timing pages, so a failure there doesn't lose it.
     print(
         json.dumps(
