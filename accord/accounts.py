@@ -1,5 +1,6 @@
 """Signing in: Django's users, passwords and permissions, with the signed-in user read by one fixed statement."""
 
+from functools import cache
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -32,10 +33,13 @@ class AccountBackend(ModelBackend):
         if not isinstance(user_id, int) or not 0 < user_id <= MAX_ROW_ID:
             return None
         model = get_user_model()
-        database = connections[router.db_for_read(model)]
-        table = database.ops.quote_name(model._meta.db_table)
-        pk = database.ops.quote_name(model._meta.pk.column)
-        found = models_from_sql(model, f"SELECT * FROM {table} WHERE {pk} = %s", [user_id])
+        found = models_from_sql(model, _user_sql(model, router.db_for_read(model)), [user_id])
         if not found or not self.user_can_authenticate(found[0]):
             return None
         return found[0]
+
+
+@cache
+def _user_sql(model: type[AbstractBaseUser], alias: str) -> str:
+    quote = connections[alias].ops.quote_name
+    return f"SELECT * FROM {quote(model._meta.db_table)} WHERE {quote(model._meta.pk.column)} = %s"

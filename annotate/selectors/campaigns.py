@@ -94,12 +94,13 @@ def rater_counts(campaign: Campaign) -> list[RaterCount]:
 # One range of the (campaign, rater) index, not a join per rating: the rating page shows this count with
 # every item, and a rater may hold thousands of ratings in a campaign.
 RATER_RATING_COUNT_SQL = "SELECT COUNT(*) FROM ratings_rating WHERE campaign_id = {campaign} AND rater_id = {rater}"
+_RATER_RATING_COUNT = RATER_RATING_COUNT_SQL.format(campaign="%s", rater="%s")
 
 
 def rater_rating_count(campaign: Campaign, user: AbstractBaseUser) -> int:
     """How many ratings this user has submitted in the campaign."""
     with connection.cursor() as cursor:
-        cursor.execute(RATER_RATING_COUNT_SQL.format(campaign="%s", rater="%s"), [campaign.pk, user.pk])
+        cursor.execute(_RATER_RATING_COUNT, [campaign.pk, user.pk])
         return cursor.fetchone()[0]
 
 

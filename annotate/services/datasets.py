@@ -203,9 +203,11 @@ class _ValueCounts:
 
     def add(self, name: str, values: list[str | None]) -> None:
         """Count the indexed values of one field in a batch of items (None: the item has none)."""
+        if self.fields is None:
+            return
         tally = Counter(values)
         tally.pop(None, None)
-        if self.fields is None or not tally:
+        if not tally:
             return
         counts = self.fields.setdefault(name, {})
         for value, n in tally.items():
