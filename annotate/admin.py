@@ -10,6 +10,7 @@ from annotate.models import (
     Item,
     ItemMetadata,
     Membership,
+    MetadataValue,
     Rubric,
     RubricVersion,
 )
@@ -30,12 +31,23 @@ class ItemAdmin(admin.ModelAdmin):
     show_full_result_count = False
 
 
+@admin.register(MetadataValue)
+class MetadataValueAdmin(admin.ModelAdmin):
+    """The metadata values the browser filters by, per dataset; written by the import."""
+
+    list_display = ["field", "value", "dataset"]
+    list_filter = ["dataset"]
+    search_fields = ["field", "value"]
+    raw_id_fields = ["dataset"]
+    show_full_result_count = False
+
+
 @admin.register(ItemMetadata)
 class ItemMetadataAdmin(admin.ModelAdmin):
     """The filter index the import service maintains; shown for inspection."""
 
-    list_display = ["item", "field", "value"]
-    raw_id_fields = ["dataset", "item"]
+    list_display = ["item", "value"]
+    raw_id_fields = ["item", "value"]
     show_full_result_count = False
 
 

@@ -59,32 +59,47 @@ class Item(models.Model):
         return f"{self.dataset_id}:{self.external_id}"
 
 
-class ItemMetadata(models.Model):
-    """One scalar metadata value of an item, so the browser can filter a large dataset through an index.
+class MetadataValue(models.Model):
+    """One distinct value of a metadata field in a dataset, as the browser filters by it.
 
-    A copy of Item.metadata, written only by the import, which refers to the dataset it holds locked and to
-    items it has just written. Its foreign keys therefore carry no database constraint: checking three rows
-    per item cost PostgreSQL 40% of a large import. Deleting an item or a dataset still deletes these rows
-    (Django's cascade).
+    Written by the import as it first meets the value; the dataset's items refer to it through ItemMetadata.
     """
 
-    dataset = models.ForeignKey(
-        Dataset, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
-    )
-    item = models.ForeignKey(
-        Item, on_delete=models.CASCADE, related_name="metadata_values", db_index=False, db_constraint=False
-    )
+    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="+", db_index=False)
     field = models.CharField(max_length=255)
     value = models.CharField(max_length=255)
 
     class Meta:
+        constraints = [models.UniqueConstraint(fields=["dataset", "field", "value"], name="metadata_value_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.dataset_id}:{self.field}={self.value}"
+
+
+class ItemMetadata(models.Model):
+    """That an item has a metadata value: the browser's filters read these rows in item order per value.
+
+    Derived from Item.metadata and written only by the import, which refers to items it has just written and to
+    values it has just looked up. Its foreign keys therefore carry no database constraint (checking three rows
+    per item cost PostgreSQL 40% of a large import). Each row is two integers, so a large import writes and
+    indexes no text for it. Deleting an item or a dataset still deletes these rows (Django's cascade).
+    """
+
+    item = models.ForeignKey(
+        Item, on_delete=models.CASCADE, related_name="metadata_values", db_index=False, db_constraint=False
+    )
+    value = models.ForeignKey(
+        MetadataValue, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
+    )
+
+    class Meta:
         indexes = [
-            models.Index(fields=["dataset", "field", "value", "item"], name="item_metadata_lookup"),
+            models.Index(fields=["value", "item"], name="item_metadata_lookup"),
             models.Index(fields=["item"], name="item_metadata_item"),
         ]
 
     def __str__(self) -> str:
-        return f"{self.item_id}:{self.field}={self.value}"
+        return f"{self.item_id}:{self.value_id}"
 
 
 class Rubric(models.Model):

@@ -1,8 +1,8 @@
 """Named reads for the dataset browser, built to stay fast on datasets of millions of items.
 
 Pages are keyset-paginated by item id (ids grow with import position), metadata filters
-read the ItemMetadata index, text search uses FTS5 on SQLite and a GIN-indexed tsvector table on
-PostgreSQL, both filled by the search indexer after an import commits (annotate.search), so a search
+read the ItemMetadata index by MetadataValue id, text search uses FTS5 on SQLite and a GIN-indexed
+tsvector table on PostgreSQL, both filled by the search indexer after an import commits (annotate.search), so a search
 covers the items indexed so far. Totals come from Dataset.item_count or the import summary's value
 counts; any other count (a search, several filters) is capped and made only on request, because
 counting up to the cap can take longer than showing the page.
@@ -15,11 +15,11 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import connection, transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from annotate import importers
-from annotate.models import Dataset, Item
+from annotate.models import Dataset, Item, MetadataValue
 from annotate.permissions import datasets_visible_to
 
 PAGE_SIZE = 50
@@ -107,8 +107,24 @@ def _fts_match(words: list[str]) -> str:
     return " ".join('"' + w.replace('"', '""') + '"' for w in words)
 
 
-def _id_query(dataset: Dataset, filters: list[tuple[str, str]], words: list[str]) -> tuple[str, str, list[Any]]:
-    """SQL selecting matching item ids (without order or limit), the id column, and its parameters."""
+def _value_ids(dataset: Dataset, filters: list[tuple[str, str]]) -> list[int] | None:
+    """The MetadataValue id of each (field, value) filter, in order; None when some value occurs in no item."""
+    if not filters:
+        return []
+    wanted = Q()
+    for name, value in filters:
+        wanted |= Q(field=name, value=value)
+    rows = MetadataValue.objects.filter(wanted, dataset=dataset).values_list("field", "value", "id")
+    found = {(name, value): pk for name, value, pk in rows}
+    ids = [found.get(pair) for pair in filters]
+    return None if None in ids else ids
+
+
+def _id_query(dataset: Dataset, value_ids: list[int], words: list[str]) -> tuple[str, str, list[Any]]:
+    """SQL selecting matching item ids (without order or limit), the id column, and its parameters.
+
+    An item matches when it has every metadata value in `value_ids` and contains every word.
+    """
     params: list[Any] = []
     if words and connection.vendor == "sqlite":
         key = "annotate_item_fts.rowid"
@@ -125,24 +141,21 @@ def _id_query(dataset: Dataset, filters: list[tuple[str, str]], words: list[str]
             " AND s.document @@ plainto_tsquery('simple'::regconfig, %s)"
         )
         params += [dataset.pk, " ".join(words)]
-    elif filters:
+    elif value_ids:
         key = "m0.item_id"
-        (first_field, first_value), filters = filters[0], filters[1:]
-        sql = (
-            "SELECT m0.item_id FROM annotate_itemmetadata m0"
-            " WHERE m0.dataset_id = %s AND m0.field = %s AND m0.value = %s"
-        )
-        params += [dataset.pk, first_field, first_value]
+        sql = "SELECT m0.item_id FROM annotate_itemmetadata m0 WHERE m0.value_id = %s"
+        params.append(value_ids[0])
+        value_ids = value_ids[1:]
     else:
         key = "i.id"
         sql = "SELECT i.id FROM annotate_item i WHERE i.dataset_id = %s"
         params.append(dataset.pk)
-    for number, (name, value) in enumerate(filters, start=1):
+    for number, value_id in enumerate(value_ids, start=1):
         sql += (
-            f" AND EXISTS (SELECT 1 FROM annotate_itemmetadata m{number} WHERE m{number}.dataset_id = %s"
-            f" AND m{number}.field = %s AND m{number}.value = %s AND m{number}.item_id = {key})"
+            f" AND EXISTS (SELECT 1 FROM annotate_itemmetadata m{number}"
+            f" WHERE m{number}.value_id = %s AND m{number}.item_id = {key})"
         )
-        params += [dataset.pk, name, value]
+        params.append(value_id)
     return sql, key, params
 
 
@@ -177,7 +190,10 @@ def items_page(
     """
     filters = _most_selective_first(dataset, list(dict.fromkeys(filters or [])))
     words = search_words(query)
-    sql, key, params = _id_query(dataset, filters, words)
+    value_ids = _value_ids(dataset, filters)
+    if value_ids is None:
+        return ItemPage(items=[], has_next=False, has_previous=False, matches=0, capped=False)
+    sql, key, params = _id_query(dataset, value_ids, words)
     if before is not None:
         page_sql, page_params = f"{sql} AND {key} < %s ORDER BY {key} DESC LIMIT %s", [*params, before, size + 1]
     elif after is not None:

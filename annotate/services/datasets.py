@@ -21,7 +21,7 @@ from django.db.models import Max
 
 from accord.chunks import chunks
 from annotate import importers
-from annotate.models import Dataset, Item
+from annotate.models import Dataset, Item, MetadataValue
 
 # Metadata values longer than this are kept on the item but not indexed for filtering.
 MAX_INDEXED_VALUE = 255
@@ -30,6 +30,8 @@ UPLOAD_MAX_AGE_SECONDS = 24 * 3600
 # Beyond this many distinct metadata values the import stops counting them as it reads, and the summary is
 # computed from the dataset's ItemMetadata rows instead (memory stays bounded).
 MAX_COUNTED_VALUES = 100_000
+# Metadata value ids the import keeps at hand; past this many it forgets them and looks them up again.
+MAX_KNOWN_VALUE_IDS = 100_000
 TOP_VALUES = 20
 # Rows per write, by database. Up to four batches are in flight at once. On SQLite larger batches gain nothing
 # measurable and cost memory; on PostgreSQL each batch ends in a wait for the server's checks, and a
@@ -255,12 +257,10 @@ class _Batch:
     values: dict[str, list[str | None]] = field(default_factory=dict)
     # Per content field, the text length of each item that has it.
     lengths: defaultdict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
-    # On SQLite: the items as a JSON array of [external id, offset in texts, content length, metadata length],
-    # and each metadata field's values as a JSON array. One statement writes the items and one per field the
-    # values, so the writing thread spends the batch inside SQLite (without the GIL) instead of binding values
-    # row by row, and SQLite copies each item's JSON out of `texts` without parsing it.
+    # On SQLite: the items as a JSON array of [external id, offset in texts, content length, metadata length].
+    # One statement writes the items, so the writing thread spends the batch inside SQLite (without the GIL)
+    # instead of binding values row by row, and SQLite copies each item's JSON out of `texts` without parsing it.
     items_json: str = ""
-    values_json: dict[str, str] = field(default_factory=dict)
 
 
 class _Reader:
@@ -427,6 +427,41 @@ def _bulk_write_settings() -> Iterator[None]:
             connection.enable_constraint_checking()
 
 
+class _ValueIds:
+    """The MetadataValue ids of one dataset's metadata values, created as the import first meets them."""
+
+    def __init__(self, dataset: Dataset) -> None:
+        self.dataset = dataset
+        self.known: dict[str, dict[str | None, int | None]] = {}
+        self.n_known = 0
+
+    def column(self, name: str, values: list[str | None]) -> list[int | None]:
+        """The id of each value of one field (None stays None: the item has no value there)."""
+        known = self.known.get(name)
+        if known is None:
+            known = self.known[name] = {None: None}
+        missing = set(values).difference(known)
+        if missing:
+            if self.n_known + len(missing) > MAX_KNOWN_VALUE_IDS:
+                # Many distinct values (an id-like field): keep memory bounded, look values up per batch.
+                known = {None: None}
+                self.known = {name: known}
+                self.n_known = 0
+            known.update(self._lookup_or_create(name, missing))
+            self.n_known += len(missing)
+        return list(map(known.__getitem__, values))
+
+    def _lookup_or_create(self, name: str, values: set[str]) -> dict[str, int]:
+        rows = [MetadataValue(dataset=self.dataset, field=name, value=value) for value in values]
+        # Values of an existing dataset are there already; the import holds the dataset locked.
+        MetadataValue.objects.bulk_create(rows, ignore_conflicts=True)
+        ids: dict[str, int] = {}
+        for chunk in chunks(list(values), 500):
+            found = MetadataValue.objects.filter(dataset=self.dataset, field=name, value__in=chunk)
+            ids.update(found.values_list("value", "id"))
+        return ids
+
+
 def _for_sqlite(batches: Iterator[_Batch]) -> Iterator[_Batch]:
     """Pack each batch into the parameters of _write_sqlite's statements."""
     for batch in batches:
@@ -434,7 +469,6 @@ def _for_sqlite(batches: Iterator[_Batch]) -> Iterator[_Batch]:
         offsets = accumulate(map(int.__add__, batch.content_lengths, batch.metadata_lengths), initial=1)
         rows = zip(batch.external_ids, offsets, batch.content_lengths, batch.metadata_lengths, strict=False)
         batch.items_json = orjson.dumps(list(rows)).decode()
-        batch.values_json = {key: orjson.dumps(column).decode() for key, column in batch.values.items()}
         yield batch
 
 
@@ -528,6 +562,7 @@ def _write_sqlite(dataset: Dataset, batches: Iterator[_Batch], reader: _Reader, 
         "SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'annotate_item'), 0),"
         " COALESCE((SELECT MAX(id) FROM annotate_item), 0)) + 1"
     ).fetchone()
+    value_ids = _ValueIds(dataset)
     for batch in batches:
         try:
             # A failing statement is undone on its own (SQLite's ON CONFLICT ABORT), so the ids can be looked up.
@@ -539,8 +574,9 @@ def _write_sqlite(dataset: Dataset, batches: Iterator[_Batch], reader: _Reader, 
             if error is None:
                 raise
             raise error from None
-        for key, values_json in batch.values_json.items():
-            raw.execute(_SQLITE_INSERT_VALUES, (dataset.pk, next_id, key, values_json))
+        for key, column in batch.values.items():
+            ids_json = orjson.dumps(value_ids.column(key, column)).decode()
+            raw.execute(_SQLITE_INSERT_METADATA, (next_id, ids_json))
         next_id += len(batch.external_ids)
 
 
@@ -552,10 +588,9 @@ SELECT ?1 + key, ?2, json_extract(value, '$[0]'), ?3 + key,
        CAST(substr(?4, json_extract(value, '$[1]') + json_extract(value, '$[2]'), json_extract(value, '$[3]')) AS TEXT)
 FROM json_each(?5)
 """
-# Parameters: dataset id, first item id, field, the field's values as a JSON array (null: no value).
-_SQLITE_INSERT_VALUES = """
-INSERT INTO annotate_itemmetadata (dataset_id, item_id, field, value)
-SELECT ?1, ?2 + key, ?3, value FROM json_each(?4) WHERE value IS NOT NULL
+# Parameters: first item id, one field's MetadataValue id per item as a JSON array (null: no value).
+_SQLITE_INSERT_METADATA = """
+INSERT INTO annotate_itemmetadata (item_id, value_id) SELECT ?1 + key, value FROM json_each(?2) WHERE value IS NOT NULL
 """
 
 
@@ -575,6 +610,7 @@ def _write_postgresql(dataset: Dataset, batches: Iterator[_Batch], reader: _Read
         # Looked up once: in the statement below it would run for every row (a fifteenth of the import's time).
         cursor.execute("SELECT pg_get_serial_sequence('annotate_item', 'id')::regclass::oid")
         (sequence,) = cursor.fetchone()
+        value_ids = _ValueIds(dataset)
         for batch in batches:
             cursor.execute(
                 "SELECT nextval(%s::oid::regclass) FROM generate_series(1, %s)", [sequence, len(batch.numbers)]
@@ -594,11 +630,12 @@ def _write_postgresql(dataset: Dataset, batches: Iterator[_Batch], reader: _Read
                 if error is None:
                     raise
                 raise error from None
-            with raw.copy("COPY annotate_itemmetadata (dataset_id, item_id, field, value) FROM STDIN") as copy:
-                for key, column in batch.values.items():
-                    for item_id, value in zip(ids, column, strict=True):
-                        if value is not None:
-                            copy.write_row((dataset.pk, item_id, key, value))
+            columns = [value_ids.column(key, column) for key, column in batch.values.items()]
+            with raw.copy("COPY annotate_itemmetadata (item_id, value_id) FROM STDIN") as copy:
+                for column in columns:
+                    for item_id, value_id in zip(ids, column, strict=True):
+                        if value_id is not None:
+                            copy.write_row((item_id, value_id))
         if foreign_keys:
             # Back to how they were declared, for the rest of an enclosing transaction.
             cursor.execute(f"SET CONSTRAINTS {foreign_keys} DEFERRED")
@@ -615,15 +652,20 @@ def _unpacked(batch: _Batch, ids: list[int]) -> Iterator[tuple[int, int, str, st
     texts.release()
 
 
-_TOP_VALUES_SQL = """
+# The number of items per metadata value of a dataset.
+_VALUE_COUNTS_SQL = """
+SELECT v.field, v.value, COUNT(*) AS n
+FROM annotate_metadatavalue v JOIN annotate_itemmetadata m ON m.value_id = v.id
+WHERE v.dataset_id = %s GROUP BY v.id, v.field, v.value
+"""
+_TOP_VALUES_SQL = f"""
 SELECT field, value, n FROM (
-    SELECT field, value, COUNT(*) AS n,
-           ROW_NUMBER() OVER (PARTITION BY field ORDER BY COUNT(*) DESC, value) AS rank
-    FROM annotate_itemmetadata WHERE dataset_id = %s GROUP BY field, value
+    SELECT field, value, n, ROW_NUMBER() OVER (PARTITION BY field ORDER BY n DESC, value) AS rank
+    FROM ({_VALUE_COUNTS_SQL}) counted
 ) ranked WHERE rank <= %s ORDER BY field, n DESC, value
 """
-_FIELD_TOTALS_SQL = """
-SELECT field, COUNT(*), COUNT(DISTINCT value) FROM annotate_itemmetadata WHERE dataset_id = %s GROUP BY field
+_FIELD_TOTALS_SQL = f"""
+SELECT field, CAST(SUM(n) AS BIGINT), COUNT(*) FROM ({_VALUE_COUNTS_SQL}) counted GROUP BY field
 """
 
 

@@ -203,6 +203,18 @@ def test_single_filter_on_a_value_outside_the_summary_is_counted(db, tmp_path):
     assert page.matches == 4 and not page.capped and page.has_next
 
 
+def test_filter_on_a_value_only_another_dataset_has_matches_nothing(db, dataset, tmp_path):
+    path = tmp_path / "other.jsonl"
+    path.write_text(json.dumps({"id": "o1", "text": "t", "model": "delta", "topic": "common"}) + "\n", encoding="utf-8")
+    dataset_import(source=path, name="other", metadata_fields=["model", "topic"])
+    for filters in ([("model", "delta")], [("topic", "common"), ("model", "delta")], [("nofield", "x")]):
+        for count in (False, True):
+            page = selectors.items_page(dataset=dataset, filters=filters, count=count)
+            assert (page.items, page.matches, page.has_next) == ([], 0, False), filters
+    both = selectors.items_page(dataset=dataset, filters=[("model", "cirrus"), ("topic", "common")], count=True)
+    assert both.matches == 40
+
+
 def test_search_is_counted_only_on_request(client, curator, dataset):
     client.force_login(curator)
     response = client.get(_detail(dataset), {"q": "gardening"})

@@ -8,7 +8,7 @@ import pyarrow.parquet as pq
 import pytest
 from django.core.exceptions import ValidationError
 
-from annotate.models import Dataset, Item, ItemMetadata
+from annotate.models import Dataset, Item, ItemMetadata, MetadataValue
 from annotate.services.datasets import dataset_import, detect_fields
 
 
@@ -21,6 +21,7 @@ def _fails(path, match: str, **kwargs) -> None:
     assert not Dataset.objects.filter(name="broken").exists()
     assert Item.objects.count() == 0
     assert ItemMetadata.objects.count() == 0
+    assert MetadataValue.objects.count() == 0
 
 
 def _jsonl(tmp_path, *lines: str, name: str = "items.jsonl"):

@@ -8,7 +8,7 @@ import pyarrow.parquet as pq
 import pytest
 from django.core.exceptions import ValidationError
 
-from annotate.models import Item, ItemMetadata
+from annotate.models import Item, ItemMetadata, MetadataValue
 from annotate.services.datasets import _metadata_summary, dataset_import, detect_fields
 from tests.factories import DatasetFactory, UserFactory
 
@@ -115,7 +115,8 @@ def test_small_batches_import_everything(db, tmp_path):
         source=write_jsonl(tmp_path / "x.jsonl", records), name="d", batch_size=5, metadata_fields=["model"]
     )
     assert result.dataset.item_count == 23
-    assert ItemMetadata.objects.filter(dataset=result.dataset, field="model", value="m0").count() == 8
+    m0 = ItemMetadata.objects.filter(value__dataset=result.dataset, value__field="model", value__value="m0")
+    assert m0.count() == 8
 
 
 def test_every_item_keeps_its_own_text_and_metadata_across_batches(db, tmp_path):
@@ -141,7 +142,7 @@ def test_every_item_keeps_its_own_text_and_metadata_across_batches(db, tmp_path)
             {"text": record["text"], "turns": record["turns"]},
             metadata,
         )
-        indexed = dict(ItemMetadata.objects.filter(item=item).values_list("field", "value"))
+        indexed = dict(ItemMetadata.objects.filter(item=item).values_list("value__field", "value__value"))
         assert indexed == {key: str(value) for key, value in metadata.items()}
     assert result.dataset.summary["metadata"]["lang"]["top"] == [["fr", 10], ["🙂", 10]]
 
@@ -211,6 +212,24 @@ def test_summary_of_many_distinct_values_comes_from_the_rows(db, tmp_path, monke
     assert result.dataset.summary["metadata"] == _summary_from_rows(result.dataset)
 
 
+def test_many_distinct_values_are_each_stored_once_and_filterable(db, tmp_path, monkeypatch):
+    """Past the import's limit of value ids kept in memory, values are looked up again, never duplicated."""
+    monkeypatch.setattr("annotate.services.datasets.MAX_KNOWN_VALUE_IDS", 7)
+    records = [{"id": str(i), "text": "t", "url": f"u{i % 12}", "lang": "en"} for i in range(40)]
+    first = dataset_import(
+        source=write_jsonl(tmp_path / "a.jsonl", records), name="d", batch_size=6, metadata_fields=["url", "lang"]
+    )
+    more = [{"id": f"x{i}", "text": "t", "url": f"u{i}", "lang": "de"} for i in range(15)]
+    dataset_import(
+        source=write_jsonl(tmp_path / "b.jsonl", more), dataset=first.dataset, metadata_fields=["url", "lang"]
+    )
+    values = MetadataValue.objects.filter(dataset=first.dataset)
+    assert sorted(values.filter(field="url").values_list("value", flat=True)) == sorted(f"u{i}" for i in range(15))
+    assert sorted(values.filter(field="lang").values_list("value", flat=True)) == ["de", "en"]
+    u3 = ItemMetadata.objects.filter(value__field="url", value__value="u3").values_list("item__external_id", flat=True)
+    assert sorted(u3) == ["15", "27", "3", "39", "x3"]
+
+
 def test_detect_fields_previews_names_samples_and_rows(db, tmp_path):
     preview = detect_fields(write_jsonl(tmp_path / "a.jsonl", RECORDS))
     assert preview.fmt == "jsonl"
@@ -231,11 +250,8 @@ def test_deleting_an_item_or_a_dataset_deletes_its_metadata_rows(db, tmp_path):
     kept = dataset_import(source=write_jsonl(tmp_path / "a.jsonl", records), name="kept", metadata_fields=["model"])
     gone = dataset_import(source=write_jsonl(tmp_path / "b.jsonl", records), name="gone", metadata_fields=["model"])
     Item.objects.get(dataset=kept.dataset, external_id="0").delete()
-    assert sorted(ItemMetadata.objects.filter(dataset=kept.dataset).values_list("value", flat=True)) == [
-        "m0",
-        "m1",
-        "m1",
-    ]
+    kept_values = ItemMetadata.objects.filter(value__dataset=kept.dataset).values_list("value__value", flat=True)
+    assert sorted(kept_values) == ["m0", "m1", "m1"]
     gone.dataset.delete()
-    assert not ItemMetadata.objects.filter(dataset_id=gone.dataset.pk).exists()
     assert ItemMetadata.objects.count() == 3
+    assert not MetadataValue.objects.filter(dataset_id=gone.dataset.pk).exists()
