@@ -12,6 +12,7 @@ from itertools import accumulate
 from pathlib import Path
 from typing import Any, BinaryIO
 
+import numpy as np
 import orjson
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
@@ -22,6 +23,7 @@ from django.db.models import Max
 from accord.chunks import chunks
 from annotate import importers
 from annotate.models import Dataset, Item, MetadataValue
+from annotate.services import copy_binary
 
 # Metadata values longer than this are kept on the item but not indexed for filtering.
 MAX_INDEXED_VALUE = 255
@@ -261,6 +263,8 @@ class _Batch:
     # One statement writes the items, so the writing thread spends the batch inside SQLite (without the GIL)
     # instead of binding values row by row, and SQLite copies each item's JSON out of `texts` without parsing it.
     items_json: str = ""
+    # On PostgreSQL: the items as binary COPY data, built by the parsing thread (the server assigns the ids).
+    copy_data: bytes | bytearray = b""
 
 
 class _Reader:
@@ -391,7 +395,7 @@ def dataset_import(
                 with _in_background(_for_sqlite(reader.batches(records, batch_size))) as batches:
                     _write_sqlite(dataset, batches, reader, first_position)
             else:
-                with _in_background(reader.batches(records, batch_size)) as batches:
+                with _in_background(_for_postgresql(reader.batches(records, batch_size), dataset)) as batches:
                     _write_postgresql(dataset, batches, reader, first_position)
         if reader.n_items == 0:
             raise ValidationError("The file is empty: it contains no items.")
@@ -432,19 +436,19 @@ class _ValueIds:
 
     def __init__(self, dataset: Dataset) -> None:
         self.dataset = dataset
-        self.known: dict[str, dict[str | None, int | None]] = {}
+        self.known: dict[str, dict[str | None, int]] = {}
         self.n_known = 0
 
-    def column(self, name: str, values: list[str | None]) -> list[int | None]:
-        """The id of each value of one field (None stays None: the item has no value there)."""
+    def column(self, name: str, values: list[str | None]) -> list[int]:
+        """The id of each value of one field; 0 where the item has no value (ids start at 1)."""
         known = self.known.get(name)
         if known is None:
-            known = self.known[name] = {None: None}
+            known = self.known[name] = {None: 0}
         missing = set(values).difference(known)
         if missing:
             if self.n_known + len(missing) > MAX_KNOWN_VALUE_IDS:
                 # Many distinct values (an id-like field): keep memory bounded, look values up per batch.
-                known = {None: None}
+                known = {None: 0}
                 self.known = {name: known}
                 self.n_known = 0
             known.update(self._lookup_or_create(name, missing))
@@ -469,6 +473,21 @@ def _for_sqlite(batches: Iterator[_Batch]) -> Iterator[_Batch]:
         offsets = accumulate(map(int.__add__, batch.content_lengths, batch.metadata_lengths), initial=1)
         rows = zip(batch.external_ids, offsets, batch.content_lengths, batch.metadata_lengths, strict=False)
         batch.items_json = orjson.dumps(list(rows)).decode()
+        yield batch
+
+
+def _for_postgresql(batches: Iterator[_Batch], dataset: Dataset) -> Iterator[_Batch]:
+    """Turn each batch's items into _write_postgresql's COPY data."""
+    for batch in batches:
+        batch.copy_data = copy_binary.item_rows(
+            dataset_id=dataset.pk,
+            external_ids=batch.external_ids,
+            first_position=batch.first_position,
+            texts=batch.texts,
+            content_lengths=batch.content_lengths,
+            metadata_lengths=batch.metadata_lengths,
+        )
+        batch.texts = bytearray()
         yield batch
 
 
@@ -588,14 +607,14 @@ SELECT ?1 + key, ?2, json_extract(value, '$[0]'), ?3 + key,
        CAST(substr(?4, json_extract(value, '$[1]') + json_extract(value, '$[2]'), json_extract(value, '$[3]')) AS TEXT)
 FROM json_each(?5)
 """
-# Parameters: first item id, one field's MetadataValue id per item as a JSON array (null: no value).
+# Parameters: first item id, one field's MetadataValue id per item as a JSON array (0: no value).
 _SQLITE_INSERT_METADATA = """
-INSERT INTO annotate_itemmetadata (item_id, value_id) SELECT ?1 + key, value FROM json_each(?2) WHERE value IS NOT NULL
+INSERT INTO annotate_itemmetadata (item_id, value_id) SELECT ?1 + key, value FROM json_each(?2) WHERE value > 0
 """
 
 
 def _write_postgresql(dataset: Dataset, batches: Iterator[_Batch], reader: _Reader, first_position: int) -> None:
-    """Insert batches with COPY; ids are drawn from the sequence first so metadata rows can refer to them."""
+    """Insert batches with COPY; the server assigns the items' ids, which are read back for the metadata rows."""
     with connection.cursor() as cursor:
         raw = cursor.cursor
         # Check the rows' foreign keys as each COPY ends instead of at commit: the same checks, without queueing a
@@ -607,49 +626,40 @@ def _write_postgresql(dataset: Dataset, batches: Iterator[_Batch], reader: _Read
         foreign_keys = ", ".join(connection.ops.quote_name(name) for (name,) in cursor.fetchall())
         if foreign_keys:
             cursor.execute(f"SET CONSTRAINTS {foreign_keys} IMMEDIATE")
-        # Looked up once: in the statement below it would run for every row (a fifteenth of the import's time).
-        cursor.execute("SELECT pg_get_serial_sequence('annotate_item', 'id')::regclass::oid")
-        (sequence,) = cursor.fetchone()
         value_ids = _ValueIds(dataset)
         for batch in batches:
-            cursor.execute(
-                "SELECT nextval(%s::oid::regclass) FROM generate_series(1, %s)", [sequence, len(batch.numbers)]
-            )
-            # Ascending ids in position order: the browser pages by id.
-            ids = sorted(item_id for (item_id,) in cursor.fetchall())
             try:
                 # A savepoint per batch, so a duplicate id can be looked up after the failed COPY.
                 with transaction.atomic():
                     with raw.copy(
-                        "COPY annotate_item (id, dataset_id, external_id, position, content, metadata) FROM STDIN"
+                        f"COPY annotate_item ({copy_binary.ITEM_COLUMNS}) FROM STDIN (FORMAT BINARY)"
                     ) as copy:
-                        for position, item_id, external_id, content, metadata in _unpacked(batch, ids):
-                            copy.write_row((item_id, dataset.pk, external_id, position, content, metadata))
+                        copy.write(batch.copy_data)
             except connection.Database.IntegrityError:
                 error = _duplicate_error(dataset, batch, reader, first_position)
                 if error is None:
                     raise
                 raise error from None
-            columns = [value_ids.column(key, column) for key, column in batch.values.items()]
-            with raw.copy("COPY annotate_itemmetadata (item_id, value_id) FROM STDIN") as copy:
-                for column in columns:
-                    for item_id, value_id in zip(ids, column, strict=True):
-                        if value_id is not None:
-                            copy.write_row((item_id, value_id))
+            if batch.values:
+                # Rows are written in position order, each taking the sequence's next value: ids ascend with
+                # position, as the browser's paging by id needs.
+                last_position = batch.first_position + len(batch.numbers) - 1
+                cursor.execute(
+                    "SELECT id FROM annotate_item WHERE dataset_id = %s AND position BETWEEN %s AND %s"
+                    " ORDER BY position",
+                    [dataset.pk, batch.first_position, last_position],
+                )
+                ids = [item_id for (item_id,) in cursor.fetchall()]
+                columns = [value_ids.column(key, column) for key, column in batch.values.items()]
+                item_ids = np.tile(np.array(ids, dtype=np.int64), len(columns))
+                rows = copy_binary.metadata_rows(item_ids, np.array(columns, dtype=np.int64).ravel())
+                with raw.copy(
+                    f"COPY annotate_itemmetadata ({copy_binary.METADATA_COLUMNS}) FROM STDIN (FORMAT BINARY)"
+                ) as copy:
+                    copy.write(rows)
         if foreign_keys:
             # Back to how they were declared, for the rest of an enclosing transaction.
             cursor.execute(f"SET CONSTRAINTS {foreign_keys} DEFERRED")
-
-
-def _unpacked(batch: _Batch, ids: list[int]) -> Iterator[tuple[int, int, str, str, str]]:
-    """Each item of a batch as position, id, external id, content JSON and metadata JSON."""
-    texts = memoryview(batch.texts)
-    end = 0
-    rows = zip(ids, batch.external_ids, batch.content_lengths, batch.metadata_lengths, strict=True)
-    for position, (item_id, external_id, content_length, metadata_length) in enumerate(rows, batch.first_position):
-        start, middle, end = end, end + content_length, end + content_length + metadata_length
-        yield position, item_id, external_id, str(texts[start:middle], "utf-8"), str(texts[middle:end], "utf-8")
-    texts.release()
 
 
 # The number of items per metadata value of a dataset.

@@ -120,11 +120,15 @@ def test_small_batches_import_everything(db, tmp_path):
 
 
 def test_every_item_keeps_its_own_text_and_metadata_across_batches(db, tmp_path):
-    """Items of mixed scripts and lengths, some without metadata, come back exactly as written."""
+    """Items of mixed scripts and lengths (ids too), some without metadata, come back exactly as written."""
     texts = ["plain", "naïve café", "日本語のテキスト", "emoji 🙂🚀", 'quote " and \\ backslash', "", "x" * 3000]
     records = []
     for i in range(31):
-        record = {"id": f"r{i}", "text": texts[i % len(texts)] + f" #{i}", "turns": [{"role": "user", "n": i}]}
+        record = {
+            "id": f"r{i}" + ("-ü日" if i % 5 == 0 else ""),
+            "text": texts[i % len(texts)] + f" #{i}",
+            "turns": [{"role": "user", "n": i}],
+        }
         if i % 3:
             record["lang"] = "fr" if i % 3 == 1 else "🙂"
         if i % 4 == 0:
