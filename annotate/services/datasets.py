@@ -2,6 +2,7 @@
 
 import queue
 import secrets
+import sqlite3
 import threading
 import time
 from collections import Counter, defaultdict
@@ -379,6 +380,7 @@ def dataset_import(
     fmt = importers.detect_format(source, fmt)
     mapping = _Mapping(id_field, content_fields, metadata_fields)
     with _bulk_write_settings(), transaction.atomic():
+        _checkpoint_after_commit()
         dataset = _target_dataset(dataset=dataset, name=name, user=user)
         first_position = (Item.objects.filter(dataset=dataset).aggregate(m=Max("position"))["m"] or 0) + 1
         lengths = _ContentLengths(dataset.summary.get("content", {}))
@@ -416,19 +418,51 @@ def _bulk_write_settings() -> Iterator[None]:
     connection.ensure_connection()
     raw = connection.connection
     (cache_size,) = raw.execute("PRAGMA cache_size").fetchone()
+    (autocheckpoint,) = raw.execute("PRAGMA wal_autocheckpoint").fetchone()
     # Foreign keys can only be switched off outside a transaction; inside one (tests) they stay on.
     # Every row written refers to the locked dataset or to an item written just before it.
     checks_off = not connection.in_atomic_block and connection.disable_constraint_checking()
     raw.execute(f"PRAGMA cache_size = -{SQLITE_IMPORT_CACHE_KIB}")
     # The JSON columns' CHECK (JSON_VALID(...)) would re-parse text that orjson has just produced.
     raw.execute("PRAGMA ignore_check_constraints = ON")
+    # The commit would copy the whole import from the WAL into the database file (a third of a large import's
+    # time) before returning; checkpoint_in_background does that once the import has committed.
+    raw.execute("PRAGMA wal_autocheckpoint = 0")
     try:
         yield
     finally:
+        raw.execute(f"PRAGMA wal_autocheckpoint = {int(autocheckpoint)}")
         raw.execute("PRAGMA ignore_check_constraints = OFF")
         raw.execute(f"PRAGMA cache_size = {int(cache_size)}")
         if checks_off:
             connection.enable_constraint_checking()
+
+
+def _checkpoint_after_commit() -> None:
+    """Once the transaction commits, copy what it wrote from SQLite's WAL into the database file."""
+    if connection.vendor == "sqlite" and not connection.is_in_memory_db():
+        path = str(connection.settings_dict["NAME"])
+        transaction.on_commit(lambda: checkpoint_in_background(path))
+
+
+def checkpoint_in_background(path: str) -> threading.Thread:
+    """Copy committed pages from a SQLite file's WAL into the file, in a thread of its own.
+
+    Readers and writers go on meanwhile. A commit elsewhere that would start the same copy finds the checkpoint
+    lock taken and returns at once (SQLite's automatic checkpoints give up when another one runs). The thread is
+    not a daemon: a command that imported waits for it before it exits.
+    """
+
+    def checkpoint() -> None:
+        database = sqlite3.connect(path)
+        try:
+            database.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        finally:
+            database.close()
+
+    thread = threading.Thread(target=checkpoint, name="sqlite-checkpoint")
+    thread.start()
+    return thread
 
 
 class _ValueIds:
