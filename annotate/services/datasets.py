@@ -1,5 +1,6 @@
 """Writes for datasets: importing items from files, and the uploads that precede an import."""
 
+import logging
 import queue
 import secrets
 import sqlite3
@@ -25,6 +26,8 @@ from accord.chunks import chunks
 from annotate import importers
 from annotate.models import Dataset, Item, MetadataValue
 from annotate.services import copy_binary
+
+logger = logging.getLogger(__name__)
 
 # Metadata values longer than this are kept on the item but not indexed for filtering.
 MAX_INDEXED_VALUE = 255
@@ -454,11 +457,15 @@ def checkpoint_in_background(path: str) -> threading.Thread:
     """
 
     def checkpoint() -> None:
-        database = sqlite3.connect(path)
         try:
-            database.execute("PRAGMA wal_checkpoint(PASSIVE)")
-        finally:
-            database.close()
+            database = sqlite3.connect(path)
+            try:
+                database.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            finally:
+                database.close()
+        except sqlite3.Error:
+            # Nothing is lost: the log still holds the pages, and SQLite's next checkpoint copies them.
+            logger.warning("Could not copy the write-ahead log into %s", path, exc_info=True)
 
     thread = threading.Thread(target=checkpoint, name="sqlite-checkpoint")
     thread.start()
@@ -481,10 +488,12 @@ class _ValueIds:
         missing = set(values).difference(known)
         if missing:
             if self.n_known + len(missing) > MAX_KNOWN_VALUE_IDS:
-                # Many distinct values (an id-like field): keep memory bounded, look values up per batch.
+                # Many distinct values (an id-like field): keep memory bounded by forgetting every id, and look
+                # up all of this batch's values again.
                 known = {None: 0}
                 self.known = {name: known}
                 self.n_known = 0
+                missing = set(values).difference(known)
             known.update(self._lookup_or_create(name, missing))
             self.n_known += len(missing)
         return list(map(known.__getitem__, values))

@@ -29,6 +29,13 @@ def test_checkpoint_thread_copies_the_log_into_the_database_file(tmp_path):
     database.close()
 
 
+def test_a_failed_checkpoint_is_logged_not_raised(tmp_path, caplog):
+    path = tmp_path / "not-a-database.sqlite3"
+    path.write_bytes(b"this is not a database" * 100)
+    checkpoint_in_background(str(path)).join()
+    assert "Could not copy the write-ahead log" in caplog.text
+
+
 def test_import_into_a_file_starts_the_checkpoint_once_it_commits(
     db, tmp_path, monkeypatch, django_capture_on_commit_callbacks
 ):

@@ -234,6 +234,17 @@ def test_many_distinct_values_are_each_stored_once_and_filterable(db, tmp_path, 
     assert sorted(u3) == ["15", "27", "3", "39", "x3"]
 
 
+def test_a_batch_mixing_known_and_new_values_past_the_id_limit_is_stored_whole(db, tmp_path, monkeypatch):
+    monkeypatch.setattr("annotate.services.datasets.MAX_KNOWN_VALUE_IDS", 5)
+    urls = ["u0", "u1", "u2", "u3", "u0", "u1", "u4", "u5"]  # the second batch: two known values, two new
+    records = [{"id": str(i), "text": "t", "url": url} for i, url in enumerate(urls)]
+    result = dataset_import(
+        source=write_jsonl(tmp_path / "a.jsonl", records), name="d", batch_size=4, metadata_fields=["url"]
+    )
+    rows = ItemMetadata.objects.filter(value__dataset=result.dataset).order_by("item__position")
+    assert list(rows.values_list("value__value", flat=True)) == urls
+
+
 def test_detect_fields_previews_names_samples_and_rows(db, tmp_path):
     preview = detect_fields(write_jsonl(tmp_path / "a.jsonl", RECORDS))
     assert preview.fmt == "jsonl"
