@@ -24,7 +24,7 @@ from django.db.models import Max
 
 from accord.chunks import chunks
 from annotate import importers
-from annotate.models import Dataset, Item, MetadataValue
+from annotate.models import Dataset, Item
 from annotate.services import copy_binary
 
 logger = logging.getLogger(__name__)
@@ -499,14 +499,30 @@ class _ValueIds:
         return list(map(known.__getitem__, values))
 
     def _lookup_or_create(self, name: str, values: set[str]) -> dict[str, int]:
-        rows = [MetadataValue(dataset=self.dataset, field=name, value=value) for value in values]
-        # Values of an existing dataset are there already; the import holds the dataset locked.
-        MetadataValue.objects.bulk_create(rows, ignore_conflicts=True)
-        ids: dict[str, int] = {}
-        for chunk in chunks(list(values), 500):
-            found = MetadataValue.objects.filter(dataset=self.dataset, field=name, value__in=chunk)
-            ids.update(found.values_list("value", "id"))
-        return ids
+        # One statement creates the new values and returns every id: a value the dataset has already (an append)
+        # takes the conflict branch, which changes nothing but makes RETURNING report it too.
+        if connection.vendor == "sqlite":
+            sql, listed = _SQLITE_UPSERT_VALUES, orjson.dumps(list(values)).decode()
+        else:
+            sql, listed = _POSTGRESQL_UPSERT_VALUES, list(values)
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [self.dataset.pk, name, listed])
+            return dict(cursor.fetchall())
+
+
+# Parameters: dataset id, field, the field's values (SQLite: a JSON array; PostgreSQL: a text array).
+_SQLITE_UPSERT_VALUES = """
+INSERT INTO annotate_metadatavalue (dataset_id, field, value)
+SELECT %s, %s, value FROM json_each(%s) WHERE true
+ON CONFLICT (dataset_id, field, value) DO UPDATE SET value = excluded.value
+RETURNING value, id
+"""
+_POSTGRESQL_UPSERT_VALUES = """
+INSERT INTO annotate_metadatavalue (dataset_id, field, value)
+SELECT %s, %s, unnest(%s::text[])
+ON CONFLICT (dataset_id, field, value) DO UPDATE SET value = excluded.value
+RETURNING value, id
+"""
 
 
 def _for_sqlite(batches: Iterator[_Batch]) -> Iterator[_Batch]:
