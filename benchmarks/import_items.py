@@ -103,7 +103,7 @@ def child(db: str, file: Path, workdir: Path) -> None:
     from annotate import search
     from annotate.models import Dataset
     from annotate.search import search_index_build
-    from annotate.services.datasets import dataset_import
+    from annotate.services.datasets import CHECKPOINT_THREAD, dataset_import
 
     call_command("migrate", verbosity=0)
     start = time.perf_counter()
@@ -112,7 +112,7 @@ def child(db: str, file: Path, workdir: Path) -> None:
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     checkpoint_seconds = None
     for thread in threading.enumerate():
-        if thread.name == "sqlite-checkpoint":
+        if thread.name == CHECKPOINT_THREAD:
             thread.join()
             checkpoint_seconds = round(time.perf_counter() - start - seconds, 1)
     if db == "sqlite":

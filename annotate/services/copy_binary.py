@@ -16,9 +16,9 @@ TRAILER = struct.pack(">h", -1)
 # A jsonb value is a version byte, then the JSON text.
 _JSONB_VERSION = 1
 
-# annotate_item (dataset_id, external_id, position, content, metadata), the id left to the server's default:
-# the field count, then per field
-# its length and its value. Split where the variable-length values go.
+# annotate_item (dataset_id, external_id, position, content, metadata), the id left to the server's default.
+# A row is the field count, then per field its length and its value; the structs split it where the
+# variable-length values go.
 ITEM_COLUMNS = "dataset_id, external_id, position, content, metadata"
 _ITEM_START = struct.Struct(">hiqi")  # 5 fields; dataset id; external id's length
 _ITEM_MIDDLE = struct.Struct(">iiib")  # position; content's length and jsonb version

@@ -45,6 +45,8 @@ TOP_VALUES = 20
 IMPORT_BATCH_SIZE = {"sqlite": 2000, "postgresql": 5000}
 # Records the parsing thread reads between two hand-overs of the GIL to the writing thread.
 YIELD_EVERY = 64
+# Name of the thread that copies an import's pages from SQLite's write-ahead log into the database file.
+CHECKPOINT_THREAD = "sqlite-checkpoint"
 # Page cache of the importing SQLite connection (the default 2 MB makes a large import re-read its own writes).
 SQLITE_IMPORT_CACHE_KIB = 64 * 1024
 
@@ -467,7 +469,7 @@ def checkpoint_in_background(path: str) -> threading.Thread:
             # Nothing is lost: the log still holds the pages, and SQLite's next checkpoint copies them.
             logger.warning("Could not copy the write-ahead log into %s", path, exc_info=True)
 
-    thread = threading.Thread(target=checkpoint, name="sqlite-checkpoint")
+    thread = threading.Thread(target=checkpoint, name=CHECKPOINT_THREAD)
     thread.start()
     return thread
 
@@ -501,28 +503,24 @@ class _ValueIds:
     def _lookup_or_create(self, name: str, values: set[str]) -> dict[str, int]:
         # One statement creates the new values and returns every id: a value the dataset has already (an append)
         # takes the conflict branch, which changes nothing but makes RETURNING report it too.
-        if connection.vendor == "sqlite":
-            sql, listed = _SQLITE_UPSERT_VALUES, orjson.dumps(list(values)).decode()
-        else:
-            sql, listed = _POSTGRESQL_UPSERT_VALUES, list(values)
+        listed = orjson.dumps(list(values)).decode() if connection.vendor == "sqlite" else list(values)
         with connection.cursor() as cursor:
-            cursor.execute(sql, [self.dataset.pk, name, listed])
+            cursor.execute(_UPSERT_VALUES[connection.vendor], [self.dataset.pk, name, listed])
             return dict(cursor.fetchall())
 
 
+_UPSERT_VALUES_TEMPLATE = """
+INSERT INTO annotate_metadatavalue (dataset_id, field, value)
+SELECT %s, %s, {each}
+ON CONFLICT (dataset_id, field, value) DO UPDATE SET value = excluded.value
+RETURNING value, id
+"""
 # Parameters: dataset id, field, the field's values (SQLite: a JSON array; PostgreSQL: a text array).
-_SQLITE_UPSERT_VALUES = """
-INSERT INTO annotate_metadatavalue (dataset_id, field, value)
-SELECT %s, %s, value FROM json_each(%s) WHERE true
-ON CONFLICT (dataset_id, field, value) DO UPDATE SET value = excluded.value
-RETURNING value, id
-"""
-_POSTGRESQL_UPSERT_VALUES = """
-INSERT INTO annotate_metadatavalue (dataset_id, field, value)
-SELECT %s, %s, unnest(%s::text[])
-ON CONFLICT (dataset_id, field, value) DO UPDATE SET value = excluded.value
-RETURNING value, id
-"""
+# "WHERE true" tells SQLite's parser that ON CONFLICT belongs to the INSERT, not to a join.
+_UPSERT_VALUES = {
+    "sqlite": _UPSERT_VALUES_TEMPLATE.format(each="value FROM json_each(%s) WHERE true"),
+    "postgresql": _UPSERT_VALUES_TEMPLATE.format(each="unnest(%s::text[])"),
+}
 
 
 def _for_sqlite(batches: Iterator[_Batch]) -> Iterator[_Batch]:
