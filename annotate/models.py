@@ -3,12 +3,13 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Lower
 
 
 class Dataset(models.Model):
-    """A named collection of items imported from one or more files."""
+    """A named collection of items imported from one or more files; a name is unique per owner."""
 
-    name = models.CharField(max_length=200, unique=True)
+    name = models.CharField(max_length=200)
     description = models.TextField(blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -32,6 +33,10 @@ class Dataset(models.Model):
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            # Unique per owner, not site-wide: a site-wide rule would tell one owner the names of another's data.
+            models.UniqueConstraint(fields=["created_by", "name"], name="dataset_name_per_owner"),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -103,9 +108,9 @@ class ItemMetadata(models.Model):
 
 
 class Rubric(models.Model):
-    """A named rubric; its guidelines and criteria live in numbered versions."""
+    """A named rubric; its guidelines and criteria live in numbered versions. A name is unique per owner."""
 
-    name = models.CharField(max_length=200, unique=True)
+    name = models.CharField(max_length=200)
     description = models.TextField(blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -114,6 +119,10 @@ class Rubric(models.Model):
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            # Unique per owner and ignoring case, as loading a rubric file by name matches it.
+            models.UniqueConstraint(Lower("name"), "created_by", name="rubric_name_per_owner"),
+        ]
 
     def __str__(self) -> str:
         return self.name
