@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 import math
 import re
+import reprlib
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,6 +25,14 @@ MAX_NAME_LENGTH = 200
 MAX_KEY_LENGTH = 64
 MAX_SCALE_POINTS = 101
 MAX_PAIRWISE_STRENGTH = 3
+# Limits on what a rubric file may hold. Real rubrics are far smaller (the examples: 3-4 criteria, at most
+# 7 options, 4 KB); the limits keep a hostile file from costing the server time or memory.
+MAX_RUBRIC_BYTES = 512 * 1024
+MAX_CRITERIA = 100
+MAX_OPTIONS = 500
+MAX_DEPTH = 12
+MAX_LABEL_LENGTH = 500
+MAX_TEXT_LENGTH = 20_000
 DEFAULT_PAIRWISE_FIELDS = ["response_a", "response_b"]
 
 CRITERION_TYPES = ("likert", "categorical", "binary", "multi_label", "numeric", "pairwise", "free_text")
@@ -111,6 +121,11 @@ def parse_rubric(text: str, fmt: str | None = None) -> RubricSpec:
     fmt = fmt or guess_format(text)
     if fmt not in FORMATS:
         raise ValidationError(f"format: {fmt!r} is not a rubric format (use yaml or json)")
+    size = len(text.encode("utf-8", "surrogatepass"))
+    if size > MAX_RUBRIC_BYTES:
+        raise ValidationError(
+            f"The rubric is {size // 1024:,} KB; a rubric file may take at most {MAX_RUBRIC_BYTES // 1024} KB."
+        )
     if not text.strip():
         raise ValidationError("The rubric is empty: give at least a name and a list of criteria.")
     data = _load_json(text) if fmt == "json" else _load_yaml(text)
@@ -119,16 +134,17 @@ def parse_rubric(text: str, fmt: str | None = None) -> RubricSpec:
 
 def rubric_from_data(data: Any) -> RubricSpec:
     """Validate already-decoded rubric data (a dict) into a RubricSpec."""
+    check_shape(data)
     if not isinstance(data, dict):
         raise ValidationError(f"A rubric must be a mapping with name and criteria at the top level, got {_kind(data)}.")
     errors: list[str] = []
     for unknown in [k for k in data if k not in TOP_LEVEL_FIELDS]:
-        errors.append(f"unknown top-level field {unknown!r} (expected one of {', '.join(TOP_LEVEL_FIELDS)})")
+        errors.append(f"unknown top-level field {_shown(unknown)} (expected one of {', '.join(TOP_LEVEL_FIELDS)})")
     name = data.get("name")
     if name is None:
         errors.append("name: required")
     elif not isinstance(name, str) or not name.strip():
-        errors.append(f"name: must be a non-empty string, got {name!r}")
+        errors.append(f"name: must be a non-empty string, got {_shown(name)}")
     elif len(name.strip()) > MAX_NAME_LENGTH:
         errors.append(f"name: at most {MAX_NAME_LENGTH} characters, got {len(name.strip())}")
     description = _optional_text(data, "description", errors.append)
@@ -150,10 +166,13 @@ def rubric_from_data(data: Any) -> RubricSpec:
 
 def validate_criteria(raw: list) -> list[dict[str, Any]]:
     """Validate and normalise a list of criteria; raise ValidationError naming every bad criterion and field."""
+    check_shape(raw)
     if not isinstance(raw, list):
         raise ValidationError(f"criteria: must be a list of criteria, got {_kind(raw)}")
     if not raw:
         raise ValidationError("criteria: the list is empty; a rubric needs at least one criterion")
+    if len(raw) > MAX_CRITERIA:
+        raise ValidationError(f"criteria: {len(raw):,} criteria; a rubric may have at most {MAX_CRITERIA}")
     errors: list[str] = []
     normalised: list[dict[str, Any]] = []
     first_use: dict[str, int] = {}
@@ -168,7 +187,7 @@ def validate_criteria(raw: list) -> list[dict[str, Any]]:
         # Check duplicates even when the criterion has other problems, so every error shows at once.
         if isinstance(key, str) and KEY_RE.match(key):
             if key in first_use:
-                err(f"key {key!r} is already used by criterion {first_use[key]}")
+                err(f"key {_shown(key)} is already used by criterion {first_use[key]}")
                 continue
             first_use[key] = position
         if criterion is not None:
@@ -176,6 +195,33 @@ def validate_criteria(raw: list) -> list[dict[str, Any]]:
     if errors:
         raise ValidationError(errors)
     return normalised
+
+
+def check_shape(data: Any) -> None:
+    """Refuse decoded data nested deeper than MAX_DEPTH or holding a NUL character, before anything reads it.
+
+    Iterative, so a hostile file cannot exhaust the stack here; the validators below recurse at most
+    MAX_DEPTH levels once this has passed.
+    """
+    pending: list[tuple[Any, int, str]] = [(data, 1, "the rubric")]
+    while pending:
+        value, depth, where = pending.pop()
+        if isinstance(value, dict | list) and depth > MAX_DEPTH:
+            raise ValidationError(f"{where}: nested more than {MAX_DEPTH} levels deep; a rubric is a few levels deep")
+        if isinstance(value, dict):
+            for key, item in value.items():
+                inner = f"field {_shown(key)}" if depth == 1 else f"{where} > {_shown(key)}"
+                if isinstance(key, str) and "\x00" in key:
+                    raise ValidationError(f"{inner}: contains a NUL character")
+                pending.append((item, depth + 1, inner))
+        elif isinstance(value, list):
+            pending.extend((item, depth + 1, f"{where} item {n}") for n, item in enumerate(value, start=1))
+        elif isinstance(value, str):
+            if "\x00" in value:
+                raise ValidationError(f"{where}: contains a NUL character")
+            # Guidelines are long Markdown, bounded by the file's size; every other text is a name or a sentence.
+            if len(value) > MAX_TEXT_LENGTH and where != "field 'guidelines'":
+                raise ValidationError(f"{where}: {len(value):,} characters; at most {MAX_TEXT_LENGTH:,}")
 
 
 def _load_yaml(text: str) -> Any:
@@ -193,10 +239,12 @@ def _load_yaml(text: str) -> Any:
 def _load_json(text: str) -> Any:
     try:
         return json.loads(text, object_pairs_hook=_json_object)
+    except RecursionError:
+        raise ValidationError(f"JSON error: nested more than {MAX_DEPTH} levels deep") from None
     except json.JSONDecodeError as exc:
         raise ValidationError(f"JSON syntax error at line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
     except _DuplicateField as exc:
-        raise ValidationError(f"JSON error: duplicate field {exc.args[0]!r}") from None
+        raise ValidationError(f"JSON error: duplicate field {_shown(exc.args[0])}") from None
 
 
 class _DuplicateField(ValueError):
@@ -214,7 +262,33 @@ def _json_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 class _StrictLoader(yaml.SafeLoader):
-    """SafeLoader that rejects a field given twice in one mapping instead of keeping the last."""
+    """SafeLoader that rejects a field given twice in one mapping, anchors and aliases, and deep nesting.
+
+    An alias repeats a value without repeating its text: nine nested aliases in 400 bytes expand to billions
+    of values. A rubric has no use for them, so they are refused before any value is built.
+    """
+
+    depth = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent):
+            raise yaml.composer.ComposerError(
+                None, None, f"an alias (*{event.anchor}) repeats another value; write the value out", event.start_mark
+            )
+        if getattr(event, "anchor", None) is not None:
+            raise yaml.composer.ComposerError(
+                None, None, f"an anchor (&{event.anchor}) is not allowed in a rubric", event.start_mark
+            )
+        self.depth += 1
+        try:
+            if self.depth > MAX_DEPTH:
+                raise yaml.composer.ComposerError(
+                    None, None, f"nested more than {MAX_DEPTH} levels deep", event.start_mark
+                )
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
 
 
 def _construct_strict_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
@@ -228,7 +302,7 @@ def _construct_strict_mapping(loader: _StrictLoader, node: yaml.MappingNode, dee
             continue  # unhashable keys are reported by construct_mapping below
         if duplicate:
             raise yaml.constructor.ConstructorError(
-                "while reading a mapping", node.start_mark, f"duplicate field {key!r}", key_node.start_mark
+                "while reading a mapping", node.start_mark, f"duplicate field {_shown(key)}", key_node.start_mark
             )
         seen.add(key)
     return loader.construct_mapping(node, deep=deep)
@@ -279,7 +353,7 @@ def _criterion(raw: Any, err: Err) -> dict[str, Any] | None:
         err("key: required")
         ok = False
     elif not isinstance(key, str) or not KEY_RE.match(key):
-        err(f"key: {key!r} is not a valid key (use lowercase letters, digits and _, starting with a letter)")
+        err(f"key: {_shown(key)} is not a valid key (use lowercase letters, digits and _, starting with a letter)")
         ok = False
     elif len(key) > MAX_KEY_LENGTH:
         err(f"key: at most {MAX_KEY_LENGTH} characters, got {len(key)}")
@@ -289,27 +363,30 @@ def _criterion(raw: Any, err: Err) -> dict[str, Any] | None:
         err(f"type: required (one of {', '.join(CRITERION_TYPES)})")
         return None
     if ctype not in CRITERION_TYPES:
-        err(f"type: unknown type {ctype!r} (expected one of {', '.join(CRITERION_TYPES)})")
+        err(f"type: unknown type {_shown(ctype)} (expected one of {', '.join(CRITERION_TYPES)})")
         return None
     allowed = COMMON_FIELDS + TYPE_FIELDS[ctype]
     for unknown in [f for f in raw if f not in allowed]:
-        err(f"unknown field {unknown!r} for type {ctype} (allowed: {', '.join(allowed)})")
+        err(f"unknown field {_shown(unknown)} for type {ctype} (allowed: {', '.join(allowed)})")
         ok = False
     label = raw.get("label")
     if label is None:
         label = default_label(key) if isinstance(key, str) else ""
     elif not isinstance(label, str) or not label.strip():
-        err(f"label: must be a non-empty string, got {label!r}")
+        err(f"label: must be a non-empty string, got {_shown(label)}")
+        ok = False
+    elif len(label.strip()) > MAX_LABEL_LENGTH:
+        err(f"label: at most {MAX_LABEL_LENGTH} characters, got {len(label.strip()):,}")
         ok = False
     help_text = raw.get("help")
     if help_text is None:
         help_text = ""
     elif not isinstance(help_text, str):
-        err(f"help: must be a string, got {help_text!r}")
+        err(f"help: must be a string, got {_shown(help_text)}")
         ok = False
     required = raw.get("required", default_required(ctype))
     if not isinstance(required, bool):
-        err(f"required: must be true or false, got {required!r}")
+        err(f"required: must be true or false, got {_shown(required)}")
         ok = False
     errors_before: list[str] = []
 
@@ -339,12 +416,12 @@ def _level(raw: dict, ctype: str, strength: Any, err: Err) -> str | None:
         return default_level(ctype, strength)
     level = raw["level"]
     if level not in LEVELS:
-        err(f"level: unknown level {level!r} (expected one of {', '.join(LEVELS)})")
+        err(f"level: unknown level {_shown(level)} (expected one of {', '.join(LEVELS)})")
         return None
     allowed = PAIRWISE_STRENGTH_LEVELS if ctype == "pairwise" and strength else ALLOWED_LEVELS[ctype]
     if level not in allowed:
         kind = f"{ctype} with strength" if ctype == "pairwise" and strength else ctype
-        err(f"level: {level!r} is not valid for a {kind} criterion (allowed: {', '.join(allowed)})")
+        err(f"level: {_shown(level)} is not valid for a {kind} criterion (allowed: {', '.join(allowed)})")
         return None
     return level
 
@@ -373,7 +450,7 @@ def _likert_scale(raw: dict, err: Err) -> list[dict[str, Any]] | None:
         err(f"scale: must be a mapping like {{min: 1, max: 5}}, got {_kind(scale)}")
         return None
     for unknown in [f for f in scale if f not in ("min", "max")]:
-        err(f"scale: unknown field {unknown!r} (expected min and max)")
+        err(f"scale: unknown field {_shown(unknown)} (expected min and max)")
         return None
     bounds = {}
     for bound in ("min", "max"):
@@ -381,7 +458,7 @@ def _likert_scale(raw: dict, err: Err) -> list[dict[str, Any]] | None:
         if value is None:
             err(f"scale: {bound} is required")
         elif not _is_int(value):
-            err(f"scale: {bound} {value!r} is not an integer")
+            err(f"scale: {bound} {_shown(value)} is not an integer")
         else:
             bounds[bound] = value
     if len(bounds) < 2:
@@ -411,7 +488,7 @@ def _anchors(raw: Any, low: int, high: int, err: Err) -> dict[int, str] | None:
         # JSON object keys are always strings, so "1" counts as the point 1.
         value = int(point) if isinstance(point, str) and re.fullmatch(r"-?\d+", point.strip()) else point
         if not _is_int(value):
-            err(f"anchors: point {point!r} is not an integer")
+            err(f"anchors: point {_shown(point)} is not an integer")
             ok = False
         elif not low <= value <= high:
             err(f"anchors: point {value} is outside the scale {low}-{high}")
@@ -420,7 +497,7 @@ def _anchors(raw: Any, low: int, high: int, err: Err) -> dict[int, str] | None:
             err(f"anchors: point {value} is given twice")
             ok = False
         elif not isinstance(label, str) or not label.strip():
-            err(f"anchors: label for point {value} must be a non-empty string, got {label!r}")
+            err(f"anchors: label for point {value} must be a non-empty string, got {_shown(label)}")
             ok = False
         else:
             anchors[value] = label.strip()
@@ -434,6 +511,9 @@ def _likert_options(raw: Any, err: Err) -> list[dict[str, Any]] | None:
     if len(raw) < 2:
         err(f"options: a likert scale needs at least 2 options, got {len(raw)}")
         return None
+    if len(raw) > MAX_SCALE_POINTS:
+        err(f"options: {len(raw):,} points is too many (at most {MAX_SCALE_POINTS})")
+        return None
     options, ok = [], True
     for position, item in enumerate(raw, start=1):
         fields = _option_fields(item, position, err)
@@ -442,7 +522,7 @@ def _likert_options(raw: Any, err: Err) -> list[dict[str, Any]] | None:
             continue
         value, label, key = fields
         if not _is_int(value):
-            err(f"options: value {value!r} is not an integer")
+            err(f"options: value {_shown(value)} is not an integer")
             ok = False
             continue
         label = _option_label(label, str(value), value, err)
@@ -454,11 +534,11 @@ def _likert_options(raw: Any, err: Err) -> list[dict[str, Any]] | None:
     if not ok:
         return None
     values = [o["value"] for o in options]
-    for value in sorted({v for v in values if values.count(v) > 1}):
-        err(f"options: value {value!r} appears more than once")
+    for value in _repeated(values):
+        err(f"options: value {_shown(value)} appears more than once")
         ok = False
     if ok and values != sorted(values):
-        err(f"options: values must be in ascending order, got {values}")
+        err(f"options: values must be in ascending order, got {_shown(values)}")
         ok = False
     return options if ok else None
 
@@ -475,6 +555,9 @@ def _choices(raw: dict, err: Err) -> list[dict[str, Any]] | None:
     if len(items) < 2:
         err(f"options: needs at least 2 options, got {len(items)}")
         return None
+    if len(items) > MAX_OPTIONS:
+        err(f"options: {len(items):,} options is too many (at most {MAX_OPTIONS})")
+        return None
     options, ok = [], True
     for position, item in enumerate(items, start=1):
         fields = _option_fields(item, position, err)
@@ -483,11 +566,15 @@ def _choices(raw: dict, err: Err) -> list[dict[str, Any]] | None:
             continue
         value, label, key = fields
         if not isinstance(value, str):
-            err(f"options: value {value!r} is not a string{_quote_hint(value) or ' (quote it)'}")
+            err(f"options: value {_shown(value)} is not a string{_quote_hint(value) or ' (quote it)'}")
             ok = False
             continue
         if not value.strip():
             err(f"options: option {position} has an empty value")
+            ok = False
+            continue
+        if len(value.strip()) > MAX_LABEL_LENGTH:
+            err(f"options: option {position} is {len(value.strip()):,} characters long (at most {MAX_LABEL_LENGTH})")
             ok = False
             continue
         label = _option_label(label, value.strip(), value, err)
@@ -499,8 +586,8 @@ def _choices(raw: dict, err: Err) -> list[dict[str, Any]] | None:
     if not ok:
         return None
     values = [o["value"] for o in options]
-    for value in sorted({v for v in values if values.count(v) > 1}):
-        err(f"options: value {value!r} appears more than once")
+    for value in _repeated(values):
+        err(f"options: value {_shown(value)} appears more than once")
         ok = False
     if ok and not _check_option_keys(options, err):
         ok = False
@@ -522,7 +609,7 @@ def _multi_label(raw: dict, err: Err) -> dict[str, Any]:
         if value is None:
             bounds[bound] = None
         elif not _is_int(value) or value < 0:
-            err(f"{bound}: must be a whole number of 0 or more, got {value!r}")
+            err(f"{bound}: must be a whole number of 0 or more, got {_shown(value)}")
             return {}
         elif value > len(options):
             err(f"{bound}: {value} is more than the {len(options)} options")
@@ -554,11 +641,11 @@ def _binary(raw: dict, err: Err) -> dict[str, Any]:
             # YAML reads `true:` as a boolean; JSON keys are always strings.
             value = {"true": True, "false": False}.get(name.lower(), name) if isinstance(name, str) else name
             if not isinstance(value, bool):
-                err(f"labels: unknown field {name!r} (expected true and false)")
+                err(f"labels: unknown field {_shown(name)} (expected true and false)")
                 return {}
             if not isinstance(label, str) or not label.strip():
                 hint = _quote_hint(label)
-                err(f"labels: label for {str(value).lower()} must be a non-empty string, got {label!r}{hint}")
+                err(f"labels: label for {str(value).lower()} must be a non-empty string, got {_shown(label)}{hint}")
                 return {}
             by_value[value]["label"] = label.strip()
     elif given is not None:
@@ -576,7 +663,7 @@ def _numeric(raw: dict, err: Err) -> dict[str, Any]:
             err(f"{name}: required for a numeric criterion")
             ok = False
         elif not _is_number(value):
-            err(f"{name}: {value!r} is not a number")
+            err(f"{name}: {_shown(value)} is not a number")
             ok = False
         else:
             values[name] = value
@@ -584,13 +671,13 @@ def _numeric(raw: dict, err: Err) -> dict[str, Any]:
     if step is None:
         step = 1
     if not _is_number(step) or step <= 0:
-        err(f"step: must be a number greater than 0, got {step!r}")
+        err(f"step: must be a number greater than 0, got {_shown(step)}")
         ok = False
     unit = raw.get("unit")
     if unit is None:
         unit = ""
     elif not isinstance(unit, str):
-        err(f"unit: must be a string, got {unit!r}")
+        err(f"unit: must be a string, got {_shown(unit)}")
         ok = False
     if not ok:
         return {}
@@ -613,13 +700,15 @@ def _pairwise(raw: dict, err: Err) -> dict[str, Any]:
         or not all(isinstance(f, str) and f.strip() for f in fields)
         or fields[0].strip() == fields[1].strip()
     ):
-        err(f"fields: must be a list of two different content field names, got {fields!r}")
+        err(f"fields: must be a list of two different content field names, got {_shown(fields)}")
         return {}
     strength = raw.get("strength", 0)
     if strength is None:
         strength = 0
     if not _is_int(strength) or not 0 <= strength <= MAX_PAIRWISE_STRENGTH:
-        err(f"strength: must be 0 (A/tie/B) or a whole number from 1 to {MAX_PAIRWISE_STRENGTH}, got {strength!r}")
+        err(
+            f"strength: must be 0 (A/tie/B) or a whole number from 1 to {MAX_PAIRWISE_STRENGTH}, got {_shown(strength)}"
+        )
         return {}
     options = pairwise_options(strength)
     if raw.get("options") is not None:
@@ -632,13 +721,13 @@ def _pairwise(raw: dict, err: Err) -> dict[str, Any]:
 def _free_text(raw: dict, err: Err) -> dict[str, Any]:
     max_length = raw.get("max_length")
     if max_length is not None and (not _is_int(max_length) or max_length < 1):
-        err(f"max_length: must be a whole number of 1 or more, got {max_length!r}")
+        err(f"max_length: must be a whole number of 1 or more, got {_shown(max_length)}")
         return {}
     placeholder = raw.get("placeholder")
     if placeholder is None:
         placeholder = ""
     elif not isinstance(placeholder, str):
-        err(f"placeholder: must be a string, got {placeholder!r}")
+        err(f"placeholder: must be a string, got {_shown(placeholder)}")
         return {}
     return {"max_length": max_length, "placeholder": placeholder}
 
@@ -661,7 +750,7 @@ def _option_fields(item: Any, position: int, err: Err) -> tuple[Any, Any, Any] |
     if not isinstance(item, dict):
         return item, None, None
     for unknown in [f for f in item if f not in OPTION_FIELDS]:
-        err(f"options: option {position} has unknown field {unknown!r} (allowed: value, label, key)")
+        err(f"options: option {position} has unknown field {_shown(unknown)} (allowed: value, label, key)")
         return None
     if "value" not in item:
         err(f"options: option {position} has no value")
@@ -673,7 +762,13 @@ def _option_label(label: Any, default: str, value: Any, err: Err) -> str | None:
     if label is None:
         return default
     if not isinstance(label, str) or not label.strip():
-        err(f"options: label for value {value!r} must be a non-empty string, got {label!r}{_quote_hint(label)}")
+        hint = _quote_hint(label)
+        err(f"options: label for value {_shown(value)} must be a non-empty string, got {_shown(label)}{hint}")
+        return None
+    if len(label.strip()) > MAX_LABEL_LENGTH:
+        err(
+            f"options: label for {_shown(value)} is {len(label.strip()):,} characters long (at most {MAX_LABEL_LENGTH})"
+        )
         return None
     return label.strip()
 
@@ -687,7 +782,7 @@ def _option_key(key: Any, default: str, value: Any, err: Err) -> str | None:
     if _is_int(key) and 0 <= key <= 9:
         key = str(key)
     if not isinstance(key, str) or len(key) != 1 or key.isspace():
-        err(f"options: keyboard key {key!r} for value {value!r} must be a single character")
+        err(f"options: keyboard key {_shown(key)} for value {_shown(value)} must be a single character")
         return None
     return key
 
@@ -700,7 +795,9 @@ def _check_option_keys(options: list[dict[str, Any]], err: Err) -> bool:
         if not key:
             continue
         if key in seen:
-            err(f"options: keyboard key {key!r} is used by both {seen[key]!r} and {option['value']!r}")
+            err(
+                f"options: keyboard key {_shown(key)} is used by both {_shown(seen[key])} and {_shown(option['value'])}"
+            )
             ok = False
         else:
             seen[key] = option["value"]
@@ -716,14 +813,14 @@ def _fixed_options(raw: Any, defaults: list[dict[str, Any]], err: Err) -> list[d
     given = [o["value"] for o in raw]
     given_ids, expected_ids = [_value_id(v) for v in given], [_value_id(v) for v in expected]
     if sorted(map(repr, given_ids)) != sorted(map(repr, expected_ids)):
-        err(f"options: values must be exactly {expected}, got {given}")
+        err(f"options: values must be exactly {expected}, got {_shown(given)}")
         return None
     by_value = {_value_id(o["value"]): o for o in raw}
     options = []
     for default in defaults:
         item = by_value[_value_id(default["value"])]
         for unknown in [f for f in item if f not in OPTION_FIELDS]:
-            err(f"options: unknown field {unknown!r} (allowed: value, label, key)")
+            err(f"options: unknown field {_shown(unknown)} (allowed: value, label, key)")
             return None
         label = _option_label(item.get("label"), default["label"], default["value"], err)
         key = _option_key(item.get("key"), default["key"], default["value"], err)
@@ -833,6 +930,20 @@ def _likert_to_file(options: list[dict[str, Any]]) -> dict[str, Any]:
 
 def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
+
+
+_SHOWN = reprlib.Repr()
+_SHOWN.maxstring, _SHOWN.maxother, _SHOWN.maxlist, _SHOWN.maxdict, _SHOWN.maxlevel = 60, 60, 6, 4, 2
+
+
+def _shown(value: Any) -> str:
+    """A value as error messages quote it: repr, cut short, so a message never echoes a whole hostile input."""
+    return _SHOWN.repr(value)
+
+
+def _repeated(values: list[Any]) -> list[Any]:
+    """The values that occur more than once, in order of first occurrence (linear time)."""
+    return [value for value, n in Counter(values).items() if n > 1]
 
 
 def _is_number(value: Any) -> bool:

@@ -8,9 +8,8 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from annotate.models import Rubric, RubricVersion
-from annotate.rubrics import RubricSpec, guess_format, parse_rubric
+from annotate.rubrics import MAX_RUBRIC_BYTES, RubricSpec, guess_format, parse_rubric
 
-MAX_RUBRIC_BYTES = 512 * 1024
 EXAMPLES_DIR = Path(__file__).resolve().parent.parent.parent / "examples" / "rubrics"
 # Slug -> title of the example rubrics offered on the "new rubric" page.
 RUBRIC_EXAMPLES = {
@@ -102,8 +101,6 @@ class RubricSourceForm(forms.Form):
             text, fmt = cleaned.get("text") or "", None
             if not text.strip():
                 raise ValidationError("Paste a rubric into the text box or choose a file to upload.")
-        if len(text.encode("utf-8")) > MAX_RUBRIC_BYTES:
-            raise ValidationError(f"The rubric is larger than {MAX_RUBRIC_BYTES // 1024} KB.")
         cleaned["spec"] = _parse(text, fmt)
         return cleaned
 
@@ -124,8 +121,6 @@ class RubricEditForm(forms.Form):
         cleaned = super().clean()
         if "text" not in cleaned:
             return cleaned
-        if len(cleaned["text"].encode("utf-8")) > MAX_RUBRIC_BYTES:
-            raise ValidationError(f"The rubric is larger than {MAX_RUBRIC_BYTES // 1024} KB.")
         if cleaned.get("base", "") != version_fingerprint(self.latest):
             raise ValidationError(
                 "Someone saved this rubric after you opened the page. Copy your changes, reload, and apply them again."

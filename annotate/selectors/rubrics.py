@@ -1,10 +1,11 @@
 """Named reads about rubrics and their versions."""
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.core.exceptions import ValidationError
 from django.db.models import Count, Max, Prefetch, QuerySet
 
 from annotate.models import Campaign, Membership, Rubric, RubricVersion
-from annotate.permissions import rubrics_visible_to
+from annotate.permissions import can_curate, rubrics_visible_to
 from annotate.rubrics import RubricSpec, rubric_to_yaml
 
 
@@ -76,6 +77,29 @@ def rubric_version_yaml(version: RubricVersion) -> str:
     return rubric_to_yaml(rubric_version_spec(version))
 
 
-def rubric_name_exists(name: str) -> bool:
-    """Whether a rubric with this name (ignoring case) exists."""
-    return Rubric.objects.filter(name__iexact=name).exists()
+def rubrics_changeable_by(user: AbstractBaseUser | AnonymousUser | None) -> QuerySet[Rubric]:
+    """Rubrics the user may add versions to: those they see, if they may curate; None (an operator) reaches all."""
+    if user is None:
+        return Rubric.objects.all()
+    if not can_curate(user):
+        return Rubric.objects.none()
+    return rubrics_visible_to(user)
+
+
+def rubric_for_load(name: str, user: AbstractBaseUser | AnonymousUser | None) -> Rubric | None:
+    """The rubric a file named `name` updates: the user's own of that name, else the one other they may change.
+
+    None means the file makes a new rubric. Rubrics the user may not change are never considered, so the
+    answer says nothing about other owners' names. Several candidates and none of them the user's own is an
+    error listing them (all of them visible to the user).
+    """
+    candidates = list(rubrics_changeable_by(user).filter(name__iexact=name).select_related("created_by"))
+    if user is not None:
+        own = [rubric for rubric in candidates if rubric.created_by_id == user.pk]
+        if own:
+            return own[0]
+    if len(candidates) <= 1:
+        return candidates[0] if candidates else None
+    owners = ", ".join(sorted(r.created_by.get_username() if r.created_by else "(no owner)" for r in candidates))
+    hint = "load it with --owner USER" if user is None else "edit the one you mean on its page"
+    raise ValidationError(f"name: {len(candidates)} rubrics are named {name!r} (owners: {owners}); {hint}")

@@ -2,11 +2,12 @@
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Max
 
 from annotate.models import Rubric, RubricVersion
 from annotate.rubrics import RubricSpec, parse_rubric, validate_criteria
+from annotate.selectors.rubrics import rubric_for_load
 
 
 def _user_or_none(user: AbstractBaseUser | None) -> AbstractBaseUser | None:
@@ -15,15 +16,23 @@ def _user_or_none(user: AbstractBaseUser | None) -> AbstractBaseUser | None:
 
 @transaction.atomic
 def rubric_create(*, spec: RubricSpec, user: AbstractBaseUser | None) -> RubricVersion:
-    """Create a rubric and its version 1 from a validated spec; a name already in use is an error."""
-    existing = Rubric.objects.filter(name__iexact=spec.name).first()
+    """Create a rubric and its version 1 from a validated spec; a name the creator already uses is an error.
+
+    Names are unique per creator, so the error never tells one owner what another has named a rubric.
+    """
+    owner = _user_or_none(user)
+    existing = Rubric.objects.filter(name__iexact=spec.name, created_by=owner).values_list("name", flat=True).first()
     if existing is not None:
         raise ValidationError(
-            f"name: a rubric named {existing.name!r} already exists; edit it to make a new version, "
+            f"name: you already have a rubric named {existing!r}; edit it to make a new version, "
             "or choose another name"
         )
-    owner = _user_or_none(user)
-    rubric = Rubric.objects.create(name=spec.name, description=spec.description, created_by=owner)
+    try:
+        with transaction.atomic():
+            rubric = Rubric.objects.create(name=spec.name, description=spec.description, created_by=owner)
+    except IntegrityError:
+        # The same creator saved a rubric of this name a moment ago, from another tab or request.
+        raise ValidationError(f"name: you already have a rubric named {spec.name!r}; choose another name") from None
     return RubricVersion.objects.create(
         rubric=rubric, number=1, guidelines=spec.guidelines, criteria=spec.criteria, created_by=owner
     )
@@ -65,12 +74,15 @@ def rubric_load(
 ) -> tuple[RubricVersion, bool]:
     """Load a rubric file: create it, add a version if its content changed, or return the latest unchanged.
 
-    Returns the version and whether anything was written, so loading the same file twice is a no-op.
+    The file's name reaches only rubrics the user may change (`rubric_for_load`); any other name, even one
+    another owner uses, makes a new rubric of the user's. Without a user (an operator's command) it reaches
+    every rubric. Returns the version and whether anything was written, so loading the same file twice is a no-op.
     """
     spec = parse_rubric(text, fmt)
-    rubric = Rubric.objects.select_for_update().filter(name__iexact=spec.name).first()
-    if rubric is None:
+    found = rubric_for_load(spec.name, user)
+    if found is None:
         return rubric_create(spec=spec, user=user), True
+    rubric = Rubric.objects.select_for_update().get(pk=found.pk)
     changed = False
     if rubric.description != spec.description:
         rubric.description = spec.description

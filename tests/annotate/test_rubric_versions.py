@@ -38,7 +38,7 @@ def test_rubric_create_makes_the_rubric_and_version_1(curator):
 
 def test_rubric_create_refuses_a_name_already_in_use_whatever_its_case(curator):
     rubric_create(spec=parse_rubric(TEXT), user=curator)
-    with pytest.raises(ValidationError, match="a rubric named 'Tone' already exists"):
+    with pytest.raises(ValidationError, match="you already have a rubric named 'Tone'"):
         rubric_create(spec=parse_rubric(TEXT.replace("Tone", "TONE")), user=curator)
     assert Rubric.objects.count() == 1
 

@@ -145,7 +145,7 @@ def test_empty_submission_asks_for_a_rubric(client, curator):
 def test_name_already_in_use_is_a_form_error(client, curator, rubric):
     text = GOOD.replace("Tone", rubric.name.upper())
     response = login(client, curator).post(reverse("annotate:rubric-create"), {"text": text})
-    assert response.status_code == 200 and b"already exists" in response.content
+    assert response.status_code == 200 and b"you already have a rubric named" in response.content
     assert Rubric.objects.count() == 1
 
 
