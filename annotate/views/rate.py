@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accord.input_checks import parse_row_id
 from annotate.models import Assignment, Campaign
 from annotate.permissions import get_campaign_to_rate
 from annotate.selectors.assignments import assignment_for_rater, item_view, rate_unavailable_reason, rater_progress
@@ -128,8 +129,8 @@ def _next_panel(request: HttpRequest, campaign: Campaign, notice: str = "") -> H
 
 
 def _posted_assignment(request: HttpRequest, campaign: Campaign) -> Assignment:
-    pk = request.POST.get("assignment", "")
-    assignment = assignment_for_rater(campaign=campaign, rater=request.user, pk=int(pk)) if pk.isdigit() else None
+    pk = parse_row_id(request.POST.get("assignment"))
+    assignment = assignment_for_rater(campaign=campaign, rater=request.user, pk=pk) if pk is not None else None
     if assignment is None:
         raise Http404("No such assignment.")
     return assignment
