@@ -1,12 +1,12 @@
 """Named reads about rubrics and their versions."""
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.core.exceptions import ValidationError
 from django.db.models import Count, Max, Prefetch, QuerySet
 
 from annotate.models import Campaign, Membership, Rubric, RubricVersion
 from annotate.permissions import can_curate, rubrics_visible_to
 from annotate.rubrics import RubricSpec, rubric_to_yaml
+from annotate.selectors.names import named_among
 
 
 def rubric_list_for(user: AbstractBaseUser | AnonymousUser) -> list[Rubric]:
@@ -93,13 +93,5 @@ def rubric_for_load(name: str, user: AbstractBaseUser | AnonymousUser | None) ->
     answer says nothing about other owners' names. Several candidates and none of them the user's own is an
     error listing them (all of them visible to the user).
     """
-    candidates = list(rubrics_changeable_by(user).filter(name__iexact=name).select_related("created_by"))
-    if user is not None:
-        own = [rubric for rubric in candidates if rubric.created_by_id == user.pk]
-        if own:
-            return own[0]
-    if len(candidates) <= 1:
-        return candidates[0] if candidates else None
-    owners = ", ".join(sorted(r.created_by.get_username() if r.created_by else "(no owner)" for r in candidates))
     hint = "load it with --owner USER" if user is None else "edit the one you mean on its page"
-    raise ValidationError(f"name: {len(candidates)} rubrics are named {name!r} (owners: {owners}); {hint}")
+    return named_among(rubrics_changeable_by(user).filter(name__iexact=name), name, user, "rubric", hint)

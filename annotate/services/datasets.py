@@ -19,7 +19,7 @@ import orjson
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Max
 
 from accord.chunks import chunks
@@ -600,14 +600,28 @@ def _target_dataset(*, dataset: Dataset | None, name: str | None, user: Abstract
     if dataset is not None:
         # Serialise concurrent appends to one dataset (positions must stay unique).
         return Dataset.objects.select_for_update().get(pk=dataset.pk)
-    name = (name or "").strip()
+    return dataset_create(name=name or "", user=user)
+
+
+def dataset_create(*, name: str, description: str = "", user: AbstractBaseUser | None) -> Dataset:
+    """Create an empty dataset; a name its creator already uses is an error.
+
+    Names are unique per creator, so the error never tells one owner what another has named a dataset.
+    """
+    name = name.strip()
     if not name:
         raise ValidationError("Name the dataset to import into.")
     if len(name) > Dataset._meta.get_field("name").max_length:
         raise ValidationError(f"The dataset name '{name[:40]}…' is too long (200 characters at most).")
-    if Dataset.objects.filter(name=name).exists():
-        raise ValidationError(f"A dataset named '{name}' already exists.")
-    return Dataset.objects.create(name=name, created_by=user if user and user.is_authenticated else None)
+    owner = user if user is not None and user.is_authenticated else None
+    if Dataset.objects.filter(name=name, created_by=owner).exists():
+        raise ValidationError(f"You already have a dataset named '{name}'.")
+    try:
+        with transaction.atomic():
+            return Dataset.objects.create(name=name, description=description, created_by=owner)
+    except IntegrityError:
+        # The same creator made a dataset of this name a moment ago, in another request.
+        raise ValidationError(f"You already have a dataset named '{name}'.") from None
 
 
 def _duplicate_error(dataset: Dataset, batch: _Batch, reader: _Reader, first_position: int) -> ValidationError | None:

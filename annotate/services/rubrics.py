@@ -24,8 +24,7 @@ def rubric_create(*, spec: RubricSpec, user: AbstractBaseUser | None) -> RubricV
     existing = Rubric.objects.filter(name__iexact=spec.name, created_by=owner).values_list("name", flat=True).first()
     if existing is not None:
         raise ValidationError(
-            f"name: you already have a rubric named {existing!r}; edit it to make a new version, "
-            "or choose another name"
+            f"name: you already have a rubric named {existing!r}; edit it to make a new version, or choose another name"
         )
     try:
         with transaction.atomic():

@@ -123,11 +123,18 @@ def test_upload_rejects_an_unknown_extension(client, curator):
     assert b"Unknown file extension" in response.content
 
 
-def test_upload_rejects_a_taken_name(client, curator):
+def test_upload_rejects_a_name_the_curator_already_uses(client, curator):
+    DatasetFactory(name="taken", created_by=curator)
+    client.force_login(curator)
+    response = client.post(UPLOAD, {"file": _file(), "name": "taken"})
+    assert b"You already have a dataset named" in response.content
+
+
+def test_upload_accepts_a_name_another_owner_uses_without_saying_so(client, curator):
     DatasetFactory(name="taken")
     client.force_login(curator)
     response = client.post(UPLOAD, {"file": _file(), "name": "taken"})
-    assert b"already exists" in response.content
+    assert response.status_code == 302 and b"taken" not in response.content
 
 
 def test_import_error_re_renders_the_mapping_with_the_row_and_field(client, curator):

@@ -174,7 +174,7 @@ def test_import_records_the_creator(db, tmp_path):
 
 def test_new_dataset_name_must_be_free(db, tmp_path):
     DatasetFactory(name="taken")
-    with pytest.raises(ValidationError, match="already exists"):
+    with pytest.raises(ValidationError, match="You already have a dataset named 'taken'"):
         dataset_import(source=write_jsonl(tmp_path / "a.jsonl", RECORDS), name="taken")
 
 

@@ -227,7 +227,7 @@ def test_the_web_form_shows_the_error_and_stores_nothing(client, curator, text):
     assert Rubric.objects.count() == 0
 
 
-# --------------------------------------------------------------------------- names reach only what the caller may change
+# ----------------------------------------------------------------- names reach only what the caller may change
 
 
 @pytest.mark.django_db

@@ -2,11 +2,13 @@
 
 from argparse import ArgumentParser
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from annotate.models import Campaign, Dataset, Membership, Rubric
+from annotate.models import Campaign, Membership
+from annotate.selectors.names import dataset_named, rubric_named
 from annotate.services.campaigns import (
     campaign_create,
     campaign_set_status,
@@ -63,10 +65,12 @@ class Command(BaseCommand):
             self.stdout.write("No --owner given: only staff can manage this campaign.")
 
     def _create(self, options: dict) -> tuple[Campaign, list[tuple[str, str]]]:
-        dataset = Dataset.objects.filter(name=options["dataset"]).first()
+        named_owner = options["owner"] and get_user_model().objects.filter(username=options["owner"]).first()
+        # Several datasets or rubrics of one name (of different owners) raise a ValidationError naming them.
+        dataset = dataset_named(options["dataset"], named_owner or None)
         if dataset is None:
             raise CommandError(f"--dataset: no dataset named {options['dataset']!r}")
-        rubric = Rubric.objects.filter(name=options["rubric"]).first()
+        rubric = rubric_named(options["rubric"], named_owner or None)
         if rubric is None:
             raise CommandError(f"--rubric: no rubric named {options['rubric']!r}")
         versions = rubric.versions.order_by("-number")

@@ -7,8 +7,8 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from annotate.models import Dataset
 from annotate.search import search_index_build
+from annotate.selectors.names import dataset_named
 from annotate.services.datasets import IMPORT_BATCH_SIZE, dataset_import
 
 
@@ -37,9 +37,9 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        dataset = Dataset.objects.filter(name=options["dataset"]).first()
         start = time.perf_counter()
         try:
+            dataset = dataset_named(options["dataset"])
             result = dataset_import(
                 source=options["file"],
                 fmt=options["format"],

@@ -21,6 +21,7 @@ class Command(BaseCommand):
             datasets = list(Dataset.objects.filter(name=options["dataset"]).defer("summary"))
             if not datasets:
                 raise CommandError(f"No dataset named '{options['dataset']}'.")
+            # Owners name their datasets independently: every dataset of that name is indexed.
         else:
             pending = Dataset.objects.filter(search_indexed_count__lt=F("item_count")).defer("summary")
             datasets = list(pending.order_by("name"))

@@ -179,7 +179,7 @@ def _users(created: list[str]) -> dict[str, AbstractBaseUser]:
 
 
 def _dataset(demo: DemoDataset, owner: AbstractBaseUser, created: list[str]) -> Dataset:
-    dataset = Dataset.objects.filter(name=demo.name).first()
+    dataset = Dataset.objects.filter(name=demo.name, created_by=owner).first()
     if dataset is not None:
         return dataset
     result = dataset_import(
