@@ -5,16 +5,18 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import PermissionDenied
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from annotate.models import Dataset, Rubric, RubricVersion
+from accord.input_checks import BoundedJSONParser
+from annotate import limits
+from annotate.models import Rubric, RubricVersion
 from annotate.permissions import can_curate, datasets_visible_to, rubrics_visible_to
 from annotate.search import search_index_start
 from annotate.selectors.campaigns import campaigns_for_user
-from annotate.services.datasets import dataset_import
+from annotate.services.datasets import dataset_create, dataset_import
 from annotate.services.rubrics import rubric_load
 
 
@@ -40,7 +42,7 @@ class DatasetListApi(APIView):
             ref_name = "DatasetListInput"
 
         name = serializers.CharField(max_length=200)
-        description = serializers.CharField(required=False, allow_blank=True, default="")
+        description = serializers.CharField(required=False, allow_blank=True, default="", max_length=10_000)
 
     class OutputSerializer(serializers.Serializer):
         class Meta:
@@ -64,12 +66,10 @@ class DatasetListApi(APIView):
         _require_curator(request)
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        if Dataset.objects.filter(name=data.validated_data["name"]).exists():
-            return Response(
-                {"errors": [f"name: a dataset called {data.validated_data['name']!r} already exists"]},
-                status=status.HTTP_400_BAD_REQUEST,
-            )
-        dataset = Dataset.objects.create(created_by=request.user, **data.validated_data)
+        try:
+            dataset = dataset_create(user=request.user, **data.validated_data)
+        except ValidationError as error:
+            return _bad_request(error)
         return Response(self.OutputSerializer(dataset).data, status=status.HTTP_201_CREATED)
 
 
@@ -103,6 +103,10 @@ class DatasetItemsImportApi(APIView):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         upload = data.validated_data["file"]
+        # An upload past the limit arrives empty, with the size it was sent with (accord/uploads.py).
+        too_large = limits.upload_size_error(upload.size)
+        if too_large:
+            return _bad_request(ValidationError(f"file: {too_large}"))
         try:
             result = dataset_import(
                 source=upload,
@@ -123,7 +127,7 @@ class DatasetItemsImportApi(APIView):
 class RubricListApi(APIView):
     """List the rubrics you can see, or load one from YAML/JSON text (new version if it changed)."""
 
-    parser_classes = [JSONParser, FormParser, MultiPartParser]
+    parser_classes = [BoundedJSONParser, FormParser, MultiPartParser]
 
     class InputSerializer(serializers.Serializer):
         class Meta:

@@ -8,6 +8,8 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.http import QueryDict
 
+from accord.input_checks import parse_row_id
+from annotate import limits
 from annotate.forms.imports import ImportFileForm
 from annotate.models import Dataset
 from annotate.permissions import datasets_visible_to
@@ -28,15 +30,17 @@ class DatasetUploadForm(ImportFileForm):
 
     def __init__(self, *args: object, user: AbstractBaseUser, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
+        self.user = user
         self.fields["dataset"].queryset = datasets_visible_to(user).defer("summary").order_by("name")
+        self.fields["file"].help_text += f" A dataset may have up to {limits.max_fields():,} fields."
 
     def clean(self) -> dict:
         data = super().clean()
         name, dataset = (data.get("name") or "").strip(), data.get("dataset")
         if bool(name) == bool(dataset):
             raise ValidationError("Either name a new dataset or pick an existing one.")
-        if name and Dataset.objects.filter(name=name).exists():
-            self.add_error("name", f"A dataset named '{name}' already exists.")
+        if name and Dataset.objects.filter(name=name, created_by=self.user).exists():
+            self.add_error("name", f"You already have a dataset named '{name}'.")
         self.clean_format(data)
         data["name"] = name
         return data
@@ -72,12 +76,6 @@ class FieldMappingForm(forms.Form):
         return id_field, content, metadata
 
 
-def _positive_int(raw: str | None) -> int | None:
-    if raw is None or not raw.isdigit() or len(raw) > 18:
-        return None
-    return int(raw)
-
-
 @dataclass(frozen=True)
 class BrowseParams:
     """The dataset browser's query string, parsed leniently: bad values are ignored, never an error."""
@@ -96,8 +94,8 @@ class BrowseParams:
         return cls(
             query=params.get("q", "").strip()[:200],
             filters=filters,
-            after=_positive_int(params.get("after")),
-            before=_positive_int(params.get("before")),
+            after=parse_row_id(params.get("after")),
+            before=parse_row_id(params.get("before")),
         )
 
     @property

@@ -1,11 +1,10 @@
 """The part every import form shares: a file within the upload limit, and its format."""
 
 from django import forms
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 
-from annotate import importers
+from annotate import importers, limits
 
 FORMAT_CHOICES = [("", "From the file extension"), ("jsonl", "JSONL"), ("csv", "CSV"), ("parquet", "Parquet")]
 
@@ -16,10 +15,19 @@ class ImportFileForm(forms.Form):
     file = forms.FileField(help_text="JSONL (.jsonl, .ndjson), CSV (.csv) or Parquet (.parquet).")
     fmt = forms.ChoiceField(choices=FORMAT_CHOICES, required=False, label="Format")
 
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["file"].help_text = (
+            f"JSONL (.jsonl, .ndjson), CSV (.csv) or Parquet (.parquet), up to {limits.size(limits.upload_bytes())}; "
+            f"a record (a line or row) may take up to {limits.size(limits.record_bytes())}."
+        )
+
     def clean_file(self) -> UploadedFile:
         upload = self.cleaned_data["file"]
-        if upload.size > settings.ACCORD_MAX_UPLOAD_BYTES:
-            raise ValidationError(f"The file is larger than {settings.ACCORD_MAX_UPLOAD_BYTES // 1024 // 1024} MB.")
+        # An upload past the limit arrives empty, with the size it was sent with (accord/uploads.py).
+        error = limits.upload_size_error(upload.size)
+        if error:
+            raise ValidationError(error)
         return upload
 
     def clean_format(self, data: dict) -> None:

@@ -23,7 +23,8 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Max
 
 from accord.chunks import chunks
-from annotate import importers
+from annotate import importers, limits
+from annotate.limits import shown
 from annotate.models import Dataset, Item
 from annotate.services import copy_binary
 
@@ -39,6 +40,9 @@ MAX_COUNTED_VALUES = 100_000
 # Metadata value ids the import keeps at hand; past this many it forgets them and looks them up again.
 MAX_KNOWN_VALUE_IDS = 100_000
 TOP_VALUES = 20
+# Bytes of item JSON per write at most: a batch of records near the record limit closes early, so the up to four
+# batches in flight stay within a few hundred MB (at the benchmark's 1.6 KB items a batch holds 3 MB).
+IMPORT_BATCH_BYTES = 32 * 1024 * 1024
 # Rows per write, by database. Up to four batches are in flight at once. On SQLite larger batches gain nothing
 # measurable and cost memory; on PostgreSQL each batch ends in a wait for the server's checks, and a
 # 1,000,000-item import ran in 31.2 s with 5,000 rows against 33.5 s with 2,000 (peak RSS 168 MB against 150).
@@ -78,9 +82,9 @@ class _Mapping:
         content_set = set(content_fields or [])
         metadata_set = set(metadata_fields or [])
         for name in sorted(content_set & metadata_set):
-            raise ValidationError(f"Field '{name}' cannot be both content and metadata.")
+            raise ValidationError(f"Field '{shown(name)}' cannot be both content and metadata.")
         if id_field in content_set | metadata_set:
-            raise ValidationError(f"Field '{id_field}' is the id field; it cannot also be content or metadata.")
+            raise ValidationError(f"Field '{shown(id_field)}' is the id field; it cannot also be content or metadata.")
         self.id_field = id_field
         self.content_set = content_set
         self.metadata_set = metadata_set
@@ -96,14 +100,17 @@ class _Mapping:
         """Fail early when a requested field is not among a file's declared columns."""
         for role, name in self.requested:
             if name not in columns:
-                raise ValidationError(f"The {role} field '{name}' is not in the file (columns: {', '.join(columns)}).")
+                raise ValidationError(
+                    f"The {role} field '{shown(name)}' is not in the file (columns: {limits.shown_list(columns)})."
+                )
 
     def check_seen(self, seen: set[str]) -> None:
         """Fail when a requested content or metadata field occurred in no record at all."""
         for role, name in self.requested[1:]:
             if name not in seen:
                 raise ValidationError(
-                    f"The {role} field '{name}' does not occur in the file (fields: {', '.join(sorted(seen))})."
+                    f"The {role} field '{shown(name)}' does not occur in the file "
+                    f"(fields: {limits.shown_list(sorted(seen))})."
                 )
 
     def split(self, record: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -126,19 +133,20 @@ class _Mapping:
 
 
 def _external_id(record: dict[str, Any], id_field: str, where: str) -> str:
+    name = shown(id_field)
     if id_field not in record:
-        raise ValidationError(f"{where}, field '{id_field}': the id is missing.")
+        raise ValidationError(f"{where}, field '{name}': the id is missing.")
     value = record[id_field]
     if isinstance(value, bool) or not isinstance(value, str | int | float):
-        shown = "null" if value is None else type(value).__name__
-        raise ValidationError(f"{where}, field '{id_field}': the id must be a string or number, not {shown}.")
+        kind = "null" if value is None else type(value).__name__
+        raise ValidationError(f"{where}, field '{name}': the id must be a string or number, not {kind}.")
     text = value if isinstance(value, str) else importers.dumps(value)
     if not text.strip():
-        raise ValidationError(f"{where}, field '{id_field}': the id is empty.")
+        raise ValidationError(f"{where}, field '{name}': the id is empty.")
     if len(text) > MAX_ID_LENGTH:
-        raise ValidationError(f"{where}, field '{id_field}': the id is longer than {MAX_ID_LENGTH} characters.")
+        raise ValidationError(f"{where}, field '{name}': the id is longer than {MAX_ID_LENGTH} characters.")
     if "\x00" in text:
-        raise ValidationError(f"{where}, field '{id_field}': the id contains a NUL character.")
+        raise ValidationError(f"{where}, field '{name}': the id contains a NUL character.")
     return text
 
 
@@ -285,6 +293,7 @@ class _Reader:
         self.lengths = lengths
         self.values = values
         self.seen_fields: set[str] = set()
+        self.max_fields = limits.max_fields()
         self.n_items = 0
         self.unit = "line"
 
@@ -297,7 +306,7 @@ class _Reader:
                 # Hand the GIL over now and then: a writing thread back from the database would otherwise wait
                 # for the interpreter's 5 ms switch interval each time.
                 time.sleep(0)
-            if len(batch.numbers) >= size:
+            if len(batch.numbers) >= size or len(batch.texts) >= IMPORT_BATCH_BYTES:
                 yield self._close(batch)
                 batch = _Batch(self.next_position, size)
         if batch.numbers:
@@ -308,7 +317,14 @@ class _Reader:
 
     def _add(self, batch: _Batch, number: int, record: dict[str, Any]) -> None:
         # The common cases are checked inline: this runs once per item, and function calls dominate its cost.
-        self.seen_fields.update(record)
+        seen = self.seen_fields
+        seen.update(record)
+        if len(seen) > self.max_fields:
+            # Each record has few enough fields (the readers check), but together they could have any number.
+            raise ValidationError(
+                f"{self.where(number)}: the file has {len(seen):,} distinct fields up to here, more than the "
+                f"{self.max_fields:,} a dataset may have."
+            )
         external_id = record.get(self.id_field)
         if not (
             external_id.__class__ is str
@@ -325,10 +341,8 @@ class _Reader:
             content_json = orjson.dumps(content, default=importers.json_default)
             metadata_json = orjson.dumps(metadata, default=importers.json_default)
         except TypeError as exc:
-            raise ValidationError(f"{self.where(number)}: {exc}.") from None
-        if b"\\u0000" in content_json or b"\\u0000" in metadata_json:
-            part = "content" if b"\\u0000" in content_json else "metadata"
-            raise ValidationError(f"{self.where(number)}: the {part} contains a NUL character, which cannot be stored.")
+            raise ValidationError(f"{self.where(number)}: {shown(exc)}.") from None
+        # No text here holds a NUL character (PostgreSQL stores none): the readers refuse one in any key or value.
         index = len(batch.numbers)
         columns = batch.values
         for key, value in metadata.items():
@@ -393,7 +407,7 @@ def dataset_import(
         values = _ValueCounts(dataset.summary.get("metadata", {}) if known else None)
         reader = _Reader(mapping, id_field, first_position, lengths, values)
         with importers.open_binary(source) as stream:
-            records = importers.open_records(stream, fmt)
+            records = importers.open_records(stream, fmt, max_fields=limits.max_fields())
             if records.columns is not None:
                 mapping.check_columns(records.columns)
             # Parsing runs in a second thread while the database writes the previous batch: SQLite and psycopg's
@@ -410,6 +424,12 @@ def dataset_import(
         new_content, new_metadata = mapping.names(reader.seen_fields)
         content_names = sorted(set(dataset.content_fields) | new_content)
         metadata_names = sorted(set(dataset.metadata_fields) | new_metadata)
+        n_fields = len(set(content_names) | set(metadata_names))
+        if n_fields > limits.max_fields():
+            raise ValidationError(
+                f"With this file's fields the dataset would have {n_fields:,}, more than the "
+                f"{limits.max_fields():,} a dataset may have."
+            )
         _finish(dataset, reader.n_items, content_names, metadata_names, lengths, values)
     return ImportResult(dataset=dataset, n_items=reader.n_items)
 
@@ -633,13 +653,11 @@ def _duplicate_error(dataset: Dataset, batch: _Batch, reader: _Reader, first_pos
         taken.update(rows.values_list("external_id", "position"))
     seen: set[str] = set()
     for number, external_id in zip(batch.numbers, ids, strict=True):
-        where = f"{reader.where(number)}, field '{reader.id_field}'"
+        where = f"{reader.where(number)}, field '{shown(reader.id_field)}': duplicate id '{shown(external_id)}'"
         if external_id in seen or taken.get(external_id, 0) >= first_position:
-            return ValidationError(f"{where}: duplicate id '{external_id}' (used earlier in the file).")
+            return ValidationError(f"{where} (used earlier in the file).")
         if external_id in taken:
-            return ValidationError(
-                f"{where}: duplicate id '{external_id}' (an item of dataset '{dataset.name}' already has it)."
-            )
+            return ValidationError(f"{where} (an item of dataset '{shown(dataset.name)}' already has it).")
         seen.add(external_id)
     return None
 
@@ -788,20 +806,37 @@ def _finish(
 def detect_fields(source: str | Path | BinaryIO, fmt: str | None = None, n: int = 50) -> FieldPreview:
     """Field names, a few sample values per field and preview rows from the start of a file."""
     fmt = importers.detect_format(source, fmt)
-    records, sample = importers.read_sample(source, fmt, n)
-    if not sample:
-        raise ValidationError("The file is empty: it contains no items.")
-    fields: list[str] = list(records.columns or [])
+    max_fields = limits.max_fields()
+    fields: list[str] = []
     samples: dict[str, list[str]] = {}
-    for _number, record in sample:
-        for key, value in record.items():
-            if key not in fields:
-                fields.append(key)
-            shown = _preview(value, 80)
-            values = samples.setdefault(key, [])
-            if shown and shown not in values and len(values) < 3:
-                values.append(shown)
-    rows = [{key: _preview(record.get(key), 120) for key in fields} for _number, record in sample[:5]]
+    rows: list[dict[str, str]] = []
+    with importers.open_binary(source) as stream:
+        records = importers.open_records(stream, fmt, max_fields=max_fields)
+        fields += records.columns or []
+        # Each record is shortened to its preview as it is read: fifty records at the record limit would
+        # otherwise be held at once.
+        for count, (number, record) in enumerate(records.rows, start=1):
+            for key, value in record.items():
+                if key not in samples:
+                    samples[key] = []
+                    if key not in fields:
+                        fields.append(key)
+                text = _preview(value, 80)
+                values = samples[key]
+                if text and text not in values and len(values) < 3:
+                    values.append(text)
+            if len(fields) > max_fields:
+                raise ValidationError(
+                    f"{records.unit} {number}: the file has {len(fields):,} distinct fields up to here, more than "
+                    f"the {max_fields:,} a dataset may have."
+                )
+            if len(rows) < 5:
+                rows.append({key: _preview(value, 120) for key, value in record.items()})
+            if count >= n:
+                break
+    if not rows:
+        raise ValidationError("The file is empty: it contains no items.")
+    rows = [{key: row.get(key, "") for key in fields} for row in rows]
     return FieldPreview(fmt=fmt, fields=fields, samples={f: samples.get(f, []) for f in fields}, rows=rows)
 
 

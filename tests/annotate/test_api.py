@@ -8,7 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from annotate.models import Dataset, Item, Rubric
-from tests.factories import DatasetFactory
+from tests.factories import DatasetFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -52,12 +52,20 @@ def test_a_bad_row_returns_400_naming_the_row_and_imports_nothing(client, curato
     assert dataset.items.count() == 0
 
 
-def test_duplicate_dataset_name_is_a_400(client, curator):
+def test_a_dataset_name_the_caller_already_uses_is_a_400(client, curator):
     client.force_login(curator)
-    DatasetFactory(name="taken")
+    DatasetFactory(name="taken", created_by=curator)
     response = client.post(reverse("api:dataset-list"), {"name": "taken"}, content_type="application/json")
     assert response.status_code == 400
-    assert "taken" in response.json()["errors"][0]
+    assert response.json()["errors"] == ["You already have a dataset named 'taken'."]
+
+
+def test_a_dataset_name_another_owner_uses_is_free_and_not_revealed(client, curator):
+    client.force_login(curator)
+    DatasetFactory(name="taken", created_by=UserFactory(username="alice"))
+    response = client.post(reverse("api:dataset-list"), {"name": "taken"}, content_type="application/json")
+    assert response.status_code == 201
+    assert Dataset.objects.filter(name="taken").count() == 2
 
 
 def test_user_who_cannot_curate_cannot_create_or_import(client, rater, campaign):

@@ -182,7 +182,8 @@ def test_a_field_cannot_be_both_content_and_metadata(db, tmp_path):
 
 
 def test_nul_character_in_content_names_the_line(db, tmp_path):
-    _fails(_jsonl(tmp_path, GOOD, json.dumps({"id": "z", "text": "a\u0000b"})), "line 2: the content contains a NUL")
+    line = json.dumps({"id": "z", "text": "a\u0000b"})
+    _fails(_jsonl(tmp_path, GOOD, line), "line 2, field 'text': the value contains a NUL character")
 
 
 def test_detect_fields_reports_bad_rows_too(db, tmp_path):
