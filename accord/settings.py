@@ -5,6 +5,8 @@ the development conveniences explicitly.
 """
 
 import os
+import re
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -65,6 +67,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "axes",
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -77,14 +80,22 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Above everything that reads the database (sessions, users): a 503 with Retry-After while it is down.
+    "accord.middleware.DatabaseUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Refuses NUL characters in any text a request carries, before a view or form reads it.
+    "accord.input_checks.RejectNulCharacters",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # After htmx's: an expired session on an htmx request sends the whole page to the login form.
+    "accord.login_redirect.HtmxLoginRedirect",
     "csp.middleware.CSPMiddleware",
+    # Last, as django-axes requires: turns a login refused for too many failures into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "accord.urls"
@@ -109,6 +120,9 @@ DATA_DIR = Path(env_str("ACCORD_DATA_DIR", str(BASE_DIR / "data")))
 DATABASE_URL = env_str("DATABASE_URL", "")
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("CONN_MAX_AGE", 60))}
+    # A connection kept across requests dies with a database restart; checked before a request's first query,
+    # it is replaced instead of failing that request.
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = env_bool("CONN_HEALTH_CHECKS", True)
     if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool("PG_PREPARED_STATEMENTS", True):
         # Parameters bound by the server let psycopg prepare a statement after a few runs on a connection, so
         # PostgreSQL stops planning the rating queue's statements on every request. Turn off behind a
@@ -172,12 +186,34 @@ STORAGES = {
 # Uploads larger than this spill to a temporary file, so imports stream from disk.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+# Limits on every file input (upload, API, command, label import): the files of one request, one record (a JSONL
+# line, a CSV record, a Parquet row; a value is never larger than its record), the fields of a record.
 ACCORD_MAX_UPLOAD_BYTES = env_int("ACCORD_MAX_UPLOAD_BYTES", 2 * 1024 * 1024 * 1024)
+ACCORD_MAX_RECORD_BYTES = env_int("ACCORD_MAX_RECORD_BYTES", 16 * 1024 * 1024)
+ACCORD_MAX_FIELDS = env_int("ACCORD_MAX_FIELDS", 500)
+if min(ACCORD_MAX_UPLOAD_BYTES, ACCORD_MAX_RECORD_BYTES, ACCORD_MAX_FIELDS) < 1:
+    raise ImproperlyConfigured(
+        "ACCORD_MAX_UPLOAD_BYTES, ACCORD_MAX_RECORD_BYTES and ACCORD_MAX_FIELDS must be positive"
+    )
+# Django's list of upload handlers, with the one that stops storing an upload past ACCORD_MAX_UPLOAD_BYTES first:
+# without it, Django writes the whole body to disk before any form can look at its size.
+FILE_UPLOAD_HANDLERS = [
+    "accord.uploads.UploadLimitHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+# The field-mapping form posts one choice per field of a file: room for ACCORD_MAX_FIELDS of them.
+DATA_UPLOAD_MAX_NUMBER_FIELDS = max(1000, ACCORD_MAX_FIELDS + 100)
 
 # Django's database sessions, read with a fixed statement (accord/sessions.py).
 SESSION_ENGINE = "accord.sessions"
-# Django's ModelBackend stays listed so that sessions it signed in remain valid; it signs no one in.
-AUTHENTICATION_BACKENDS = ["accord.accounts.AccountBackend", "django.contrib.auth.backends.ModelBackend"]
+# The login throttle comes first so that it refuses a locked-out login before any password is checked. Django's
+# ModelBackend stays listed so that sessions it signed in remain valid; it signs no one in.
+AUTHENTICATION_BACKENDS = [
+    "accord.accounts.LoginThrottleBackend",
+    "accord.accounts.AccountBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -185,6 +221,70 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", False)
+# Flash messages can quote what a user typed; the session keeps them on the server, where a cookie would not.
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
+
+# HTTPS. Browsers ignore HSTS sent over plain HTTP, so the default costs `make demo` nothing; the redirect is off
+# for development (DEBUG) and the test suite, which serve plain HTTP.
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not (DEBUG or TESTING))
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 365 * 24 * 3600)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+# Trusted only when named: a client could send the header itself to a server that is not behind such a proxy.
+_SSL_HEADER = env_str("SECURE_PROXY_SSL_HEADER", "").strip()
+if _SSL_HEADER and not re.fullmatch(r"HTTP_[A-Z0-9_]+", _SSL_HEADER):
+    raise ImproperlyConfigured(
+        f"SECURE_PROXY_SSL_HEADER={_SSL_HEADER!r} is not a request header in Django's form (HTTP_X_FORWARDED_PROTO)"
+    )
+SECURE_PROXY_SSL_HEADER = (_SSL_HEADER, "https") if _SSL_HEADER else None
+# Submitting a domain to the browsers' preload list binds every subdomain of it for months: its owner's choice,
+# made with SECURE_HSTS_PRELOAD, not a check to pass.
+SILENCED_SYSTEM_CHECKS = ["security.W021"]
+
+# Failed logins (login page, admin, the API's basic authentication) are counted per user name and per client
+# address by django-axes; either reaching the limit refuses logins, right password or not, for the lockout time.
+LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+LOGIN_ADDRESS_FAILURE_LIMIT = env_int("LOGIN_ADDRESS_FAILURE_LIMIT", 30)
+LOGIN_LOCKOUT_MINUTES = env_int("LOGIN_LOCKOUT_MINUTES", 15)
+if min(LOGIN_FAILURE_LIMIT, LOGIN_ADDRESS_FAILURE_LIMIT, LOGIN_LOCKOUT_MINUTES) < 1:
+    raise ImproperlyConfigured(
+        "LOGIN_FAILURE_LIMIT, LOGIN_ADDRESS_FAILURE_LIMIT and LOGIN_LOCKOUT_MINUTES must be at least 1"
+    )
+# Reverse proxies in front of Accord that append the client's address to X-Forwarded-For. 0 ignores the header,
+# which anyone can send: the address is the connection's.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured(f"TRUSTED_PROXY_COUNT={TRUSTED_PROXY_COUNT} cannot be negative")
+AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
+# Counts an address's failures against LOGIN_ADDRESS_FAILURE_LIMIT, an account's against LOGIN_FAILURE_LIMIT.
+AXES_HANDLER = "accord.accounts.LoginAttemptHandler"
+AXES_COOLOFF_TIME = timedelta(minutes=LOGIN_LOCKOUT_MINUTES)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# Attempts during a lockout neither count nor extend it, so the time the page announces holds.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# A correct password clears that account's failures from that address only (accord.accounts.AccountBackend).
+AXES_RESET_ON_SUCCESS = False
+AXES_CLIENT_IP_CALLABLE = "accord.accounts.client_address"
+AXES_LOCKOUT_CALLABLE = "accord.accounts.lockout_response"
+# Successful logins are not recorded: only the failures the throttle needs, which expire with the lockout time.
+AXES_DISABLE_ACCESS_LOG = True
+
+# Mail leaves only through a server named here. Without one, the password-reset page says how else to get a new
+# password, and nothing pretends to send.
+EMAIL_HOST = env_str("EMAIL_HOST", "")
+EMAIL_PORT = env_int("EMAIL_PORT", 587)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", not EMAIL_USE_SSL)
+if EMAIL_USE_SSL and EMAIL_USE_TLS:
+    raise ImproperlyConfigured("EMAIL_USE_TLS and EMAIL_USE_SSL cannot both be on")
+# A mail server that does not answer must not hold a web worker for long.
+EMAIL_TIMEOUT = 10
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "webmaster@localhost")
+EMAIL_BACKEND = (
+    "django.core.mail.backends.smtp.EmailBackend" if EMAIL_HOST else "django.core.mail.backends.dummy.EmailBackend"
+)
 
 # Item content is untrusted model output: only our own static scripts may run.
 CONTENT_SECURITY_POLICY = {
@@ -203,9 +303,15 @@ CONTENT_SECURITY_POLICY = {
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.BasicAuthentication",
+        # DRF's basic authentication, throttled as the login page is.
+        "accord.accounts.BasicAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PARSER_CLASSES": [
+        "accord.input_checks.BoundedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }
 SPECTACULAR_SETTINGS = {
