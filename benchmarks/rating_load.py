@@ -3,12 +3,12 @@
     python benchmarks/rating_load.py [--items 100000] [--seconds 30] [--workers 2] [--worker-class sync]
                                      [--modes realistic,flat] [--flat-raters 1,16,32] [--burst] [--keep-db]
 
-Creates a fresh PostgreSQL database (bench_rating, dropped at the end), migrates it, fills a dataset, a
-campaign of --items items (k=3, likert rubric with guidelines) and 32 raters with COPY, collects static
-files and starts gunicorn (DEBUG off, SECRET_KEY set, ALLOWED_HOSTS=127.0.0.1). Each simulated rater is a
-thread with its own keep-alive HTTP connection: it logs in through the login form (CSRF cookie and token),
-then runs cycles of next (GET /c/<slug>/rate/, the full page) and submit (htmx POST /c/<slug>/rate/next/,
-which stores the answer and returns the next item's panel).
+Creates a fresh PostgreSQL database (bench_rating, or $BENCH_PG_DB; dropped at the end), migrates it, fills a
+dataset, a campaign of --items items (k=3, likert rubric with guidelines) and 32 raters with COPY, collects static
+files and starts gunicorn (DEBUG off, SECRET_KEY set, ALLOWED_HOSTS=127.0.0.1, no HTTPS redirect). Each
+simulated rater is a thread with its own keep-alive HTTP connection: it logs in through the login form (CSRF
+cookie and token), then runs cycles of next (GET /c/<slug>/rate/, the full page) and submit (htmx POST
+/c/<slug>/rate/next/, which stores the answer and returns the next item's panel).
 
 Modes: realistic (32 raters, each taking 1 s to read and answer an item between next and submit, as a fast
 human would, and starting at a random moment within the first second: latency percentiles) and flat out
@@ -34,13 +34,15 @@ import subprocess
 import sys
 import threading
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_SERVER = os.environ.get("BENCH_PG_SERVER", "postgres://postgres@127.0.0.1:5432")
-PG_DB = "bench_rating"
+PG_DB = os.environ.get("BENCH_PG_DB", "bench_rating")
 SLUG = "load"
 OVERLAP = 3
 N_RATERS = 32
@@ -78,25 +80,27 @@ ASSIGNMENT_RE = re.compile(rb'name="assignment" value="(\d+)"')
 ASSET_RE = re.compile(rb'(?:href|src)="(/static/[^"]+\.(?:css|js))"')
 
 
-def _env() -> dict[str, str]:
+def _env(server: str = PG_SERVER, db: str = PG_DB) -> dict[str, str]:
     return {
         **os.environ,
-        "DATABASE_URL": f"{PG_SERVER}/{PG_DB}",
+        "DATABASE_URL": f"{server}/{db}",
         "DEBUG": "0",
         "SECRET_KEY": "bench-rating-secret-key-not-for-production-0123456789",
         "ALLOWED_HOSTS": HOST,
+        # Plain HTTP over loopback: no redirect to HTTPS.
+        "SECURE_SSL_REDIRECT": "0",
         "ACCORD_TESTING": "0",
         "DJANGO_SETTINGS_MODULE": "accord.settings",
         "PYTHONPATH": str(ROOT),
     }
 
 
-def _psql(sql: str) -> None:
-    subprocess.run(["psql", f"{PG_SERVER}/postgres", "-q", "-c", sql], check=True)
+def _psql(sql: str, server: str = PG_SERVER) -> None:
+    subprocess.run(["psql", f"{server}/postgres", "-q", "-c", sql], check=True)
 
 
-def _manage(*args: str) -> None:
-    subprocess.run([sys.executable, str(ROOT / "manage.py"), *args], check=True, env=_env(), cwd=ROOT)
+def _manage(*args: str, env: dict[str, str] | None = None) -> None:
+    subprocess.run([sys.executable, str(ROOT / "manage.py"), *args], check=True, env=env or _env(), cwd=ROOT)
 
 
 def _sentences(rng: random.Random, n: int) -> list[str]:
@@ -178,14 +182,21 @@ class Stats:
     cycles: int = 0
     submits_ok: int = 0
     errors: list[str] = field(default_factory=list)
+    # Ids of the assignments whose submit the client saw succeed, and every response's status.
+    acknowledged: list[int] = field(default_factory=list)
+    statuses: Counter = field(default_factory=Counter)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
 class Client:
     """One rater's browser: a keep-alive connection, the session and CSRF cookies."""
 
-    def __init__(self) -> None:
-        self.conn = http.client.HTTPConnection(HOST, PORT, timeout=60)
+    def __init__(self, port: int = PORT, retry_reset: bool = True) -> None:
+        self.port = port
+        # Whether a request whose connection was reset is sent once more, as a browser does on a stale keep-alive
+        # connection; off, the reset reaches the caller (a fault test counts it).
+        self.retry_reset = retry_reset
+        self.conn = http.client.HTTPConnection(HOST, port, timeout=60)
         self.cookies: dict[str, str] = {}
 
     def request(self, method: str, path: str, body: dict | None = None, headers: dict | None = None) -> tuple:
@@ -197,7 +208,8 @@ class Client:
         if body is not None:
             data = urlencode(body).encode()
             headers["Content-Type"] = "application/x-www-form-urlencoded"
-        for attempt in range(2):
+        attempts = 2 if self.retry_reset else 1
+        for attempt in range(attempts):
             try:
                 self.conn.request(method, path, body=data, headers=headers)
                 response = self.conn.getresponse()
@@ -206,8 +218,8 @@ class Client:
             except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
                 # A sync worker closes the connection after each response; a fresh one is part of the cost.
                 self.conn.close()
-                self.conn = http.client.HTTPConnection(HOST, PORT, timeout=60)
-                if attempt:
+                self.conn = http.client.HTTPConnection(HOST, self.port, timeout=60)
+                if attempt == attempts - 1:
                     raise
         for header, value in response.getheaders():
             if header.lower() == "set-cookie":
@@ -215,7 +227,7 @@ class Client:
                 self.cookies[name.strip()] = rest.split(";", 1)[0]
         if response.getheader("Connection", "").lower() == "close":
             self.conn.close()
-            self.conn = http.client.HTTPConnection(HOST, PORT, timeout=60)
+            self.conn = http.client.HTTPConnection(HOST, self.port, timeout=60)
         return response.status, response.getheaders(), payload
 
     def login(self, username: str) -> None:
@@ -255,6 +267,7 @@ def _cycle(
     match = ASSIGNMENT_RE.search(page)
     if status != 200 or match is None:
         with stats.lock:
+            stats.statuses[status] += 1
             stats.errors.append(f"next: {status} {page[:120]!r}")
         return
     if think:
@@ -270,6 +283,10 @@ def _cycle(
         stats.submit_ms.append(submit_ms)
         stats.cycles += 1
         stats.submits_ok += ok
+        stats.statuses[200] += 1  # the next, which succeeded
+        stats.statuses[status] += 1
+        if ok:
+            stats.acknowledged.append(int(form["assignment"]))
         if not ok:
             stats.errors.append(f"submit: {status} {panel[:200]!r}")
 
@@ -353,12 +370,19 @@ def transfer_size(client: Client) -> dict[str, int]:
     return sizes
 
 
-def _start_gunicorn(workers: int, worker_class: str, threads: int) -> subprocess.Popen:
+def _start_gunicorn(
+    workers: int,
+    worker_class: str,
+    threads: int,
+    port: int = PORT,
+    env: dict[str, str] | None = None,
+    log: IO | None = None,
+) -> subprocess.Popen:
     args = [
         str(Path(sys.executable).parent / "gunicorn"),
         "accord.wsgi",
         "--bind",
-        f"{HOST}:{PORT}",
+        f"{HOST}:{port}",
         "--workers",
         str(workers),
         "--worker-class",
@@ -370,10 +394,10 @@ def _start_gunicorn(workers: int, worker_class: str, threads: int) -> subprocess
     ]
     if worker_class == "gthread":
         args += ["--threads", str(threads)]
-    server = subprocess.Popen(args, env=_env(), cwd=ROOT)
+    server = subprocess.Popen(args, env=env or _env(), cwd=ROOT, stderr=log)
     for _ in range(100):
         try:
-            conn = http.client.HTTPConnection(HOST, PORT, timeout=2)
+            conn = http.client.HTTPConnection(HOST, port, timeout=2)
             conn.request("GET", "/accounts/login/")
             conn.getresponse().read()
             return server
