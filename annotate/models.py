@@ -164,6 +164,9 @@ class Campaign(models.Model):
         ACTIVE = "active", "Active"
         PAUSED = "paused", "Paused"
         CLOSED = "closed", "Closed"
+        # Closed and put away: hidden from the home page's list, kept with every rating (a campaign with ratings
+        # is archived, never deleted).
+        ARCHIVED = "archived", "Archived"
 
     slug = models.SlugField(max_length=80, unique=True)
     name = models.CharField(max_length=200)
@@ -275,8 +278,10 @@ class Assignment(models.Model):
         UNSAFE = "unsafe", "Unsafe"
         NEEDS_EXPERT = "needs_expert", "Needs an expert"
 
-    campaign_item = models.ForeignKey(CampaignItem, on_delete=models.CASCADE, related_name="assignments")
-    rater = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="assignments")
+    # An assignment records what its rater did with the item (when they were served it and submitted, what they
+    # skipped or flagged and why), which adjudication reads: deleting the item, campaign or rater is refused.
+    campaign_item = models.ForeignKey(CampaignItem, on_delete=models.PROTECT, related_name="assignments")
+    rater = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="assignments")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.LEASED)
     leased_at = models.DateTimeField()
     expires_at = models.DateTimeField()

@@ -8,13 +8,15 @@ from django.db.models import Q
 class Rating(models.Model):
     """A rater's answers to every criterion of a rubric version for one campaign item."""
 
-    campaign_item = models.ForeignKey("annotate.CampaignItem", on_delete=models.CASCADE, related_name="ratings")
+    # Ratings are the product: deleting the campaign, item or rater they belong to is refused, never cascaded
+    # (archive the campaign or deactivate the rater instead).
+    campaign_item = models.ForeignKey("annotate.CampaignItem", on_delete=models.PROTECT, related_name="ratings")
     # The campaign item's campaign, kept on the row so that a rater's ratings in a campaign are counted from one
     # index (the rating page shows the count on every item); a campaign item never changes campaign.
     campaign = models.ForeignKey(
-        "annotate.Campaign", on_delete=models.CASCADE, related_name="+", editable=False, db_index=False
+        "annotate.Campaign", on_delete=models.PROTECT, related_name="+", editable=False, db_index=False
     )
-    rater = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="ratings")
+    rater = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="ratings")
     rubric_version = models.ForeignKey("annotate.RubricVersion", on_delete=models.PROTECT, related_name="ratings")
     # {criterion key: value}; value types follow the criterion type (see annotate.rubrics).
     values = models.JSONField(default=dict)
@@ -55,7 +57,8 @@ class Rating(models.Model):
 class RatingRevision(models.Model):
     """An earlier version of a rating, kept whenever the rater revises it."""
 
-    rating = models.ForeignKey(Rating, on_delete=models.CASCADE, related_name="revisions")
+    # A rating's earlier versions are its history: a rating that has revisions cannot be deleted.
+    rating = models.ForeignKey(Rating, on_delete=models.PROTECT, related_name="revisions")
     number = models.PositiveIntegerField(help_text="1 is the rating as first submitted.")
     values = models.JSONField(default=dict)
     comment = models.TextField(blank=True)

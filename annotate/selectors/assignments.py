@@ -39,6 +39,7 @@ STATUS_REASONS = {
     Campaign.Status.PAUSED: "This campaign is paused. You can revise your ratings, and rating resumes when the owner "
     "resumes the campaign.",
     Campaign.Status.CLOSED: "This campaign is closed: no more ratings are being collected.",
+    Campaign.Status.ARCHIVED: "This campaign is archived: no more ratings are being collected.",
 }
 DONE_REASON = "There are no more items for you in this campaign. Thank you!"
 
