@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from annotate.views import campaigns, datasets, rate, rubrics
+from annotate.views import campaigns, datasets, invitations, rate, rubrics
 
 app_name = "annotate"
 
@@ -23,6 +23,8 @@ urlpatterns = [
     path("c/<slug:slug>/status/", campaigns.campaign_status, name="campaign-status"),
     path("c/<slug:slug>/members/", campaigns.campaign_member_add, name="campaign-member-add"),
     path("c/<slug:slug>/members/<int:membership_pk>/", campaigns.campaign_member_update, name="campaign-member-update"),
+    # An invitation link: the signed token names the campaign, the role and the invited username.
+    path("invite/<str:token>/", invitations.invitation_open, name="invitation"),
     path("c/<slug:slug>/rates/", campaigns.campaign_rates, name="campaign-rates"),
     path("c/<slug:slug>/gold/", campaigns.campaign_gold, name="campaign-gold"),
     path("c/<slug:slug>/gold/remove/", campaigns.campaign_gold_remove, name="campaign-gold-remove"),

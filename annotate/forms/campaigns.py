@@ -4,6 +4,7 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.password_validation import password_validators_help_texts
 from django.core.exceptions import ValidationError
 
 from annotate.models import Campaign, Dataset, Membership, RubricVersion
@@ -41,7 +42,7 @@ class CampaignCreateForm(forms.Form):
 
     name = forms.CharField(max_length=200)
     slug = forms.SlugField(max_length=80, help_text="Appears in the address: /c/<slug>/.")
-    description = forms.CharField(widget=forms.Textarea, required=False)
+    description = forms.CharField(widget=forms.Textarea, required=False, max_length=10_000)
     rubric_version = forms.ModelChoiceField(queryset=RubricVersion.objects.none(), label="Rubric version")
     method = forms.ChoiceField(choices=SAMPLE_METHODS, initial="all", widget=forms.RadioSelect, label="Sample")
     n = forms.IntegerField(
@@ -214,10 +215,38 @@ class CampaignStatusForm(forms.Form):
 
 
 class MemberInviteForm(forms.Form):
-    """Add a user, new or existing, to a campaign with a role."""
+    """Add a user the owner knows to a campaign with a role, or make an invitation link for anyone else."""
 
     username = forms.CharField(max_length=150)
     role = forms.ChoiceField(choices=Membership.Role.choices, initial=Membership.Role.RATER)
+
+
+class InvitationAccountForm(forms.Form):
+    """The password for the account an invitation creates; the username is the invitation's."""
+
+    password = forms.CharField(
+        label="Password",
+        strip=False,
+        max_length=4096,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    password_again = forms.CharField(
+        label="Password again",
+        strip=False,
+        max_length=4096,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["password"].help_text = " ".join(password_validators_help_texts())
+
+    def clean(self) -> dict:
+        """Both passwords must match; the service checks the password itself."""
+        data = super().clean()
+        if data.get("password") and data.get("password_again") and data["password"] != data["password_again"]:
+            self.add_error("password_again", "The two passwords differ.")
+        return data
 
 
 class MemberUpdateForm(forms.Form):

@@ -3,19 +3,23 @@
 import math
 import secrets
 from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.password_validation import validate_password
 from django.contrib.auth.validators import UnicodeUsernameValidator
+from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_slug
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models.fields.json import KeyTransform
 from django.http import QueryDict
 
 from accord.chunks import chunks
-from annotate.importers import Source, detect_format, open_binary, open_records
+from annotate.importers import Source, detect_format, dumps, open_binary, open_records
 from annotate.models import Campaign, CampaignItem, Dataset, Item, Membership, RubricVersion
 from annotate.sampling import SampleSpec, SampleSpecError, draw_sample, parse_sample_spec
 from ratings.services import values_from_post, values_validate
@@ -36,12 +40,14 @@ CSV_LABEL_SEPARATOR = "|"
 BATCH_SIZE = 5000
 # Slugs that would shadow a fixed URL under /c/.
 RESERVED_SLUGS = frozenset({"new"})
-# Which status a campaign may move to from each status.
+# Which status a campaign may move to from each status. Any campaign can be archived (what replaces deleting
+# one, since its ratings are kept); an archived campaign comes back closed, as archiving ended its rating.
 TRANSITIONS: dict[str, frozenset[str]] = {
-    Status.DRAFT: frozenset({Status.ACTIVE}),
-    Status.ACTIVE: frozenset({Status.PAUSED, Status.CLOSED}),
-    Status.PAUSED: frozenset({Status.ACTIVE, Status.CLOSED}),
-    Status.CLOSED: frozenset(),
+    Status.DRAFT: frozenset({Status.ACTIVE, Status.ARCHIVED}),
+    Status.ACTIVE: frozenset({Status.PAUSED, Status.CLOSED, Status.ARCHIVED}),
+    Status.PAUSED: frozenset({Status.ACTIVE, Status.CLOSED, Status.ARCHIVED}),
+    Status.CLOSED: frozenset({Status.ARCHIVED}),
+    Status.ARCHIVED: frozenset({Status.CLOSED}),
 }
 
 
@@ -205,7 +211,7 @@ def campaign_create(
 
 @transaction.atomic
 def campaign_set_status(*, campaign: Campaign, status: str) -> Campaign:
-    """Move a campaign along draft → active ↔ paused → closed."""
+    """Move a campaign along draft → active ↔ paused → closed ↔ archived (any status may be archived)."""
     if status not in Status.values:
         raise ValidationError({"status": [f"status: unknown status {status!r}"]})
     campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
@@ -274,9 +280,8 @@ def generate_password() -> str:
     return secrets.token_urlsafe(12)
 
 
-@transaction.atomic
-def user_get_or_create(*, username: str, password: str | None = None) -> tuple[AbstractBaseUser, str | None]:
-    """Find a user by username or create one; a new account's password is returned, else None."""
+def _clean_username(username: str) -> str:
+    """The username stripped, or a ValidationError naming what is wrong with it."""
     username = (username or "").strip()
     if not username:
         raise ValidationError({"username": ["username: is required"]})
@@ -288,6 +293,13 @@ def user_get_or_create(*, username: str, password: str | None = None) -> tuple[A
         raise ValidationError(
             {"username": [f"username: {username!r} may contain only letters, digits and @/./+/-/_"]}
         ) from None
+    return username
+
+
+@transaction.atomic
+def user_get_or_create(*, username: str, password: str | None = None) -> tuple[AbstractBaseUser, str | None]:
+    """Find a user by username or create one; a new account's password is returned, else None (operators only)."""
+    username = _clean_username(username)
     user_model = get_user_model()
     user = user_model.objects.filter(username=username).first()
     if user is not None:
@@ -300,16 +312,214 @@ def user_get_or_create(*, username: str, password: str | None = None) -> tuple[A
 def member_invite(
     *, campaign: Campaign, username: str, role: str, password: str | None = None
 ) -> tuple[AbstractBaseUser, str | None]:
-    """Add a user to the campaign, creating the account if needed; returns the new account's password once."""
+    """Add a user to the campaign, creating the account if needed; returns the new account's password once.
+
+    For operators (create_campaign): the web pages add only users the owner already knows, and invite the rest.
+    """
     _validate_role(role)
     user, new_password = user_get_or_create(username=username, password=password)
+    member_add(campaign=campaign, user=user, role=role)
+    return user, new_password
+
+
+@transaction.atomic
+def member_add(*, campaign: Campaign, user: AbstractBaseUser, role: str) -> Membership:
+    """Add an existing user to the campaign with a role; refused if they are a member already."""
+    _validate_role(role)
     existing = Membership.objects.filter(campaign=campaign, user=user).first()
     if existing is not None:
         raise ValidationError(
             {"username": [f"username: {user.get_username()!r} is already a member ({existing.role})"]}
         )
-    Membership.objects.create(campaign=campaign, user=user, role=role)
-    return user, new_password
+    return Membership.objects.create(campaign=campaign, user=user, role=role)
+
+
+@transaction.atomic
+def member_add_known(
+    *, campaign: Campaign, inviter: AbstractBaseUser, username: str, role: str
+) -> AbstractBaseUser | None:
+    """Add the user if the inviter already knows them (a member of a campaign they own; anyone, for staff).
+
+    Returns None for any other name, whether or not it has an account: the caller then makes an invitation,
+    and the inviter learns nothing about which usernames exist.
+    """
+    _validate_role(role)
+    username = _clean_username(username)
+    users = get_user_model().objects.filter(username=username)
+    if not inviter.is_staff:
+        owned = Membership.objects.filter(user=inviter, role=Role.OWNER).values("campaign")
+        users = users.filter(pk__in=Membership.objects.filter(campaign__in=owned).values("user"))
+    user = users.first()
+    if user is None:
+        return None
+    member_add(campaign=campaign, user=user, role=role)
+    return user
+
+
+# An invitation is a signed token, not a row: who is invited to which campaign as what, and by whom.
+INVITATION_SALT = "annotate.invitation"
+INVITATION_MAX_AGE = timedelta(days=7)
+
+
+@dataclass(frozen=True)
+class Invitation:
+    """A checked invitation: the campaign, the role it offers, the intended username and who sent it."""
+
+    campaign: Campaign
+    role: str
+    username: str
+    inviter: AbstractBaseUser
+
+
+def _may_invite(campaign: Campaign, user: AbstractBaseUser) -> bool:
+    if not user.is_active:
+        return False
+    return user.is_staff or Membership.objects.filter(campaign=campaign, user=user, role=Role.OWNER).exists()
+
+
+def _no_longer_valid(campaign: Campaign) -> ValidationError:
+    return ValidationError(
+        {
+            "invitation": [
+                f"This invitation to {campaign.name!r} is no longer valid: whoever sent it no longer owns the "
+                "campaign. Ask an owner for a new one."
+            ]
+        }
+    )
+
+
+def invitation_make(*, campaign: Campaign, inviter: AbstractBaseUser, username: str, role: str) -> str:
+    """A signed token inviting `username` to join the campaign as `role`, valid for INVITATION_MAX_AGE."""
+    _validate_role(role)
+    username = _clean_username(username)
+    if not _may_invite(campaign, inviter):
+        raise ValidationError({"invitation": [f"invitation: only an owner of {campaign.slug!r} can invite members"]})
+    return signing.dumps({"c": campaign.pk, "r": role, "u": username, "i": inviter.pk}, salt=INVITATION_SALT)
+
+
+def _invitation_payload(token: str) -> dict[str, Any]:
+    days = INVITATION_MAX_AGE.days
+    try:
+        data = signing.loads(token, salt=INVITATION_SALT, max_age=INVITATION_MAX_AGE)
+    except signing.SignatureExpired:
+        message = f"This invitation link has expired: links are valid for {days} days. Ask for a new one."
+        raise ValidationError({"invitation": [message]}, code="expired") from None
+    except signing.BadSignature:
+        data = None
+    well_formed = (
+        isinstance(data, dict)
+        and all(isinstance(data.get(k), int) and not isinstance(data.get(k), bool) for k in ("c", "i"))
+        and data.get("r") in Role.values
+        and isinstance(data.get("u"), str)
+    )
+    if not well_formed:
+        message = "This invitation link is not valid: check that it was copied whole, or ask for a new one."
+        raise ValidationError({"invitation": [message]}, code="invalid")
+    return data
+
+
+def invitation_read(token: str) -> Invitation:
+    """Check an invitation token: its signature, its age, and that its sender still owns the campaign."""
+    data = _invitation_payload(token)
+    campaign = Campaign.objects.filter(pk=data["c"]).first()
+    if campaign is None:
+        message = "This invitation is no longer valid: its campaign no longer exists."
+        raise ValidationError({"invitation": [message]}, code="gone")
+    inviter = get_user_model().objects.filter(pk=data["i"]).first()
+    if inviter is None or not _may_invite(campaign, inviter):
+        raise _no_longer_valid(campaign)
+    return Invitation(campaign=campaign, role=data["r"], username=data["u"], inviter=inviter)
+
+
+def invitation_has_account(invitation: Invitation) -> bool:
+    """Whether the invited username has an account already (told only to whoever holds the link)."""
+    return get_user_model().objects.filter(username=invitation.username).exists()
+
+
+@transaction.atomic
+def invitation_accept(*, invitation: Invitation, user: AbstractBaseUser) -> tuple[Membership, bool]:
+    """Make the invited user a member with the offered role; True if new. Accepting again changes nothing."""
+    if user.get_username() != invitation.username:
+        raise ValidationError({"invitation": [f"This invitation is for another account, not {user.get_username()}."]})
+    # The sender may have lost the campaign since the link was made or opened.
+    if not _may_invite(invitation.campaign, invitation.inviter):
+        raise _no_longer_valid(invitation.campaign)
+    existing = Membership.objects.filter(campaign=invitation.campaign, user=user).first()
+    if existing is not None:
+        return existing, False
+    try:
+        with transaction.atomic():
+            return Membership.objects.create(campaign=invitation.campaign, user=user, role=invitation.role), True
+    except IntegrityError:
+        # Accepted at the same moment in another tab: that membership stands.
+        return Membership.objects.get(campaign=invitation.campaign, user=user), False
+
+
+@transaction.atomic
+def invitation_accept_new_account(*, invitation: Invitation, password: str) -> AbstractBaseUser:
+    """Create the invited account with the password its holder chose, and make it a member."""
+    user_model = get_user_model()
+    try:
+        validate_password(password, user=user_model(username=invitation.username))
+    except ValidationError as exc:
+        raise ValidationError({"password": exc.messages}) from None
+    taken = ValidationError({"invitation": [f"An account {invitation.username} exists already: log in to accept."]})
+    if user_model.objects.filter(username=invitation.username).exists():
+        raise taken
+    try:
+        with transaction.atomic():
+            user = user_model.objects.create_user(username=invitation.username, password=password)
+    except IntegrityError:
+        raise taken from None
+    invitation_accept(invitation=invitation, user=user)
+    return user
+
+
+# Statuses in which the owner may still change what a campaign holds (import ratings, mark gold items). Any
+# other status is closed, one added later included, until it is listed here.
+OPEN_STATUSES = frozenset({Status.DRAFT, Status.ACTIVE, Status.PAUSED})
+# How much of a value from a file an error message repeats.
+MAX_SHOWN = 100
+# The longest number a gold file's CSV cell may hold: no scale point or measurement needs more digits.
+MAX_NUMBER_TEXT = 100
+
+
+def campaign_is_open(campaign: Campaign) -> bool:
+    """Whether the owner may still change what the campaign holds: it is a draft, active or paused."""
+    return campaign.status in OPEN_STATUSES
+
+
+def campaign_lock_open(*, campaign: Campaign, change: str) -> None:
+    """Inside a write: lock the campaign's row and refuse the change (e.g. "…can no longer change") unless it is open.
+
+    The lock holds off a status change (which locks the row too) until the write is committed.
+    """
+    rows = Campaign.objects.select_for_update(no_key=True).filter(pk=campaign.pk)
+    status = rows.values_list("status", flat=True).get()
+    if status not in OPEN_STATUSES:
+        label = dict(Status.choices).get(status, status)
+        raise ValidationError(f"This campaign is {label.lower()}: {change}.")
+
+
+def _shown(value: object) -> str:
+    """A value as error messages quote it: text cut at MAX_SHOWN characters, lists and objects by their kind."""
+    if isinstance(value, str):
+        return repr(value) if len(value) <= MAX_SHOWN else f"{value[:MAX_SHOWN]!r}… ({len(value):,} characters)"
+    if value is None or isinstance(value, bool | int | float):
+        return repr(value)
+    return f"a {type(value).__name__}"
+
+
+def _name(key: object) -> str:
+    """A column or key as error messages name it: as it is, unless it is long or not text."""
+    return key if isinstance(key, str) and len(key) <= MAX_SHOWN else _shown(key)
+
+
+def _is_nested(value: object) -> bool:
+    """Whether a value holds more than an answer can be: an object, or a list holding lists or objects."""
+    if isinstance(value, dict):
+        return True
+    return isinstance(value, list) and any(isinstance(v, list | dict) for v in value)
 
 
 def gold_criteria(criteria: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -323,7 +533,7 @@ def gold_answer_validate(*, criteria: list[dict[str, Any]], answer: object) -> d
     Raises ValidationError {criterion key: "key: message naming the value"}. Blank values mean "no expected value".
     """
     if not isinstance(answer, dict):
-        raise ValidationError({"answer": [f"answer: must map criterion keys to expected values, got {answer!r}"]})
+        raise ValidationError({"answer": [f"answer: must map criterion keys to expected values, got {_shown(answer)}"]})
     eligible = {c["key"]: c for c in gold_criteria(criteria)}
     errors: dict[str, list[str]] = {}
     for key in answer:
@@ -332,8 +542,14 @@ def gold_answer_validate(*, criteria: list[dict[str, Any]], answer: object) -> d
         if any(c["key"] == key for c in criteria):
             errors[str(key)] = [f"{key}: a free-text criterion has no expected answer"]
         else:
-            errors[str(key)] = [f"{key}: not a criterion of this rubric (expected one of {', '.join(eligible)})"]
+            name = _name(key)
+            errors[name] = [f"{name}: not a criterion of this rubric (expected one of {', '.join(eligible)})"]
     given = {key: value for key, value in answer.items() if key in eligible and value is not None and value != ""}
+    for key, value in list(given.items()):
+        # An expected value is one value or a flat list, as a rating's answer is; say so rather than quote it.
+        if _is_nested(value):
+            errors[key] = [f"{key}: an expected value is one value or a list of values, not a nested structure"]
+            del given[key]
     # Label each criterion by its key and make none required: the messages then name the key, and a partial
     # answer is checked only where it says something.
     subset = [{**c, "label": key, "required": False} for key, c in eligible.items() if key in given]
@@ -353,6 +569,19 @@ def _error_list(messages: list[str]) -> list[str]:
     return [*messages[:MAX_REPORTED_ERRORS], f"… and {len(messages) - MAX_REPORTED_ERRORS} more errors"]
 
 
+def _id_problem(external_id: object) -> str:
+    """Why a value cannot be an item's external id; empty when it can."""
+    if not isinstance(external_id, str) or not external_id:
+        return "is not an item id"
+    if "\x00" in external_id:
+        # PostgreSQL stores no NUL character in text: no item has one, and a query naming one fails.
+        return "contains a NUL character (\\x00), which no item id has"
+    limit = Item._meta.get_field("external_id").max_length
+    if len(external_id) > limit:
+        return f"is longer than {limit} characters, which no item id is"
+    return ""
+
+
 @transaction.atomic
 def campaign_items_mark_gold(
     *,
@@ -361,19 +590,24 @@ def campaign_items_mark_gold(
     answers: Mapping[str, dict | None] | None = None,
     row_labels: Mapping[str, str] | None = None,
 ) -> int:
-    """Mark sampled items as gold by external id, with their expected answers; all or nothing; returns how many.
+    """Mark sampled items of an open campaign as gold, with their expected answers; all or nothing; returns how many.
 
     An item already gold gets the new expected answer. `row_labels` says how errors name each item
     (e.g. "row 3 (id 'x')" for a file); by default "item 'x'".
     """
+    campaign_lock_open(campaign=campaign, change="its gold items can no longer change")
     answers, labels = answers or {}, row_labels or {}
 
     def where(external_id: str) -> str:
-        return labels.get(external_id) or f"item {external_id!r}"
+        return labels.get(external_id) or f"item {_shown(external_id)}"
 
     stray = sorted(set(answers) - set(external_ids))
     if stray:
-        raise ValidationError({"answers": [f"answers: {', '.join(map(repr, stray))} not among the gold external ids"]})
+        shown = ", ".join(_shown(e) for e in stray[:MAX_REPORTED_ERRORS])
+        raise ValidationError({"answers": [f"answers: {shown} not among the gold external ids"]})
+    invalid = [f"{where(e)}: {_id_problem(e)}" for e in external_ids if _id_problem(e)]
+    if invalid:
+        raise ValidationError({"external_ids": _error_list(invalid)})
     criteria = campaign.rubric_version.criteria
     cleaned: dict[str, dict | None] = {}
     answer_errors: list[str] = []
@@ -407,14 +641,16 @@ def campaign_items_mark_gold(
 
 @transaction.atomic
 def campaign_items_unmark_gold(*, campaign: Campaign, external_ids: list[str]) -> int:
-    """Turn gold items back into ordinary items; their ratings then count as ordinary ratings. Returns how many."""
+    """Turn gold items of an open campaign back into ordinary items (their ratings then count). Returns how many."""
+    campaign_lock_open(campaign=campaign, change="its gold items can no longer change")
     gold = CampaignItem.objects.filter(campaign=campaign, is_gold=True)
     found: set[str] = set()
-    for chunk in chunks(external_ids, BATCH_SIZE):
+    # An id no item can have is not looked up: it is not a gold item either.
+    for chunk in chunks([e for e in external_ids if not _id_problem(e)], BATCH_SIZE):
         found.update(gold.filter(item__external_id__in=chunk).values_list("item__external_id", flat=True))
     missing = [external_id for external_id in external_ids if external_id not in found]
     if missing:
-        shown = ", ".join(map(repr, missing[:MAX_REPORTED_ERRORS]))
+        shown = ", ".join(_shown(e) for e in missing[:MAX_REPORTED_ERRORS])
         raise ValidationError({"external_ids": [f"external_ids: {shown} not a gold item of {campaign.slug!r}"]})
     return sum(
         gold.filter(item__external_id__in=chunk).update(is_gold=False, gold_answer=None)
@@ -423,7 +659,10 @@ def campaign_items_unmark_gold(*, campaign: Campaign, external_ids: list[str]) -
 
 
 def _csv_answer(criteria: list[dict[str, Any]], record: dict[str, Any]) -> dict[str, Any]:
-    """Type a CSV row's cells the way the rating form's inputs are typed; blank cells say nothing."""
+    """Type a CSV row's cells the way the rating form's inputs are typed; blank cells say nothing.
+
+    Raises ValidationError naming the column of a cell that cannot be typed.
+    """
     post = QueryDict(mutable=True)
     by_key = {c["key"]: c for c in criteria}
     for key, cell in record.items():
@@ -434,7 +673,30 @@ def _csv_answer(criteria: list[dict[str, Any]], record: dict[str, Any]) -> dict[
             post.setlist(f"c-{key}", [label.strip() for label in cell.split(CSV_LABEL_SEPARATOR) if label.strip()])
         else:
             post[f"c-{key}"] = cell.lower() if by_key[key]["type"] == "binary" else cell
+        if by_key[key]["type"] in ("likert", "numeric", "pairwise") and len(cell) > MAX_NUMBER_TEXT:
+            # Typed by int() or float(): the first refuses text of more than 4,300 digits with an exception.
+            raise ValidationError(f"{key}: {_shown(cell)} is not a value of this criterion")
     return {k: v for k, v in values_from_post(criteria, post).items() if f"c-{k}" in post}
+
+
+def _columns_shown(columns: list[str]) -> str:
+    listed = ", ".join(_name(c) for c in columns[:MAX_REPORTED_ERRORS])
+    return listed + (f" and {len(columns) - MAX_REPORTED_ERRORS:,} more" if len(columns) > MAX_REPORTED_ERRORS else "")
+
+
+def _gold_file_id(raw_id: object) -> str:
+    """An id cell's text as the dataset import stored it: strings stripped, numbers as their JSON text."""
+    if isinstance(raw_id, str):
+        return raw_id.strip()
+    if isinstance(raw_id, int | float) and not isinstance(raw_id, bool) and math.isfinite(raw_id):
+        return dumps(raw_id)
+    return ""
+
+
+def _has_nul(value: object) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    return isinstance(value, list) and any(isinstance(v, str) and "\x00" in v for v in value)
 
 
 @transaction.atomic
@@ -444,6 +706,8 @@ def campaign_gold_import(*, campaign: Campaign, source: Source, fmt: str | None 
     A CSV cell holds a value as typed in the rating form (a multi-label value lists its labels separated by |);
     JSONL holds typed values. Blank cells and nulls mean "no expected value". Errors name the line, column and value.
     """
+    # Before the file is read: a closed campaign is refused at once, however long the file.
+    campaign_lock_open(campaign=campaign, change="its gold items can no longer change")
     criteria = campaign.rubric_version.criteria
     keys = {c["key"] for c in criteria}
     external_ids: list[str] = []
@@ -454,35 +718,49 @@ def campaign_gold_import(*, campaign: Campaign, source: Source, fmt: str | None 
         records = open_records(stream, detect_format(source, fmt))
         if records.columns is not None:
             if id_field not in records.columns:
-                raise ValidationError(f"header: no {id_field!r} column (columns: {', '.join(records.columns)})")
+                raise ValidationError(f"header: no {id_field!r} column (columns: {_columns_shown(records.columns)})")
             unknown = [c for c in records.columns if c != id_field and c not in keys]
             if unknown:
                 raise ValidationError(
-                    f"header: column {unknown[0]!r} is not a criterion of this rubric (expected {', '.join(keys)})"
+                    f"header: column {_shown(unknown[0])} is not a criterion of this rubric "
+                    f"(expected {', '.join(keys)})"
                 )
         for number, record in records.rows:
+            # Past the errors that will be shown, the rest of the file is not worth reading.
+            if len(errors) > MAX_REPORTED_ERRORS:
+                break
             where = f"{records.unit} {number}"
             raw_id = record.pop(id_field, None)
-            external_id = "" if raw_id is None else str(raw_id).strip()
+            external_id = _gold_file_id(raw_id)
             if not external_id:
-                errors.append(f"{where}: {id_field}: is empty")
+                problem = "is empty" if raw_id is None or isinstance(raw_id, str) else f"{_shown(raw_id)} is not an id"
+                errors.append(f"{where}: {id_field}: {problem}")
+                continue
+            if _id_problem(external_id):
+                errors.append(f"{where}: {id_field}: {_shown(external_id)} {_id_problem(external_id)}")
                 continue
             if external_id in labels:
-                errors.append(f"{where}: {id_field}: {external_id!r} is already on {labels[external_id]}")
+                errors.append(f"{where}: {id_field}: {_shown(external_id)} is already on {labels[external_id]}")
                 continue
-            labels[external_id] = f"{where} ({id_field} {external_id!r})"
+            labels[external_id] = f"{where} ({id_field} {_shown(external_id)})"
             unknown = [key for key in record if key not in keys]
             if unknown:
-                errors.append(f"{labels[external_id]}: {unknown[0]}: not a criterion of this rubric")
+                errors.append(f"{labels[external_id]}: {_name(unknown[0])}: not a criterion of this rubric")
                 continue
-            answer = _csv_answer(criteria, record) if records.fmt == "csv" else record
+            with_nul = [key for key, value in record.items() if _has_nul(value)]
+            if with_nul:
+                errors.append(f"{labels[external_id]}: {with_nul[0]}: contains a NUL character (\\x00)")
+                continue
+            try:
+                answer = _csv_answer(criteria, record) if records.fmt == "csv" else record
+            except ValidationError as exc:
+                errors.extend(f"{labels[external_id]}: {message}" for message in exc.messages)
+                continue
             if all(value is None or value == "" for value in answer.values()):
                 errors.append(f"{labels[external_id]}: no expected value in any criterion column")
                 continue
             external_ids.append(external_id)
             answers[external_id] = answer
-            if len(errors) > MAX_REPORTED_ERRORS:
-                break
     if errors:
         raise ValidationError({"file": _error_list(errors)})
     if not external_ids:

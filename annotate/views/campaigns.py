@@ -5,6 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from annotate.forms.campaigns import (
@@ -35,7 +36,9 @@ STATUS_ACTIONS = {
     Campaign.Status.DRAFT: [("active", "Start", "")],
     Campaign.Status.ACTIVE: [("paused", "Pause", "secondary"), ("closed", "Close", "danger")],
     Campaign.Status.PAUSED: [("active", "Resume", ""), ("closed", "Close", "danger")],
-    Campaign.Status.CLOSED: [],
+    # Archiving from the page comes after closing; staff may archive any campaign from the admin.
+    Campaign.Status.CLOSED: [("archived", "Archive", "secondary")],
+    Campaign.Status.ARCHIVED: [("closed", "Unarchive", "secondary")],
 }
 
 
@@ -108,7 +111,7 @@ def _checks_context(campaign: Campaign) -> dict:
 @login_required
 @require_POST
 def campaign_status(request: HttpRequest, slug: str) -> HttpResponse:
-    """Start, pause, resume or close the campaign (owners)."""
+    """Start, pause, resume, close, archive or unarchive the campaign (owners)."""
     campaign = get_campaign_for(request, slug, roles=OWNER_ONLY)
     form = CampaignStatusForm(request.POST)
     if not form.is_valid():
@@ -124,27 +127,28 @@ def campaign_status(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def campaign_member_add(request: HttpRequest, slug: str) -> HttpResponse:
-    """Invite a member by username; a new account's password is shown once (owners)."""
+    """Add a member the owner already knows, or make an invitation link for any other username (owners)."""
     campaign = get_campaign_for(request, slug, roles=OWNER_ONLY)
-    form = MemberInviteForm(request.POST)
-    if not form.is_valid():
-        errors = [f"{field}: {' '.join(errs)}" for field, errs in form.errors.items()]
-        messages.error(request, " ".join(errors))
-        return redirect("annotate:campaign-detail", slug=campaign.slug)
-    try:
-        user, password = services.member_invite(campaign=campaign, **form.cleaned_data)
-    except ValidationError as exc:
-        messages.error(request, _error_text(exc))
-        return redirect("annotate:campaign-detail", slug=campaign.slug)
-    if password:
-        messages.warning(
-            request,
-            f"Created account {user.get_username()} with password {password} — pass it on now: it is not shown again.",
-        )
-    messages.success(request, f"{user.get_username()} is now {form.cleaned_data['role']} in this campaign.")
-    return redirect("annotate:campaign-detail", slug=campaign.slug)
+    form = MemberInviteForm(request.POST or None)
+    context: dict = {"campaign": campaign, "form": form}
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            user = services.member_add_known(campaign=campaign, inviter=request.user, **data)
+            token = None if user else services.invitation_make(campaign=campaign, inviter=request.user, **data)
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        else:
+            if user is not None:
+                messages.success(request, f"{user.get_username()} is now {data['role']} in this campaign.")
+                return redirect("annotate:campaign-detail", slug=campaign.slug)
+            # The same page whether or not the name has an account: the owner must not learn which names exist.
+            link = request.build_absolute_uri(reverse("annotate:invitation", args=[token]))
+            invitation = {"username": data["username"], "role": data["role"], "link": link}
+            context.update(form=MemberInviteForm(), invitation=invitation, days=services.INVITATION_MAX_AGE.days)
+    return render(request, "annotate/campaign_member_add.html", context)
 
 
 @login_required
@@ -224,6 +228,7 @@ def campaign_gold(request: HttpRequest, slug: str) -> HttpResponse:
             messages.success(request, f"Item {external_id!r} is a gold item.")
             return redirect("annotate:campaign-gold", slug=campaign.slug)
     context = {"campaign": campaign, "form": form, "rows": _gold_answer_rows(campaign)}
+    context["is_open"] = services.campaign_is_open(campaign)
     return render(request, "annotate/campaign_gold.html", context)
 
 

@@ -171,10 +171,65 @@
     if (current) { criteria().forEach(function (c) { c.classList.toggle("is-current", c === current); }); }
   }
 
+  // A request that fails is not swapped in, so without this the rater would see nothing happen and believe the
+  // answer stored. Say it was not, keep the form as it is, and offer to send it again.
+  var failedForm = null;
+  var NOT_SENT = { "rate-skip": "This item was NOT skipped", "rate-flag": "Your flag was NOT sent" };
+
+  function failureCause(type, xhr) {
+    if (type === "htmx:sendError") { return "the server could not be reached"; }
+    if (type === "htmx:timeout") { return "the server did not answer in time"; }
+    var status = xhr ? xhr.status : 0;
+    if (status === 503) { return "the server is unavailable for the moment (503)"; }
+    if (status >= 500) { return "the server had an error (" + status + ")"; }
+    return "the server refused the request (" + status + ")";
+  }
+
+  function errorBox() { return document.getElementById("rate-error"); }
+
+  function hideFailure() {
+    var box = errorBox();
+    if (box) { box.classList.add("is-hidden"); box.querySelector(".rate-error-text").textContent = ""; }
+  }
+
+  function onRequestFailed(event) {
+    var source = event.detail && event.detail.elt;
+    var form = source && source.closest ? source.closest("form") : null;
+    var box = errorBox();
+    if (!form || !box || !form.closest("#rate-panel")) { return; }
+    failedForm = form;
+    var dialog = form.closest(".rate-dialog");
+    var what = dialog ? NOT_SENT[dialog.id] : "Your answers were NOT saved";
+    var next = dialog ? "Press Retry to send it again." : "They are still selected: press Enter or Retry to send them again.";
+    box.classList.remove("is-hidden");
+    // Written after the box is shown, so that screen readers announce it.
+    box.querySelector(".rate-error-text").textContent = what + ": " + failureCause(event.type, event.detail.xhr) + ". " + next;
+    // On Retry, Enter sends again even from a text box, where it would otherwise add a line.
+    box.querySelector(".rate-retry").focus({ preventScroll: true });
+    box.scrollIntoView({ block: "nearest" });
+  }
+
+  function onClick(event) {
+    if (!event.target.closest || !event.target.closest(".rate-retry")) { return; }
+    var form = failedForm && failedForm.isConnected ? failedForm : rateForm();
+    if (form) { submitForm(form); }
+  }
+
+  function onBeforeRequest(event) {
+    var source = event.detail && event.detail.elt;
+    if (source && source.closest && source.closest("#rate-panel")) { hideFailure(); }
+  }
+
   document.addEventListener("keydown", onKey);
   document.addEventListener("input", onInput);
   document.addEventListener("focusin", onFocusIn);
+  document.addEventListener("click", onClick);
   // The next item arrives by an htmx swap: start it at its first criterion (or the first one with an error).
-  document.body.addEventListener("htmx:afterSwap", focusFirst);
+  document.body.addEventListener("htmx:afterSwap", function () { failedForm = null; focusFirst(); });
+  document.body.addEventListener("htmx:beforeRequest", onBeforeRequest);
+  // htmx 2's names: a 4xx/5xx it does not swap, no connection at all, and a request past htmx.config.timeout.
+  ["htmx:responseError", "htmx:sendError", "htmx:timeout"].forEach(function (name) {
+    document.body.addEventListener(name, onRequestFailed);
+  });
   focusFirst();
 })();

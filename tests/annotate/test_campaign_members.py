@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from annotate.models import Membership
 from annotate.services.campaigns import member_invite, membership_remove, membership_set
-from tests.factories import MembershipFactory, UserFactory
+from tests.factories import CampaignFactory, MembershipFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 Role = Membership.Role
@@ -87,24 +87,51 @@ def test_invite_validates_username_and_role(campaign, username, role):
     assert not User.objects.filter(username=username).exists()
 
 
-def test_owner_invites_a_new_rater_and_sees_the_password_once(client, owner, campaign):
+def test_owner_adds_a_member_of_another_of_their_campaigns_at_once(client, owner, campaign):
+    colleague = UserFactory(username="colleague")
+    MembershipFactory(campaign=CampaignFactory(owner=owner), user=colleague, role=Role.VIEWER)
     client.force_login(owner)
-    response = client.post(add_url(campaign), {"username": "carol", "role": "rater"}, follow=True)
+    response = client.post(add_url(campaign), {"username": "colleague", "role": "rater"}, follow=True)
+    assert "colleague is now rater in this campaign." in response.content.decode()
+    assert membership_of(campaign, colleague).role == Role.RATER
+
+
+def test_owner_adding_an_existing_member_is_told_so(client, owner, campaign, rater):
+    client.force_login(owner)
+    response = client.post(add_url(campaign), {"username": "rater", "role": "viewer"})
+    assert response.status_code == 200
+    assert "already a member (rater)" in response.content.decode()
+    assert membership_of(campaign, rater).role == Role.RATER
+
+
+def test_owner_gets_an_invitation_link_and_no_account_is_made(client, owner, campaign):
+    client.force_login(owner)
+    response = client.post(add_url(campaign), {"username": "carol", "role": "rater"})
     page = response.content.decode()
-    assert "Created account carol with password" in page
-    assert membership_of(campaign, User.objects.get(username="carol")).role == Role.RATER
-    again = client.get(reverse("annotate:campaign-detail", args=[campaign.slug])).content.decode()
-    assert "with password" not in again
+    assert response.status_code == 200
+    assert "Send this invitation link to <strong>carol</strong> (valid for 7 days)" in page
+    assert "http://testserver/invite/" in page
+    assert not User.objects.filter(username="carol").exists()
+    assert not Membership.objects.filter(campaign=campaign, user__username="carol").exists()
 
 
-def test_owner_invite_with_bad_input_shows_an_error(client, owner, campaign):
+def test_owner_invite_with_bad_input_shows_the_form_with_errors(client, owner, campaign):
     client.force_login(owner)
-    response = client.post(add_url(campaign), {"username": "bad name!", "role": "rater"}, follow=True)
+    response = client.post(add_url(campaign), {"username": "bad name!", "role": "rater"})
     assert response.status_code == 200
-    assert "username:" in response.content.decode()
-    response = client.post(add_url(campaign), {"username": "x", "role": "boss"}, follow=True)
+    assert "username: &#x27;bad name!&#x27; may contain only letters" in response.content.decode()
+    response = client.post(add_url(campaign), {"username": "x", "role": "boss"})
     assert response.status_code == 200
+    assert "Select a valid choice" in response.content.decode()
+    assert "/invite/" not in response.content.decode()
     assert not User.objects.filter(username="x").exists()
+
+
+def test_member_form_page_renders_for_the_owner(client, owner, campaign):
+    client.force_login(owner)
+    response = client.get(add_url(campaign))
+    assert response.status_code == 200
+    assert 'name="username"' in response.content.decode()
 
 
 def test_owner_changes_a_members_role(client, owner, campaign, rater):
@@ -142,6 +169,7 @@ def test_anonymous_is_redirected_to_login(client, campaign, rater):
 
 def test_outsider_gets_404(client, outsider, campaign, rater):
     client.force_login(outsider)
+    assert client.get(add_url(campaign)).status_code == 404
     assert client.post(add_url(campaign), {"username": "x", "role": "rater"}).status_code == 404
     assert client.post(update_url(campaign, membership_of(campaign, rater)), {"action": "remove"}).status_code == 404
     assert membership_of(campaign, rater)
