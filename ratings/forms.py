@@ -29,6 +29,11 @@ class RatingsImportForm(ImportFileForm):
     replace = forms.BooleanField(
         required=False, label="Replace existing ratings (their old versions are kept as revisions)"
     )
+    match_members = forms.BooleanField(
+        required=False,
+        label="Credit labels to this campaign's raters of the same username",
+        help_text="Unticked, every rater in the file becomes an external rater of this campaign, whatever their name.",
+    )
 
     def __init__(self, *args: object, campaign: Campaign, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)

@@ -10,10 +10,10 @@ Two layouts are understood:
 
 Cells are parsed per criterion type (text from CSV, native JSON or Parquet values
 otherwise) and then checked with `ratings.services.values_validate`, so an imported
-rating obeys exactly the rules of one submitted on the rating page. Nothing here
-writes to the database; every problem is a ValidationError naming the line (JSONL,
-CSV) or row (Parquet), the field and the value. File reading is
-`annotate.importers`.
+rating obeys exactly the rules of one submitted on the rating page, and comments
+have the rating page's length cap. Nothing here writes to the database; every problem
+is a ValidationError naming the line (JSONL, CSV) or row (Parquet), the field and the
+value (its first MAX_SHOWN characters). File reading is `annotate.importers`.
 """
 
 import math
@@ -32,6 +32,10 @@ from ratings import services
 
 MAX_USERNAME_LENGTH = 150
 MAX_ID_LENGTH = 255
+# How much of a cell an error message repeats: enough to find it, never a whole pasted document.
+MAX_SHOWN = 100
+# How many column names an error about a missing column lists.
+MAX_SHOWN_COLUMNS = 20
 INT_RE = re.compile(r"^[+-]?\d+(\.0*)?$")
 WHITESPACE_RE = re.compile(r"\s+")
 BINARY_WORDS = {"true": True, "yes": True, "y": True, "1": True, "false": False, "no": False, "n": False, "0": False}
@@ -77,16 +81,57 @@ class ParsedFile:
     ratings: dict[tuple[str, str], ParsedRating]
     item_rows: dict[str, str]
     n_labels: int
+    # Each rater name in order of first appearance: (where, field, cell) of the row that first named it.
+    rater_rows: dict[str, tuple[str, str, Any]] = field(default_factory=dict)
 
 
-def _shown(value: Any) -> str:
+def shown(value: Any) -> str:
+    """A cell as error messages quote it: repr of text, JSON of anything else, cut at MAX_SHOWN characters."""
     if isinstance(value, str):
-        return repr(value)
-    return "null" if value is None else importers.dumps(value)
+        if len(value) <= MAX_SHOWN:
+            return repr(value)
+        return f"{value[:MAX_SHOWN]!r}… ({len(value):,} characters)"
+    try:
+        text = "null" if value is None else importers.dumps(value)
+    except TypeError:
+        # orjson refuses to write JSON nested deeper than 254 levels (which it reads).
+        return "(a value nested too deeply to show)"
+    return text if len(text) <= MAX_SHOWN else f"{text[:MAX_SHOWN]}…"
 
 
-def _fail(where: str, name: str, value: Any, problem: str) -> ValidationError:
-    return ValidationError(f"{where}, field '{name}', value {_shown(value)}: {problem}.")
+def row_error(where: str, name: str, value: Any, problem: str) -> ValidationError:
+    """An error naming the row, the field and the value."""
+    # In the wide layout the field is a column of the file, as long as whoever wrote it liked.
+    name = name if len(name) <= MAX_SHOWN else f"{name[:MAX_SHOWN]}…"
+    return ValidationError(f"{where}, field '{name}', value {shown(value)}: {problem}.")
+
+
+def _has_nul(value: Any) -> bool:
+    # PostgreSQL stores no NUL character in text or JSON: refuse it with the row rather than fail on write.
+    # A loop rather than recursion: JSON nested a thousand levels deep is valid input.
+    pending = [value]
+    while pending:
+        part = pending.pop()
+        if isinstance(part, str) and "\x00" in part:
+            return True
+        if isinstance(part, list | tuple):
+            pending.extend(part)
+        elif isinstance(part, dict):
+            pending.extend(part)
+            pending.extend(part.values())
+    return False
+
+
+def _refuse_nul(where: str, name: str, value: Any) -> None:
+    if _has_nul(value):
+        raise row_error(where, name, value, "a NUL character (\\x00) cannot be stored")
+
+
+def _is_nested(value: Any) -> bool:
+    """Whether a cell holds more than a label can be: an object, or a list holding lists or objects."""
+    if isinstance(value, dict):
+        return True
+    return isinstance(value, list | tuple) and any(isinstance(v, list | tuple | dict) for v in value)
 
 
 def _is_empty(value: Any) -> bool:
@@ -104,24 +149,27 @@ def _text(value: Any) -> str:
 def item_id_from(value: Any, where: str, name: str) -> str:
     """The external id in a cell, as the dataset import stored it (numbers as their JSON text)."""
     if isinstance(value, bool) or not isinstance(value, str | int | float) or _is_empty(value):
-        raise _fail(where, name, value, "the item id must be a non-empty string or number")
+        raise row_error(where, name, value, "the item id must be a non-empty string or number")
+    _refuse_nul(where, name, value)
     text = _text(value)
     if len(text) > MAX_ID_LENGTH:
-        raise _fail(where, name, value, f"the item id is longer than {MAX_ID_LENGTH} characters")
+        raise row_error(where, name, value, f"the item id is longer than {MAX_ID_LENGTH} characters")
     return text
 
 
 def rater_name_from(value: Any, where: str, name: str) -> str:
     """A rater's username: the cell text with runs of whitespace turned into "_" ("Rater 1" -> "Rater_1")."""
     if isinstance(value, bool) or not isinstance(value, str | int) or _is_empty(value):
-        raise _fail(where, name, value, "the rater must be a non-empty name")
+        raise row_error(where, name, value, "the rater must be a non-empty name")
+    _refuse_nul(where, name, value)
     username = WHITESPACE_RE.sub("_", str(value).strip())
     if len(username) > MAX_USERNAME_LENGTH:
-        raise _fail(where, name, value, f"a rater name has at most {MAX_USERNAME_LENGTH} characters")
+        raise row_error(where, name, value, f"a rater name has at most {MAX_USERNAME_LENGTH} characters")
     try:
         UnicodeUsernameValidator()(username)
     except ValidationError:
-        raise _fail(where, name, value, "a rater name may contain only letters, digits, spaces and @/./+/-/_") from None
+        problem = "a rater name may contain only letters, digits, spaces and @/./+/-/_"
+        raise row_error(where, name, value, problem) from None
     return username
 
 
@@ -131,7 +179,9 @@ def _int_or_raw(value: Any) -> Any:
     if isinstance(value, float) and value.is_integer():
         return int(value)
     if isinstance(value, str) and INT_RE.match(value.strip()):
-        return int(float(value.strip()))
+        number = float(value.strip())
+        # Some 310 digits make an infinite float: no scale has such a point, and the validator names the text.
+        return int(number) if math.isfinite(number) else value
     return value
 
 
@@ -141,6 +191,8 @@ def _number_or_raw(value: Any) -> Any:
     try:
         number = float(value.strip())
     except ValueError:
+        return value
+    if not math.isfinite(number):
         return value
     return int(number) if INT_RE.match(value.strip()) else number
 
@@ -164,6 +216,8 @@ def _binary(criterion: dict[str, Any], value: Any) -> Any:
 
 def _multi_label(value: Any) -> Any:
     if isinstance(value, list | tuple):
+        if _is_nested(value):
+            return value
         return [_text(v) if not isinstance(v, str) else v.strip() for v in value]
     if not isinstance(value, str):
         return value
@@ -204,14 +258,30 @@ def parse_value(criterion: dict[str, Any], value: Any) -> Any:
     return value.strip() if isinstance(value, str) else value
 
 
+def _free_text_limit(criterion: dict[str, Any]) -> int | None:
+    """The longest free-text answer an import accepts: the criterion's max_length, else the comment cap."""
+    if criterion["type"] != "free_text":
+        return None
+    # Without a declared max_length the rating page takes what a form post holds; a file has no such bound.
+    return criterion.get("max_length") or services.MAX_COMMENT_LENGTH
+
+
 def clean_value(criterion: dict[str, Any], value: Any, where: str, name: str) -> Any:
     """Parse and validate one label, or raise a ValidationError naming the row, the field and the value."""
+    _refuse_nul(where, name, value)
     parsed = parse_value(criterion, value)
+    # Checked before validation: the validator's messages quote the value whole, which fails past ~1,000 levels.
+    if _is_nested(parsed):
+        raise row_error(where, name, value, "a label is one value or a list of values, not a nested structure")
+    limit = _free_text_limit(criterion)
+    if limit is not None and isinstance(parsed, str) and len(parsed) > limit:
+        problem = f"an answer to {criterion['key']} has at most {limit:,} characters, got {len(parsed):,}"
+        raise row_error(where, name, value, problem)
     try:
         return services.values_validate([criterion], {criterion["key"]: parsed})[criterion["key"]]
     except ValidationError as exc:
         problem = exc.message_dict.get(criterion["key"], exc.messages)[0]
-        raise _fail(where, name, value, problem) from None
+        raise row_error(where, name, value, problem) from None
 
 
 class _Collector:
@@ -221,13 +291,27 @@ class _Collector:
         self.ratings: dict[tuple[str, str], ParsedRating] = {}
         self.item_rows: dict[str, str] = {}
         self.label_rows: dict[tuple[str, str, str], str] = {}
+        self.rater_rows: dict[str, tuple[str, str, Any]] = {}
         self.n_labels = 0
 
-    def add(self, where: str, name: str, raw: Any, label: tuple[str, str, str], value: Any, comment: str) -> None:
+    def note_rater(self, rater: str, where: str, name: str, raw: Any) -> None:
+        """Remember the row that first named a rater, for errors about the rater's account."""
+        self.rater_rows.setdefault(rater, (where, name, raw))
+
+    def add(
+        self,
+        where: str,
+        name: str,
+        raw: Any,
+        label: tuple[str, str, str],
+        value: Any,
+        comment: str = "",
+        comment_field: str = "comment",
+    ) -> None:
         external_id, rater, key = label
         earlier = self.label_rows.get(label)
         if earlier is not None:
-            raise _fail(
+            raise row_error(
                 where, name, raw, f"rater '{rater}' already labelled item '{external_id}' on {key} at {earlier}"
             )
         self.label_rows[label] = where
@@ -236,8 +320,15 @@ class _Collector:
         if rating is None:
             rating = self.ratings[(external_id, rater)] = ParsedRating(external_id, rater, where)
         rating.values[key] = value
-        if comment:
+        if comment and comment not in rating.comments:
             rating.comments.append(comment)
+            # The merged comment is what is stored: it has the rating page's cap, like each of its parts.
+            if len(rating.comment) > services.MAX_COMMENT_LENGTH:
+                problem = (
+                    f"the comments of rater '{rater}' on item '{external_id}' add up to more than "
+                    f"{services.MAX_COMMENT_LENGTH:,} characters (the cap of one rating's comment)"
+                )
+                raise row_error(where, comment_field, comment, problem)
         self.n_labels += 1
 
 
@@ -250,7 +341,9 @@ def _require_columns(columns: list[str] | None, names: list[tuple[str, str]]) ->
         return
     for role, name in names:
         if name not in columns:
-            raise ValidationError(f"The {role} column '{name}' is not in the file (columns: {', '.join(columns)}).")
+            listed = ", ".join(c if len(c) <= MAX_SHOWN else f"{c[:MAX_SHOWN]}…" for c in columns[:MAX_SHOWN_COLUMNS])
+            more = f" and {len(columns) - MAX_SHOWN_COLUMNS:,} more" if len(columns) > MAX_SHOWN_COLUMNS else ""
+            raise ValidationError(f"The {role} column '{name}' is not in the file (columns: {listed}{more}).")
 
 
 def _field(record: dict[str, Any], name: str, role: str, where: str) -> Any:
@@ -260,10 +353,23 @@ def _field(record: dict[str, Any], name: str, role: str, where: str) -> Any:
 
 
 def _criterion_for(known: dict[str, dict[str, Any]], key: Any, where: str, name: str) -> dict[str, Any]:
-    criterion = known.get(key.strip() if isinstance(key, str) else key)
+    # Criterion keys are text; a JSON list or object in the cell is not one (and cannot be looked up).
+    criterion = known.get(key.strip()) if isinstance(key, str) else None
     if criterion is None:
-        raise _fail(where, name, key, f"not a criterion of this rubric (expected {', '.join(known)})")
+        raise row_error(where, name, key, f"not a criterion of this rubric (expected {', '.join(known)})")
     return criterion
+
+
+def _comment_from(cell: Any, where: str, name: str) -> str:
+    """A comment cell's text, with the rating page's cap; a cell that is not text holds no comment."""
+    if not isinstance(cell, str):
+        return ""
+    _refuse_nul(where, name, cell)
+    comment = cell.strip()
+    if len(comment) > services.MAX_COMMENT_LENGTH:
+        problem = f"a comment has at most {services.MAX_COMMENT_LENGTH:,} characters, got {len(comment):,}"
+        raise row_error(where, name, cell, problem)
+    return comment
 
 
 def _read_long(records: importers.RecordStream, layout: Layout, known: dict, collector: _Collector) -> None:
@@ -283,11 +389,12 @@ def _read_long(records: importers.RecordStream, layout: Layout, known: dict, col
             criterion = fixed
         raw = _field(record, layout.value_field, "value", where)
         if _is_empty(raw):
-            raise _fail(where, layout.value_field, raw, "the value is empty")
+            raise row_error(where, layout.value_field, raw, "the value is empty")
         value = clean_value(criterion, raw, where, layout.value_field)
-        comment = record.get(layout.comment_field)
-        comment = comment.strip() if isinstance(comment, str) else ""
-        collector.add(where, layout.value_field, raw, (external_id, rater, criterion["key"]), value, comment)
+        comment = _comment_from(record.get(layout.comment_field), where, layout.comment_field)
+        collector.note_rater(rater, where, layout.rater_field, record[layout.rater_field])
+        label = (external_id, rater, criterion["key"])
+        collector.add(where, layout.value_field, raw, label, value, comment, layout.comment_field)
 
 
 def _read_wide(records: importers.RecordStream, layout: Layout, known: dict, collector: _Collector) -> None:
@@ -306,8 +413,9 @@ def _read_wide(records: importers.RecordStream, layout: Layout, known: dict, col
                 continue
             if column not in raters:
                 raters[column] = rater_name_from(column, where, column)
+                collector.note_rater(raters[column], where, column, column)
             value = clean_value(criterion, raw, where, column)
-            collector.add(where, column, raw, (external_id, raters[column], criterion["key"]), value, "")
+            collector.add(where, column, raw, (external_id, raters[column], criterion["key"]), value)
 
 
 def read_ratings(
@@ -326,4 +434,9 @@ def read_ratings(
             _read_long(records, layout, known, collector)
     if not collector.ratings:
         raise ValidationError("The file is empty: it contains no labels.")
-    return ParsedFile(ratings=collector.ratings, item_rows=collector.item_rows, n_labels=collector.n_labels)
+    return ParsedFile(
+        ratings=collector.ratings,
+        item_rows=collector.item_rows,
+        n_labels=collector.n_labels,
+        rater_rows=collector.rater_rows,
+    )

@@ -1,21 +1,24 @@
-"""Writes for ratings: submit an answer to a leased item, revise it later (keeping every version), import labels."""
+"""Writes for ratings: submit an answer to a leased item, revise or correct it (every version kept), import labels."""
 
+import json
 import math
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Max
+from django.db.models import BooleanField, ExpressionWrapper, Max, Q
 from django.http import QueryDict
 from django.utils import timezone
 
 from accord.chunks import chunks
+from accord.input_checks import shown
 from accord.inserts import insert_one
 from annotate import importers
 from annotate.models import Assignment, Campaign, CampaignItem, Item, Membership
@@ -25,7 +28,8 @@ from ratings import importers as rating_files
 from ratings.models import Rating, RatingRevision
 
 MAX_COMMENT_LENGTH = 10_000
-INT_RE = re.compile(r"^[+-]?\d+$")
+# At most 18 digits: Python refuses to turn text of more than 4,300 digits into an int, and no scale needs more.
+INT_RE = re.compile(r"^[+-]?[0-9]{1,18}$")
 # Campaign states in which a rater may still change what they said.
 REVISABLE = frozenset({Campaign.Status.ACTIVE, Campaign.Status.PAUSED})
 
@@ -45,23 +49,23 @@ def _listing(options: list[dict[str, Any]]) -> str:
 
 def _check_choice(criterion: dict[str, Any], value: Any) -> Any:
     if not any(_same_value(value, o["value"]) for o in criterion["options"]):
-        raise ValueError(f"{value!r} is not one of {_listing(criterion['options'])}")
+        raise ValueError(f"{shown(value)} is not one of {_listing(criterion['options'])}")
     return value
 
 
 def _check_binary(criterion: dict[str, Any], value: Any) -> bool:
     if not isinstance(value, bool):
-        raise ValueError(f"{value!r} is not yes or no (true or false)")
+        raise ValueError(f"{shown(value)} is not yes or no (true or false)")
     return value
 
 
 def _check_multi_label(criterion: dict[str, Any], value: Any) -> list[str]:
     if not isinstance(value, list):
-        raise ValueError(f"{value!r} is not a list of labels")
+        raise ValueError(f"{shown(value)} is not a list of labels")
     for label in value:
         _check_choice(criterion, label)
     if len(set(value)) != len(value):
-        raise ValueError(f"{value!r} lists a label more than once")
+        raise ValueError(f"{shown(value)} lists a label more than once")
     low, high = criterion.get("min_selected") or 0, criterion.get("max_selected")
     if len(value) < low:
         raise ValueError(f"choose at least {low} labels, got {len(value)}")
@@ -73,7 +77,7 @@ def _check_multi_label(criterion: dict[str, Any], value: Any) -> list[str]:
 
 def _check_numeric(criterion: dict[str, Any], value: Any) -> int | float:
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise ValueError(f"{value!r} is not a number")
+        raise ValueError(f"{shown(value)} is not a number")
     low, high, step = criterion["min"], criterion["max"], criterion.get("step", 1)
     if not low <= value <= high:
         raise ValueError(f"{value} is outside {low}–{high}")
@@ -85,7 +89,7 @@ def _check_numeric(criterion: dict[str, Any], value: Any) -> int | float:
 
 def _check_free_text(criterion: dict[str, Any], value: Any) -> str:
     if not isinstance(value, str):
-        raise ValueError(f"{value!r} is not text")
+        raise ValueError(f"{shown(value)} is not text")
     limit = criterion.get("max_length")
     if limit is not None and len(value) > limit:
         raise ValueError(f"at most {limit} characters, got {len(value)}")
@@ -106,7 +110,8 @@ CHECKS: dict[str, Callable[[dict[str, Any], Any], Any]] = {
 def values_validate(criteria: list[dict[str, Any]], values: dict[str, Any]) -> dict[str, Any]:
     """Check answers against the criteria; return them cleaned or raise ValidationError {criterion key: message}."""
     if not isinstance(values, dict):
-        raise ValidationError({"values": f"values: must be a mapping from criterion key to answer, got {values!r}"})
+        got = shown(values)
+        raise ValidationError({"values": f"values: must be a mapping from criterion key to answer, got {got}"})
     known = [c["key"] for c in criteria]
     errors: dict[str, str] = {}
     for key in values:
@@ -282,25 +287,17 @@ def _rating_store(
     return rating
 
 
-@transaction.atomic
-def rating_revise(
-    *, rating: Rating, values: dict[str, Any], comment: str = "", seconds_spent: float | None = None
-) -> Rating:
-    """Replace a rating's answers (given as shown on screen), keeping the previous version as a revision."""
-    rating = (
+def _rating_locked(rating: Rating) -> Rating:
+    """The rating read again under its row lock, so that two edits at once cannot take one revision number."""
+    return (
         Rating.objects.select_for_update(of=("self",), no_key=True)
         .select_related("campaign_item__campaign", "rubric_version")
         .get(pk=rating.pk)
     )
-    campaign = rating.campaign_item.campaign
-    if campaign.status not in REVISABLE:
-        raise ValidationError(
-            f"This campaign is {campaign.get_status_display().lower()}: ratings can no longer change."
-        )
-    criteria = rating.rubric_version.criteria
-    clean = values_validate(criteria, pairwise_swap(criteria, values, rating.presentation))
-    comment = comment.strip()
-    _check_extras(comment, seconds_spent)
+
+
+def _rating_replace(rating: Rating, values: dict[str, Any], comment: str, seconds_spent: float | None) -> Rating:
+    """Keep the locked rating's current version as its next revision, then store the new answers."""
     last = rating.revisions.aggregate(n=Max("number"))["n"] or 0
     RatingRevision.objects.create(
         rating=rating,
@@ -310,24 +307,82 @@ def rating_revise(
         seconds_spent=rating.seconds_spent,
         recorded_at=rating.updated_at if last else rating.created_at,
     )
-    rating.values, rating.comment, rating.seconds_spent = clean, comment, seconds_spent
+    rating.values, rating.comment, rating.seconds_spent = values, comment, seconds_spent
     rating.save(update_fields=["values", "comment", "seconds_spent", "updated_at"])
     return rating
 
 
+@transaction.atomic
+def rating_revise(
+    *, rating: Rating, values: dict[str, Any], comment: str = "", seconds_spent: float | None = None
+) -> Rating:
+    """Replace a rating's answers (given as shown on screen), keeping the previous version as a revision."""
+    rating = _rating_locked(rating)
+    campaign = rating.campaign_item.campaign
+    if campaign.status not in REVISABLE:
+        raise ValidationError(
+            f"This campaign is {campaign.get_status_display().lower()}: ratings can no longer change."
+        )
+    criteria = rating.rubric_version.criteria
+    clean = values_validate(criteria, pairwise_swap(criteria, values, rating.presentation))
+    comment = comment.strip()
+    _check_extras(comment, seconds_spent)
+    return _rating_replace(rating, clean, comment, seconds_spent)
+
+
+def rating_answers_check(*, rating: Rating, values: Any, comment: str) -> tuple[dict[str, Any], str]:
+    """Check answers (as stored, not as shown on screen) and a comment as rating and revising do; return them clean."""
+    clean = values_validate(rating.rubric_version.criteria, values)
+    comment = comment.strip()
+    _check_extras(comment, None)
+    return clean, comment
+
+
+@transaction.atomic
+def rating_correct(*, rating: Rating, values: Any, comment: str) -> Rating:
+    """Correct a rating as an administrator: answers as stored, the previous version kept as a revision."""
+    rating = _rating_locked(rating)
+    # Unlike rating_revise, a closed or archived campaign's ratings may be corrected: closing stops raters from
+    # changing their minds, but a wrong label found afterwards (a mis-keyed import, say) must stay fixable, and
+    # the earlier version is kept as a revision while the admin logs who changed it.
+    clean, comment = rating_answers_check(rating=rating, values=values, comment=comment)
+    if _as_json(clean) == _as_json(rating.values) and comment == rating.comment:
+        return rating
+    # The rater's time stays with the answer: a correction is not another act of rating.
+    return _rating_replace(rating, clean, comment, rating.seconds_spent)
+
+
+def _as_json(values: dict[str, Any]) -> str:
+    # Compared as JSON, not as dicts: True == 1 in Python, but not as an answer.
+    return json.dumps(values, sort_keys=True)
+
+
+@dataclass(frozen=True)
+class ExternalRater:
+    """A rater an import created: the name in the file, and the account without a login that holds its labels."""
+
+    name: str
+    username: str
+
+
 @dataclass(frozen=True)
 class ImportRatingsResult:
-    """What a ratings import did: ratings written, labels read, items rated, raters created (their usernames)."""
+    """What a ratings import did: ratings written, labels read, items rated, raters created, members credited."""
 
     n_ratings: int
     n_labels: int
     n_items: int
-    raters_created: list[str]
+    raters_created: list[ExternalRater]
     n_replaced: int = 0
     n_items_added: int = 0
+    # The file's rater names that are the usernames of the campaign's raters, credited to them (match_members).
+    members_matched: tuple[str, ...] = ()
 
 
 IMPORT_BATCH_SIZE = 2000
+# The most external raters one import may create. A wide file's header is its list of raters: a file of
+# thousands of columns is a mistake (or a flood of accounts), not a rating team.
+MAX_NEW_RATERS = 1_000
 
 
 def _import_items(
@@ -370,42 +425,123 @@ def _import_items(
     return found, len(added)
 
 
-def _known_raters(names: list[str]) -> dict[str, int]:
-    """User ids of the rater names that are existing usernames."""
-    found: dict[str, int] = {}
-    for chunk in chunks(names, IMPORT_BATCH_SIZE):
-        found.update(get_user_model().objects.filter(username__in=chunk).values_list("username", "pk"))
+def external_rater_username(*, name: str, campaign: Campaign) -> str:
+    """The username of a campaign's external rater: the name in the file, "@", the campaign's slug.
+
+    A slug holds no "@", so no two campaigns (or names) give the same username, and it says nothing about
+    whether an account called `name` exists.
+    """
+    return f"{name}@{campaign.slug}"
+
+
+@dataclass(frozen=True)
+class _Member:
+    user_id: int
+    role: str
+    # Inactive and without a usable password: a rater an import created, who cannot log in.
+    external: bool
+
+
+@dataclass
+class _RaterPlan:
+    """Whose labels each rater name of a file becomes: accounts that exist, and external raters to create."""
+
+    user_ids: dict[str, int] = field(default_factory=dict)
+    to_create: dict[str, str] = field(default_factory=dict)
+    matched: list[str] = field(default_factory=list)
+
+
+def _campaign_members(*, campaign: Campaign, usernames: list[str]) -> dict[str, _Member]:
+    """The members of the campaign among these usernames."""
+    external = ExpressionWrapper(
+        Q(user__is_active=False, user__password__startswith=UNUSABLE_PASSWORD_PREFIX), output_field=BooleanField()
+    )
+    found: dict[str, _Member] = {}
+    for chunk in chunks(usernames, IMPORT_BATCH_SIZE):
+        rows = Membership.objects.filter(campaign=campaign, user__username__in=chunk).annotate(external=external)
+        for username, user_id, role, is_external in rows.values_list("user__username", "user_id", "role", "external"):
+            found[username] = _Member(user_id, role, bool(is_external))
     return found
 
 
-def _import_raters(names: list[str], known: dict[str, int]) -> tuple[dict[str, int], list[str]]:
-    """User ids by rater name: an existing username is that user; the rest become external raters without a login."""
-    user_model = get_user_model()
-    found = dict(known)
-    created = []
-    for name in names:
-        if name in found:
+def _taken_usernames(usernames: list[str]) -> set[str]:
+    """Which of these usernames an account already has."""
+    taken: set[str] = set()
+    for chunk in chunks(usernames, IMPORT_BATCH_SIZE):
+        taken.update(get_user_model().objects.filter(username__in=chunk).values_list("username", flat=True))
+    return taken
+
+
+def _plan_raters(*, campaign: Campaign, rater_rows: dict[str, tuple[str, str, Any]], match_members: bool) -> _RaterPlan:
+    """Map every rater name to its account or to an external rater to create; refuse before anything is written.
+
+    A name is the campaign's external rater of that name, never another account: an import must not put
+    labels under a real user. Only with `match_members` is a name that is the username of one of the
+    campaign's raters that rater.
+    """
+    limit = rating_files.MAX_USERNAME_LENGTH
+    usernames = {name: external_rater_username(name=name, campaign=campaign) for name in rater_rows}
+    # Plain names are looked up among the campaign's members only: nothing here depends on, or tells,
+    # whether an account of that name exists elsewhere.
+    members = _campaign_members(
+        campaign=campaign, usernames=[*rater_rows, *(u for u in usernames.values() if len(u) <= limit)]
+    )
+    taken = _taken_usernames([u for u in usernames.values() if len(u) <= limit and u not in members])
+    plan = _RaterPlan()
+    for name, (where, column, cell) in rater_rows.items():
+        username = usernames[name]
+        member = members.get(name)
+        if match_members and member is not None and member.role == Membership.Role.RATER:
+            plan.user_ids[name] = member.user_id
+            plan.matched.append(name)
             continue
+        # The campaign's external rater of this name; the plain name is how earlier versions named one.
+        known = next((members[u] for u in (username, name) if u in members and members[u].external), None)
+        if known is not None:
+            plan.user_ids[name] = known.user_id
+            continue
+        if len(username) > limit:
+            problem = (
+                f"this campaign's external rater would be {rating_files.shown(username)}, longer than the "
+                f"{limit} characters of a username: shorten the name to at most {limit - len(username) + len(name)}"
+            )
+            raise rating_files.row_error(where, column, cell, problem)
+        if username in taken or username in members:
+            problem = (
+                f"the username '{username}' of this campaign's external rater belongs to an account that is not "
+                "one; rename the rater in the file"
+            )
+            raise rating_files.row_error(where, column, cell, problem)
+        plan.to_create[name] = username
+        if len(plan.to_create) > MAX_NEW_RATERS:
+            problem = (
+                f"this is new rater {len(plan.to_create):,}, and one import may create at most {MAX_NEW_RATERS:,} "
+                "(split the file, or check that its rater names are raters)"
+            )
+            raise rating_files.row_error(where, column, cell, problem)
+    return plan
+
+
+def _create_raters(*, campaign: Campaign, to_create: dict[str, str]) -> dict[str, int]:
+    """Create the campaign's new external raters, members with the rater role; return their user ids by name."""
+    user_model = get_user_model()
+    users = []
+    for username in to_create.values():
         # An external rater exists to own imported labels: inactive, and no password can ever match.
-        user = user_model(username=name, is_active=False)
+        user = user_model(username=username, is_active=False)
         user.set_unusable_password()
-        created.append(user)
-    user_model.objects.bulk_create(created, batch_size=IMPORT_BATCH_SIZE)
-    found.update((user.username, user.pk) for user in created)
-    return found, [user.username for user in created]
-
-
-def _import_memberships(*, campaign: Campaign, user_ids: list[int]) -> None:
-    """Make every importing rater a member; someone who already holds a role keeps it."""
-    members: set[int] = set()
-    for chunk in chunks(user_ids, IMPORT_BATCH_SIZE):
-        members.update(
-            Membership.objects.filter(campaign=campaign, user_id__in=chunk).values_list("user_id", flat=True)
-        )
-    new = [
-        Membership(campaign=campaign, user_id=pk, role=Membership.Role.RATER) for pk in user_ids if pk not in members
-    ]
-    Membership.objects.bulk_create(new, batch_size=IMPORT_BATCH_SIZE)
+        users.append(user)
+    try:
+        with transaction.atomic():
+            user_model.objects.bulk_create(users, batch_size=IMPORT_BATCH_SIZE)
+    except IntegrityError:
+        raise ValidationError(
+            "An account took the username of one of the new raters while the file was imported; nothing was "
+            "imported. Import the file again."
+        ) from None
+    memberships = [Membership(campaign=campaign, user_id=user.pk, role=Membership.Role.RATER) for user in users]
+    Membership.objects.bulk_create(memberships, batch_size=IMPORT_BATCH_SIZE)
+    return {name: user.pk for name, user in zip(to_create, users, strict=True)}
 
 
 def _existing_ratings(*, campaign: Campaign, user_ids: list[int]) -> dict[tuple[int, int], int]:
@@ -465,22 +601,32 @@ def ratings_import(
     fmt: str | None = None,
     add_missing_items: bool = False,
     replace: bool = False,
+    match_members: bool = False,
     source_name: str | None = None,
 ) -> ImportRatingsResult:
-    """Import existing labels (long or wide layout) as ratings of the campaign, all or nothing."""
+    """Import existing labels (long or wide layout) as ratings of an open campaign, all or nothing.
+
+    Each rater name becomes the campaign's external rater of that name (`external_rater_username`), an
+    account without a login; with `match_members`, a name that is the username of one of the campaign's
+    raters is that rater.
+    """
+    # Imported here: annotate.services.campaigns imports this module (for values_validate).
+    from annotate.services.campaigns import campaign_lock_open
+
+    campaign_lock_open(campaign=campaign, change="ratings can no longer be imported")
     layout = layout or rating_files.Layout()
     parsed = rating_files.read_ratings(source, criteria=campaign.rubric_version.criteria, layout=layout, fmt=fmt)
     limit = Rating._meta.get_field("source").max_length
     name = Path(source_name or importers.source_name(source) or "import").name[:limit]
+    # Every refusal about raters (and the cap on new ones) comes before the first write.
+    raters = _plan_raters(campaign=campaign, rater_rows=parsed.rater_rows, match_members=match_members)
     items, n_added = _import_items(
         campaign=campaign, item_rows=parsed.item_rows, item_field=layout.item_field, add_missing=add_missing_items
     )
-    names = list(dict.fromkeys(rater for _, rater in parsed.ratings))
-    known = _known_raters(names)
-    existing = _existing_ratings(campaign=campaign, user_ids=list(known.values()))
+    existing = _existing_ratings(campaign=campaign, user_ids=list(raters.user_ids.values()))
     replaced: dict[int, rating_files.ParsedRating] = {}
     for (external_id, rater), rating in parsed.ratings.items():
-        pk = existing.get((items[external_id], known.get(rater)))
+        pk = existing.get((items[external_id], raters.user_ids.get(rater)))
         if pk is None:
             continue
         if not replace:
@@ -489,22 +635,21 @@ def ratings_import(
                 "this item in the campaign (replace overwrites it and keeps the old version as a revision)."
             )
         replaced[pk] = rating
-    raters, created = _import_raters(names, known)
-    _import_memberships(campaign=campaign, user_ids=list(raters.values()))
+    user_ids = {**raters.user_ids, **_create_raters(campaign=campaign, to_create=raters.to_create)}
     now = timezone.now()
     _replace_ratings(replaced=replaced, source=name, now=now)
     fresh = [
         Rating(
             campaign_item_id=items[external_id],
             campaign_id=campaign.pk,
-            rater_id=raters[rater],
+            rater_id=user_ids[rater],
             rubric_version_id=campaign.rubric_version_id,
             values=rating.values,
             comment=rating.comment,
             source=name,
         )
         for (external_id, rater), rating in parsed.ratings.items()
-        if (items[external_id], raters[rater]) not in existing
+        if (items[external_id], user_ids[rater]) not in existing
     ]
     try:
         with transaction.atomic():
@@ -520,7 +665,8 @@ def ratings_import(
         n_ratings=len(parsed.ratings),
         n_labels=parsed.n_labels,
         n_items=len(parsed.item_rows),
-        raters_created=created,
+        raters_created=[ExternalRater(name, username) for name, username in raters.to_create.items()],
         n_replaced=len(replaced),
         n_items_added=n_added,
+        members_matched=tuple(raters.matched),
     )

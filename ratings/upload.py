@@ -8,8 +8,9 @@ from django.views.decorators.http import require_http_methods
 
 from annotate.models import Membership
 from annotate.permissions import get_campaign_for
+from annotate.services.campaigns import campaign_is_open
 from ratings.forms import RatingsImportForm
-from ratings.services import ratings_import
+from ratings.services import MAX_COMMENT_LENGTH, MAX_NEW_RATERS, ratings_import
 
 
 @login_required
@@ -28,6 +29,7 @@ def ratings_import_view(request: HttpRequest, slug: str) -> HttpResponse:
                 layout=form.import_layout(),
                 add_missing_items=data["add_missing_items"],
                 replace=data["replace"],
+                match_members=data["match_members"],
                 source_name=data["file"].name,
             )
         except ValidationError as exc:
@@ -36,4 +38,6 @@ def ratings_import_view(request: HttpRequest, slug: str) -> HttpResponse:
             context = {"campaign": campaign, "result": result, "filename": data["file"].name}
             return render(request, "ratings/ratings_import_done.html", context)
     status = 400 if form.errors else 200
-    return render(request, "ratings/ratings_import.html", {"campaign": campaign, "form": form}, status=status)
+    context = {"campaign": campaign, "form": form, "is_open": campaign_is_open(campaign)}
+    context |= {"max_new_raters": MAX_NEW_RATERS, "max_comment_length": MAX_COMMENT_LENGTH}
+    return render(request, "ratings/ratings_import.html", context, status=status)

@@ -1,4 +1,7 @@
-"""ratings_import: long and wide layouts in every format, external raters, merging, replace, and atomic errors."""
+"""ratings_import: long and wide layouts in every format, external raters, merging, replace, and atomic errors.
+
+Who receives imported labels (external raters, members, the cap on new raters) is in test_import_ratings_raters.py.
+"""
 
 import csv
 from pathlib import Path
@@ -74,11 +77,20 @@ def counts() -> tuple[int, ...]:
 
 
 def values_of(campaign: Campaign) -> dict[tuple[str, str], dict[str, Any]]:
-    """Stored values by (external id, username)."""
+    """Stored values by (external id, rater name): the username, without the campaign's external-rater suffix."""
     rows = Rating.objects.filter(campaign_item__campaign=campaign).values_list(
         "campaign_item__item__external_id", "rater__username", "values"
     )
-    return {(external_id, rater): values for external_id, rater, values in rows}
+    return {(external_id, rater.removesuffix(f"@{campaign.slug}")): values for external_id, rater, values in rows}
+
+
+def external_rater(campaign: Campaign, name: str) -> User:
+    """The campaign's external rater of a name, as an import (or an earlier version of it) creates one."""
+    user = User.objects.create(username=name, is_active=False)
+    user.set_unusable_password()
+    user.save(update_fields=["password"])
+    Membership.objects.create(campaign=campaign, user=user, role=Membership.Role.RATER)
+    return user
 
 
 def long_rows(*labels: tuple[Any, ...]) -> list[dict[str, Any]]:
@@ -99,7 +111,7 @@ def test_long_layout_merges_each_raters_criteria_into_one_rating(tmp_path: Path,
     path = write_file(tmp_path, fmt, rows)
     result = ratings_import(campaign=campaign, source=path)
     assert (result.n_ratings, result.n_labels, result.n_items) == (3, 4, 2)
-    assert sorted(result.raters_created) == ["alice", "bob"]
+    assert sorted(r.name for r in result.raters_created) == ["alice", "bob"]
     assert values_of(campaign) == {
         ("i1", "alice"): {"helpful": 4, "topic": "code"},
         ("i1", "bob"): {"helpful": 2},
@@ -147,23 +159,26 @@ def test_external_raters_get_no_login_and_a_rater_membership(tmp_path: Path) -> 
         tmp_path, "csv", long_rows(("i1", "Ann Smith", "helpful", "3"), ("i2", "ann.s@lab", "helpful", "2"))
     )
     result = ratings_import(campaign=campaign, source=path)
-    assert sorted(result.raters_created) == ["Ann_Smith", "ann.s@lab"]
-    for username in result.raters_created:
-        user = User.objects.get(username=username)
+    assert sorted((r.name, r.username) for r in result.raters_created) == [
+        ("Ann_Smith", f"Ann_Smith@{campaign.slug}"),
+        ("ann.s@lab", f"ann.s@lab@{campaign.slug}"),
+    ]
+    for rater in result.raters_created:
+        user = User.objects.get(username=rater.username)
         assert not user.has_usable_password()
         assert not user.is_active
         assert Membership.objects.get(campaign=campaign, user=user).role == Membership.Role.RATER
 
 
 @pytest.mark.django_db
-def test_existing_username_is_that_user_and_keeps_its_role(tmp_path: Path) -> None:
+def test_a_member_who_does_not_rate_keeps_their_role_and_gets_no_labels(tmp_path: Path) -> None:
     campaign = make_campaign()
     login_user = UserFactory(username="dana")
     Membership.objects.create(campaign=campaign, user=login_user, role=Membership.Role.ADJUDICATOR)
     path = write_file(tmp_path, "csv", long_rows(("i1", "dana", "helpful", "3")))
-    result = ratings_import(campaign=campaign, source=path)
-    assert result.raters_created == []
-    assert Rating.objects.get().rater == login_user
+    result = ratings_import(campaign=campaign, source=path, match_members=True)
+    assert [r.username for r in result.raters_created] == [f"dana@{campaign.slug}"]
+    assert Rating.objects.get().rater.username == f"dana@{campaign.slug}"
     assert Membership.objects.get(campaign=campaign, user=login_user).role == Membership.Role.ADJUDICATOR
     assert User.objects.get(pk=login_user.pk).has_usable_password()
 
@@ -340,20 +355,20 @@ def test_duplicate_label_names_both_rows(tmp_path: Path) -> None:
 @pytest.mark.django_db
 def test_existing_rating_is_an_error_and_nothing_is_written(tmp_path: Path) -> None:
     campaign = make_campaign()
-    alice = UserFactory(username="alice")
+    alice = external_rater(campaign, f"alice@{campaign.slug}")
     RatingFactory(campaign_item=campaign.items.get(item__external_id="i2"), rater=alice, values={"helpful": 1})
     before = counts()
     rows = long_rows(("i1", "newcomer", "helpful", "3"), ("i2", "alice", "helpful", "4"))
     with pytest.raises(ValidationError, match=r"line 3, field 'item_id', value 'i2': rater 'alice' already rated"):
         ratings_import(campaign=campaign, source=write_file(tmp_path, "csv", rows))
     assert counts() == before
-    assert not User.objects.filter(username="newcomer").exists()
+    assert not User.objects.filter(username__startswith="newcomer").exists()
 
 
 @pytest.mark.django_db
 def test_replace_keeps_the_old_version_as_a_revision(tmp_path: Path) -> None:
     campaign = make_campaign()
-    alice = UserFactory(username="alice")
+    alice = external_rater(campaign, f"alice@{campaign.slug}")
     old = RatingFactory(
         campaign_item=campaign.items.get(item__external_id="i2"), rater=alice, values={"helpful": 1, "topic": "code"}
     )

@@ -6,9 +6,9 @@ import pytest
 from django.core import management
 from django.core.management import base
 
-from annotate.models import CampaignItem
+from annotate.models import CampaignItem, Membership
 from ratings.models import Rating
-from tests.factories import ItemFactory
+from tests.factories import ItemFactory, UserFactory
 from tests.ratings.test_import_ratings import counts, long_rows, make_campaign, values_of, write_file
 
 
@@ -38,7 +38,7 @@ def test_command_imports_long_file_and_lists_new_raters(tmp_path: Path, run: obj
     code, out, err = run(str(path), "--campaign", campaign.slug)
     assert (code, err) == (0, "")
     assert "Imported 1 ratings (2 labels) on 1 items" in out
-    assert "New raters without a login: alice" in out
+    assert f"New external raters without a login: alice (as alice@{campaign.slug})" in out
     assert values_of(campaign) == {("i1", "alice"): {"helpful": 3, "safe": True}}
 
 
@@ -104,3 +104,20 @@ def test_command_existing_rating_needs_replace(tmp_path: Path, run: object) -> N
     assert code == 0
     assert "1 replaced" in out
     assert Rating.objects.get().revisions.count() == 1
+
+
+@pytest.mark.django_db
+def test_command_credits_campaign_raters_only_with_as_members(tmp_path: Path, run: object) -> None:
+    campaign = make_campaign()
+    carol = UserFactory(username="carol")
+    Membership.objects.create(campaign=campaign, user=carol, role=Membership.Role.RATER)
+    path = write_file(tmp_path, "csv", long_rows(("i1", "carol", "helpful", "3")))
+    code, out, err = run(str(path), "--campaign", campaign.slug)
+    assert (code, err) == (0, "")
+    assert f"New external raters without a login: carol (as carol@{campaign.slug})" in out
+    assert not Rating.objects.filter(rater=carol).exists()
+    path = write_file(tmp_path, "csv", long_rows(("i2", "carol", "helpful", "4")), name="second")
+    code, out, err = run(str(path), "--campaign", campaign.slug, "--as-members")
+    assert (code, err) == (0, "")
+    assert "Credited to the campaign's raters: carol" in out
+    assert Rating.objects.get(rater=carol).values == {"helpful": 4}

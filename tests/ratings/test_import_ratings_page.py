@@ -81,7 +81,8 @@ def test_long_upload_shows_counts_and_new_raters(client: Client, campaign: Campa
     assert response.status_code == 200
     assert "Ratings imported" in page
     assert '<div class="stat">3</div><div class="muted">ratings</div>' in page
-    assert "<li>alice</li>" in page and "<li>bob</li>" in page
+    for name in ("alice", "bob"):
+        assert f'<li>{name} <span class="muted">as {name}@{campaign.slug}</span></li>' in page
     assert Rating.objects.filter(campaign_item__campaign=campaign, source="labels.csv").count() == 3
 
 
@@ -137,3 +138,19 @@ def test_parquet_upload(client: Client, campaign: Campaign, owner: User, tmp_pat
     response = client.post(_url(campaign), {**data, "comment_field": "comment"})
     assert response.status_code == 200
     assert Rating.objects.filter(campaign_item__campaign=campaign, source="labels.parquet").count() == 2
+
+
+@pytest.mark.django_db
+def test_the_member_box_credits_labels_to_the_campaigns_raters(
+    client: Client, campaign: Campaign, owner: User, rater: User
+) -> None:
+    client.force_login(owner)
+    first, second = _ids(campaign)[:2]
+    text = f"item_id,rater,criterion,value\n{first},rater,helpful,4\n"
+    page = _post(client, campaign, text).content.decode()
+    assert f'<li>rater <span class="muted">as rater@{campaign.slug}</span></li>' in page
+    assert not Rating.objects.filter(rater=rater).exists()
+    text = f"item_id,rater,criterion,value\n{second},rater,helpful,2\n"
+    page = _post(client, campaign, text, match_members="on").content.decode()
+    assert "Credited to this campaign's raters" in page
+    assert Rating.objects.get(rater=rater).values == {"helpful": 2}

@@ -9,14 +9,16 @@ from django.core.management.base import BaseCommand, CommandError
 
 from annotate.models import Campaign
 from ratings.importers import Layout
-from ratings.services import ratings_import
+from ratings.services import MAX_NEW_RATERS, ratings_import
 
 
 class Command(BaseCommand):
     help = (
         "Import existing labels as ratings of a campaign, all or nothing. Long layout: one row per label "
         "(item id, rater, criterion, value, optional comment). Wide layout (--wide --criterion KEY): one row per "
-        "item, one column per rater. Unknown raters become members without a login (inactive, no password)."
+        "item, one column per rater. Each rater name becomes an external rater of the campaign (NAME@SLUG, an "
+        f"account without a login), at most {MAX_NEW_RATERS:,} new ones per import; with --as-members, a name that "
+        "is the username of one of the campaign's raters is that rater. Refused once the campaign is closed."
     )
 
     def add_arguments(self, parser: ArgumentParser) -> None:
@@ -42,6 +44,11 @@ class Command(BaseCommand):
         parser.add_argument(
             "--replace", action="store_true", help="Overwrite existing ratings, keeping their old versions."
         )
+        parser.add_argument(
+            "--as-members",
+            action="store_true",
+            help="Credit a rater name that is the username of one of the campaign's raters to that rater.",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         campaign = Campaign.objects.select_related("dataset", "rubric_version").filter(slug=options["campaign"]).first()
@@ -65,6 +72,7 @@ class Command(BaseCommand):
                 layout=layout,
                 add_missing_items=options["add_missing_items"],
                 replace=options["replace"],
+                match_members=options["as_members"],
             )
         except ValidationError as exc:
             # CommandError prints just the message on stderr and exits with status 1, without a traceback.
@@ -76,4 +84,7 @@ class Command(BaseCommand):
             f"{result.n_replaced} replaced, {result.n_items_added} items added to the sample."
         )
         if result.raters_created:
-            self.stdout.write(f"New raters without a login: {', '.join(result.raters_created)}")
+            created = ", ".join(f"{rater.name} (as {rater.username})" for rater in result.raters_created)
+            self.stdout.write(f"New external raters without a login: {created}")
+        if result.members_matched:
+            self.stdout.write(f"Credited to the campaign's raters: {', '.join(result.members_matched)}")
