@@ -6,7 +6,6 @@ form, query string or file name has a reason to carry one.
 """
 
 import re
-import reprlib
 from collections.abc import Callable
 from typing import Any
 
@@ -17,16 +16,11 @@ from django.shortcuts import render
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser
 
+from annotate.limits import quoted
+
 NUL = "\x00"
 # An escaped NUL in JSON text: \u0000 preceded by an even number of backslashes (\\u0000 is a backslash and "u0000").
 _JSON_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
-_SHOWN_NAME = 60
-
-
-_QUOTED = reprlib.Repr()
-_QUOTED.maxstring, _QUOTED.maxother, _QUOTED.maxlist, _QUOTED.maxdict, _QUOTED.maxlevel = 80, 80, 6, 4, 2
-
-
 _ROW_ID = re.compile(r"[0-9]{1,18}")
 
 
@@ -36,16 +30,6 @@ def parse_row_id(raw: str | None) -> int | None:
     Any such number fits a 64-bit key, so a lookup by it can find nothing but never overflows the column.
     """
     return int(raw) if raw is not None and _ROW_ID.fullmatch(raw) else None
-
-
-def shown(value: Any) -> str:
-    """A user's value as an error message quotes it: its repr, cut short, so no message echoes a whole input."""
-    return _QUOTED.repr(value)
-
-
-def _shown(name: str) -> str:
-    name = name.replace(NUL, "\\x00")
-    return repr(name if len(name) <= _SHOWN_NAME else name[:_SHOWN_NAME] + "…")
 
 
 def _is_json(request: HttpRequest) -> bool:
@@ -60,9 +44,9 @@ def nul_problem(request: HttpRequest) -> str | None:
     for where, values in (("query parameter", request.GET), ("form field", request.POST)):
         for name, items in values.lists():
             if NUL in name:
-                return f"The {where} name {_shown(name)} contains a NUL character."
+                return f"The {where} name {quoted(name)} contains a NUL character."
             if any(NUL in item for item in items):
-                return f"The {where} {_shown(name)} contains a NUL character."
+                return f"The {where} {quoted(name)} contains a NUL character."
     if request.method in ("POST", "PUT", "PATCH") and _is_json(request) and _JSON_NUL.search(request.body):
         return "The JSON body contains a NUL character (\\u0000)."
     return None

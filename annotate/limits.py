@@ -8,6 +8,8 @@ fields; MAX_COLUMNS for label files). Error messages quote at most MAX_SHOWN cha
 name or an id.
 """
 
+import reprlib
+
 from django.conf import settings
 
 MAX_SHOWN = 100
@@ -70,6 +72,20 @@ def shown(value: object) -> str:
     text = value if isinstance(value, str) else str(value)
     cut = text[:MAX_SHOWN].translate(_CONTROLS)
     return cut + "…" if len(text) > MAX_SHOWN else cut
+
+
+_QUOTED = reprlib.Repr()
+_QUOTED.maxstring, _QUOTED.maxother, _QUOTED.maxlist, _QUOTED.maxdict, _QUOTED.maxlevel = 80, 80, 6, 4, 2
+
+
+def quoted(value: object) -> str:
+    """A value as an error message quotes it: its repr, cut short at every level, so no message echoes a whole input."""
+    return _QUOTED.repr(value)
+
+
+def quoted_text(text: str) -> str:
+    """Text as an error message quotes it: its repr, or that of its first MAX_SHOWN characters and its length."""
+    return repr(text) if len(text) <= MAX_SHOWN else f"{text[:MAX_SHOWN]!r}… ({len(text):,} characters)"
 
 
 def shown_list(names: list[str], n: int = 20) -> str:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import math
 import re
-import reprlib
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,6 +17,8 @@ from typing import Any
 
 import yaml
 from django.core.exceptions import ValidationError
+
+from annotate.limits import quoted
 
 FORMATS = ("yaml", "json")
 KEY_RE = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -139,12 +140,12 @@ def rubric_from_data(data: Any) -> RubricSpec:
         raise ValidationError(f"A rubric must be a mapping with name and criteria at the top level, got {_kind(data)}.")
     errors: list[str] = []
     for unknown in [k for k in data if k not in TOP_LEVEL_FIELDS]:
-        errors.append(f"unknown top-level field {_shown(unknown)} (expected one of {', '.join(TOP_LEVEL_FIELDS)})")
+        errors.append(f"unknown top-level field {quoted(unknown)} (expected one of {', '.join(TOP_LEVEL_FIELDS)})")
     name = data.get("name")
     if name is None:
         errors.append("name: required")
     elif not isinstance(name, str) or not name.strip():
-        errors.append(f"name: must be a non-empty string, got {_shown(name)}")
+        errors.append(f"name: must be a non-empty string, got {quoted(name)}")
     elif len(name.strip()) > MAX_NAME_LENGTH:
         errors.append(f"name: at most {MAX_NAME_LENGTH} characters, got {len(name.strip())}")
     description = _optional_text(data, "description", errors.append)
@@ -154,7 +155,7 @@ def rubric_from_data(data: Any) -> RubricSpec:
         errors.append("criteria: required, a non-empty list of criteria")
     else:
         try:
-            criteria = validate_criteria(data["criteria"])
+            criteria = _validate_shaped_criteria(data["criteria"])
         except ValidationError as exc:
             errors.extend(exc.messages)
     if errors:
@@ -167,6 +168,11 @@ def rubric_from_data(data: Any) -> RubricSpec:
 def validate_criteria(raw: list) -> list[dict[str, Any]]:
     """Validate and normalise a list of criteria; raise ValidationError naming every bad criterion and field."""
     check_shape(raw)
+    return _validate_shaped_criteria(raw)
+
+
+def _validate_shaped_criteria(raw: Any) -> list[dict[str, Any]]:
+    # `raw` has passed check_shape (alone, or as part of the whole rubric): it is shallow and holds no NUL.
     if not isinstance(raw, list):
         raise ValidationError(f"criteria: must be a list of criteria, got {_kind(raw)}")
     if not raw:
@@ -187,7 +193,7 @@ def validate_criteria(raw: list) -> list[dict[str, Any]]:
         # Check duplicates even when the criterion has other problems, so every error shows at once.
         if isinstance(key, str) and KEY_RE.match(key):
             if key in first_use:
-                err(f"key {_shown(key)} is already used by criterion {first_use[key]}")
+                err(f"key {quoted(key)} is already used by criterion {first_use[key]}")
                 continue
             first_use[key] = position
         if criterion is not None:
@@ -210,7 +216,7 @@ def check_shape(data: Any) -> None:
             raise ValidationError(f"{where}: nested more than {MAX_DEPTH} levels deep; a rubric is a few levels deep")
         if isinstance(value, dict):
             for key, item in value.items():
-                inner = f"field {_shown(key)}" if depth == 1 else f"{where} > {_shown(key)}"
+                inner = f"field {quoted(key)}" if depth == 1 else f"{where} > {quoted(key)}"
                 if isinstance(key, str) and "\x00" in key:
                     raise ValidationError(f"{inner}: contains a NUL character")
                 pending.append((item, depth + 1, inner))
@@ -244,7 +250,7 @@ def _load_json(text: str) -> Any:
     except json.JSONDecodeError as exc:
         raise ValidationError(f"JSON syntax error at line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
     except _DuplicateField as exc:
-        raise ValidationError(f"JSON error: duplicate field {_shown(exc.args[0])}") from None
+        raise ValidationError(f"JSON error: duplicate field {quoted(exc.args[0])}") from None
 
 
 class _DuplicateField(ValueError):
@@ -302,7 +308,7 @@ def _construct_strict_mapping(loader: _StrictLoader, node: yaml.MappingNode, dee
             continue  # unhashable keys are reported by construct_mapping below
         if duplicate:
             raise yaml.constructor.ConstructorError(
-                "while reading a mapping", node.start_mark, f"duplicate field {_shown(key)}", key_node.start_mark
+                "while reading a mapping", node.start_mark, f"duplicate field {quoted(key)}", key_node.start_mark
             )
         seen.add(key)
     return loader.construct_mapping(node, deep=deep)
@@ -353,7 +359,7 @@ def _criterion(raw: Any, err: Err) -> dict[str, Any] | None:
         err("key: required")
         ok = False
     elif not isinstance(key, str) or not KEY_RE.match(key):
-        err(f"key: {_shown(key)} is not a valid key (use lowercase letters, digits and _, starting with a letter)")
+        err(f"key: {quoted(key)} is not a valid key (use lowercase letters, digits and _, starting with a letter)")
         ok = False
     elif len(key) > MAX_KEY_LENGTH:
         err(f"key: at most {MAX_KEY_LENGTH} characters, got {len(key)}")
@@ -363,17 +369,17 @@ def _criterion(raw: Any, err: Err) -> dict[str, Any] | None:
         err(f"type: required (one of {', '.join(CRITERION_TYPES)})")
         return None
     if ctype not in CRITERION_TYPES:
-        err(f"type: unknown type {_shown(ctype)} (expected one of {', '.join(CRITERION_TYPES)})")
+        err(f"type: unknown type {quoted(ctype)} (expected one of {', '.join(CRITERION_TYPES)})")
         return None
     allowed = COMMON_FIELDS + TYPE_FIELDS[ctype]
     for unknown in [f for f in raw if f not in allowed]:
-        err(f"unknown field {_shown(unknown)} for type {ctype} (allowed: {', '.join(allowed)})")
+        err(f"unknown field {quoted(unknown)} for type {ctype} (allowed: {', '.join(allowed)})")
         ok = False
     label = raw.get("label")
     if label is None:
         label = default_label(key) if isinstance(key, str) else ""
     elif not isinstance(label, str) or not label.strip():
-        err(f"label: must be a non-empty string, got {_shown(label)}")
+        err(f"label: must be a non-empty string, got {quoted(label)}")
         ok = False
     elif len(label.strip()) > MAX_LABEL_LENGTH:
         err(f"label: at most {MAX_LABEL_LENGTH} characters, got {len(label.strip()):,}")
@@ -382,11 +388,11 @@ def _criterion(raw: Any, err: Err) -> dict[str, Any] | None:
     if help_text is None:
         help_text = ""
     elif not isinstance(help_text, str):
-        err(f"help: must be a string, got {_shown(help_text)}")
+        err(f"help: must be a string, got {quoted(help_text)}")
         ok = False
     required = raw.get("required", default_required(ctype))
     if not isinstance(required, bool):
-        err(f"required: must be true or false, got {_shown(required)}")
+        err(f"required: must be true or false, got {quoted(required)}")
         ok = False
     errors_before: list[str] = []
 
@@ -416,12 +422,12 @@ def _level(raw: dict, ctype: str, strength: Any, err: Err) -> str | None:
         return default_level(ctype, strength)
     level = raw["level"]
     if level not in LEVELS:
-        err(f"level: unknown level {_shown(level)} (expected one of {', '.join(LEVELS)})")
+        err(f"level: unknown level {quoted(level)} (expected one of {', '.join(LEVELS)})")
         return None
     allowed = PAIRWISE_STRENGTH_LEVELS if ctype == "pairwise" and strength else ALLOWED_LEVELS[ctype]
     if level not in allowed:
         kind = f"{ctype} with strength" if ctype == "pairwise" and strength else ctype
-        err(f"level: {_shown(level)} is not valid for a {kind} criterion (allowed: {', '.join(allowed)})")
+        err(f"level: {quoted(level)} is not valid for a {kind} criterion (allowed: {', '.join(allowed)})")
         return None
     return level
 
@@ -450,7 +456,7 @@ def _likert_scale(raw: dict, err: Err) -> list[dict[str, Any]] | None:
         err(f"scale: must be a mapping like {{min: 1, max: 5}}, got {_kind(scale)}")
         return None
     for unknown in [f for f in scale if f not in ("min", "max")]:
-        err(f"scale: unknown field {_shown(unknown)} (expected min and max)")
+        err(f"scale: unknown field {quoted(unknown)} (expected min and max)")
         return None
     bounds = {}
     for bound in ("min", "max"):
@@ -458,7 +464,7 @@ def _likert_scale(raw: dict, err: Err) -> list[dict[str, Any]] | None:
         if value is None:
             err(f"scale: {bound} is required")
         elif not _is_int(value):
-            err(f"scale: {bound} {_shown(value)} is not an integer")
+            err(f"scale: {bound} {quoted(value)} is not an integer")
         else:
             bounds[bound] = value
     if len(bounds) < 2:
@@ -488,7 +494,7 @@ def _anchors(raw: Any, low: int, high: int, err: Err) -> dict[int, str] | None:
         # JSON object keys are always strings, so "1" counts as the point 1.
         value = int(point) if isinstance(point, str) and re.fullmatch(r"-?\d+", point.strip()) else point
         if not _is_int(value):
-            err(f"anchors: point {_shown(point)} is not an integer")
+            err(f"anchors: point {quoted(point)} is not an integer")
             ok = False
         elif not low <= value <= high:
             err(f"anchors: point {value} is outside the scale {low}-{high}")
@@ -497,7 +503,7 @@ def _anchors(raw: Any, low: int, high: int, err: Err) -> dict[int, str] | None:
             err(f"anchors: point {value} is given twice")
             ok = False
         elif not isinstance(label, str) or not label.strip():
-            err(f"anchors: label for point {value} must be a non-empty string, got {_shown(label)}")
+            err(f"anchors: label for point {value} must be a non-empty string, got {quoted(label)}")
             ok = False
         else:
             anchors[value] = label.strip()
@@ -522,7 +528,7 @@ def _likert_options(raw: Any, err: Err) -> list[dict[str, Any]] | None:
             continue
         value, label, key = fields
         if not _is_int(value):
-            err(f"options: value {_shown(value)} is not an integer")
+            err(f"options: value {quoted(value)} is not an integer")
             ok = False
             continue
         label = _option_label(label, str(value), value, err)
@@ -535,10 +541,10 @@ def _likert_options(raw: Any, err: Err) -> list[dict[str, Any]] | None:
         return None
     values = [o["value"] for o in options]
     for value in _repeated(values):
-        err(f"options: value {_shown(value)} appears more than once")
+        err(f"options: value {quoted(value)} appears more than once")
         ok = False
     if ok and values != sorted(values):
-        err(f"options: values must be in ascending order, got {_shown(values)}")
+        err(f"options: values must be in ascending order, got {quoted(values)}")
         ok = False
     return options if ok else None
 
@@ -566,7 +572,7 @@ def _choices(raw: dict, err: Err) -> list[dict[str, Any]] | None:
             continue
         value, label, key = fields
         if not isinstance(value, str):
-            err(f"options: value {_shown(value)} is not a string{_quote_hint(value) or ' (quote it)'}")
+            err(f"options: value {quoted(value)} is not a string{_quote_hint(value) or ' (quote it)'}")
             ok = False
             continue
         if not value.strip():
@@ -587,7 +593,7 @@ def _choices(raw: dict, err: Err) -> list[dict[str, Any]] | None:
         return None
     values = [o["value"] for o in options]
     for value in _repeated(values):
-        err(f"options: value {_shown(value)} appears more than once")
+        err(f"options: value {quoted(value)} appears more than once")
         ok = False
     if ok and not _check_option_keys(options, err):
         ok = False
@@ -609,7 +615,7 @@ def _multi_label(raw: dict, err: Err) -> dict[str, Any]:
         if value is None:
             bounds[bound] = None
         elif not _is_int(value) or value < 0:
-            err(f"{bound}: must be a whole number of 0 or more, got {_shown(value)}")
+            err(f"{bound}: must be a whole number of 0 or more, got {quoted(value)}")
             return {}
         elif value > len(options):
             err(f"{bound}: {value} is more than the {len(options)} options")
@@ -641,11 +647,11 @@ def _binary(raw: dict, err: Err) -> dict[str, Any]:
             # YAML reads `true:` as a boolean; JSON keys are always strings.
             value = {"true": True, "false": False}.get(name.lower(), name) if isinstance(name, str) else name
             if not isinstance(value, bool):
-                err(f"labels: unknown field {_shown(name)} (expected true and false)")
+                err(f"labels: unknown field {quoted(name)} (expected true and false)")
                 return {}
             if not isinstance(label, str) or not label.strip():
                 hint = _quote_hint(label)
-                err(f"labels: label for {str(value).lower()} must be a non-empty string, got {_shown(label)}{hint}")
+                err(f"labels: label for {str(value).lower()} must be a non-empty string, got {quoted(label)}{hint}")
                 return {}
             by_value[value]["label"] = label.strip()
     elif given is not None:
@@ -663,7 +669,7 @@ def _numeric(raw: dict, err: Err) -> dict[str, Any]:
             err(f"{name}: required for a numeric criterion")
             ok = False
         elif not _is_number(value):
-            err(f"{name}: {_shown(value)} is not a number")
+            err(f"{name}: {quoted(value)} is not a number")
             ok = False
         else:
             values[name] = value
@@ -671,13 +677,13 @@ def _numeric(raw: dict, err: Err) -> dict[str, Any]:
     if step is None:
         step = 1
     if not _is_number(step) or step <= 0:
-        err(f"step: must be a number greater than 0, got {_shown(step)}")
+        err(f"step: must be a number greater than 0, got {quoted(step)}")
         ok = False
     unit = raw.get("unit")
     if unit is None:
         unit = ""
     elif not isinstance(unit, str):
-        err(f"unit: must be a string, got {_shown(unit)}")
+        err(f"unit: must be a string, got {quoted(unit)}")
         ok = False
     if not ok:
         return {}
@@ -700,14 +706,14 @@ def _pairwise(raw: dict, err: Err) -> dict[str, Any]:
         or not all(isinstance(f, str) and f.strip() for f in fields)
         or fields[0].strip() == fields[1].strip()
     ):
-        err(f"fields: must be a list of two different content field names, got {_shown(fields)}")
+        err(f"fields: must be a list of two different content field names, got {quoted(fields)}")
         return {}
     strength = raw.get("strength", 0)
     if strength is None:
         strength = 0
     if not _is_int(strength) or not 0 <= strength <= MAX_PAIRWISE_STRENGTH:
         err(
-            f"strength: must be 0 (A/tie/B) or a whole number from 1 to {MAX_PAIRWISE_STRENGTH}, got {_shown(strength)}"
+            f"strength: must be 0 (A/tie/B) or a whole number from 1 to {MAX_PAIRWISE_STRENGTH}, got {quoted(strength)}"
         )
         return {}
     options = pairwise_options(strength)
@@ -721,13 +727,13 @@ def _pairwise(raw: dict, err: Err) -> dict[str, Any]:
 def _free_text(raw: dict, err: Err) -> dict[str, Any]:
     max_length = raw.get("max_length")
     if max_length is not None and (not _is_int(max_length) or max_length < 1):
-        err(f"max_length: must be a whole number of 1 or more, got {_shown(max_length)}")
+        err(f"max_length: must be a whole number of 1 or more, got {quoted(max_length)}")
         return {}
     placeholder = raw.get("placeholder")
     if placeholder is None:
         placeholder = ""
     elif not isinstance(placeholder, str):
-        err(f"placeholder: must be a string, got {_shown(placeholder)}")
+        err(f"placeholder: must be a string, got {quoted(placeholder)}")
         return {}
     return {"max_length": max_length, "placeholder": placeholder}
 
@@ -750,7 +756,7 @@ def _option_fields(item: Any, position: int, err: Err) -> tuple[Any, Any, Any] |
     if not isinstance(item, dict):
         return item, None, None
     for unknown in [f for f in item if f not in OPTION_FIELDS]:
-        err(f"options: option {position} has unknown field {_shown(unknown)} (allowed: value, label, key)")
+        err(f"options: option {position} has unknown field {quoted(unknown)} (allowed: value, label, key)")
         return None
     if "value" not in item:
         err(f"options: option {position} has no value")
@@ -763,11 +769,11 @@ def _option_label(label: Any, default: str, value: Any, err: Err) -> str | None:
         return default
     if not isinstance(label, str) or not label.strip():
         hint = _quote_hint(label)
-        err(f"options: label for value {_shown(value)} must be a non-empty string, got {_shown(label)}{hint}")
+        err(f"options: label for value {quoted(value)} must be a non-empty string, got {quoted(label)}{hint}")
         return None
     if len(label.strip()) > MAX_LABEL_LENGTH:
         err(
-            f"options: label for {_shown(value)} is {len(label.strip()):,} characters long (at most {MAX_LABEL_LENGTH})"
+            f"options: label for {quoted(value)} is {len(label.strip()):,} characters long (at most {MAX_LABEL_LENGTH})"
         )
         return None
     return label.strip()
@@ -782,7 +788,7 @@ def _option_key(key: Any, default: str, value: Any, err: Err) -> str | None:
     if _is_int(key) and 0 <= key <= 9:
         key = str(key)
     if not isinstance(key, str) or len(key) != 1 or key.isspace():
-        err(f"options: keyboard key {_shown(key)} for value {_shown(value)} must be a single character")
+        err(f"options: keyboard key {quoted(key)} for value {quoted(value)} must be a single character")
         return None
     return key
 
@@ -796,7 +802,7 @@ def _check_option_keys(options: list[dict[str, Any]], err: Err) -> bool:
             continue
         if key in seen:
             err(
-                f"options: keyboard key {_shown(key)} is used by both {_shown(seen[key])} and {_shown(option['value'])}"
+                f"options: keyboard key {quoted(key)} is used by both {quoted(seen[key])} and {quoted(option['value'])}"
             )
             ok = False
         else:
@@ -813,14 +819,14 @@ def _fixed_options(raw: Any, defaults: list[dict[str, Any]], err: Err) -> list[d
     given = [o["value"] for o in raw]
     given_ids, expected_ids = [_value_id(v) for v in given], [_value_id(v) for v in expected]
     if sorted(map(repr, given_ids)) != sorted(map(repr, expected_ids)):
-        err(f"options: values must be exactly {expected}, got {_shown(given)}")
+        err(f"options: values must be exactly {expected}, got {quoted(given)}")
         return None
     by_value = {_value_id(o["value"]): o for o in raw}
     options = []
     for default in defaults:
         item = by_value[_value_id(default["value"])]
         for unknown in [f for f in item if f not in OPTION_FIELDS]:
-            err(f"options: unknown field {_shown(unknown)} (allowed: value, label, key)")
+            err(f"options: unknown field {quoted(unknown)} (allowed: value, label, key)")
             return None
         label = _option_label(item.get("label"), default["label"], default["value"], err)
         key = _option_key(item.get("key"), default["key"], default["value"], err)
@@ -930,15 +936,6 @@ def _likert_to_file(options: list[dict[str, Any]]) -> dict[str, Any]:
 
 def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
-
-
-_SHOWN = reprlib.Repr()
-_SHOWN.maxstring, _SHOWN.maxother, _SHOWN.maxlist, _SHOWN.maxdict, _SHOWN.maxlevel = 60, 60, 6, 4, 2
-
-
-def _shown(value: Any) -> str:
-    """A value as error messages quote it: repr, cut short, so a message never echoes a whole hostile input."""
-    return _SHOWN.repr(value)
 
 
 def _repeated(values: list[Any]) -> list[Any]:

@@ -26,14 +26,13 @@ from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import ValidationError
 
 from annotate import importers
+from annotate.limits import MAX_SHOWN, quoted_text
 
 # A module reference, not a name: ratings.services imports this module for ratings_import.
 from ratings import services
 
 MAX_USERNAME_LENGTH = 150
 MAX_ID_LENGTH = 255
-# How much of a cell an error message repeats: enough to find it, never a whole pasted document.
-MAX_SHOWN = 100
 # How many column names an error about a missing column lists.
 MAX_SHOWN_COLUMNS = 20
 INT_RE = re.compile(r"^[+-]?\d+(\.0*)?$")
@@ -88,9 +87,7 @@ class ParsedFile:
 def shown(value: Any) -> str:
     """A cell as error messages quote it: repr of text, JSON of anything else, cut at MAX_SHOWN characters."""
     if isinstance(value, str):
-        if len(value) <= MAX_SHOWN:
-            return repr(value)
-        return f"{value[:MAX_SHOWN]!r}… ({len(value):,} characters)"
+        return quoted_text(value)
     try:
         text = "null" if value is None else importers.dumps(value)
     except TypeError:
@@ -104,27 +101,6 @@ def row_error(where: str, name: str, value: Any, problem: str) -> ValidationErro
     # In the wide layout the field is a column of the file, as long as whoever wrote it liked.
     name = name if len(name) <= MAX_SHOWN else f"{name[:MAX_SHOWN]}…"
     return ValidationError(f"{where}, field '{name}', value {shown(value)}: {problem}.")
-
-
-def _has_nul(value: Any) -> bool:
-    # PostgreSQL stores no NUL character in text or JSON: refuse it with the row rather than fail on write.
-    # A loop rather than recursion: JSON nested a thousand levels deep is valid input.
-    pending = [value]
-    while pending:
-        part = pending.pop()
-        if isinstance(part, str) and "\x00" in part:
-            return True
-        if isinstance(part, list | tuple):
-            pending.extend(part)
-        elif isinstance(part, dict):
-            pending.extend(part)
-            pending.extend(part.values())
-    return False
-
-
-def _refuse_nul(where: str, name: str, value: Any) -> None:
-    if _has_nul(value):
-        raise row_error(where, name, value, "a NUL character (\\x00) cannot be stored")
 
 
 def _is_nested(value: Any) -> bool:
@@ -150,7 +126,6 @@ def item_id_from(value: Any, where: str, name: str) -> str:
     """The external id in a cell, as the dataset import stored it (numbers as their JSON text)."""
     if isinstance(value, bool) or not isinstance(value, str | int | float) or _is_empty(value):
         raise row_error(where, name, value, "the item id must be a non-empty string or number")
-    _refuse_nul(where, name, value)
     text = _text(value)
     if len(text) > MAX_ID_LENGTH:
         raise row_error(where, name, value, f"the item id is longer than {MAX_ID_LENGTH} characters")
@@ -161,7 +136,6 @@ def rater_name_from(value: Any, where: str, name: str) -> str:
     """A rater's username: the cell text with runs of whitespace turned into "_" ("Rater 1" -> "Rater_1")."""
     if isinstance(value, bool) or not isinstance(value, str | int) or _is_empty(value):
         raise row_error(where, name, value, "the rater must be a non-empty name")
-    _refuse_nul(where, name, value)
     username = WHITESPACE_RE.sub("_", str(value).strip())
     if len(username) > MAX_USERNAME_LENGTH:
         raise row_error(where, name, value, f"a rater name has at most {MAX_USERNAME_LENGTH} characters")
@@ -268,7 +242,6 @@ def _free_text_limit(criterion: dict[str, Any]) -> int | None:
 
 def clean_value(criterion: dict[str, Any], value: Any, where: str, name: str) -> Any:
     """Parse and validate one label, or raise a ValidationError naming the row, the field and the value."""
-    _refuse_nul(where, name, value)
     parsed = parse_value(criterion, value)
     # Checked before validation: the validator's messages quote the value whole, which fails past ~1,000 levels.
     if _is_nested(parsed):
@@ -364,7 +337,6 @@ def _comment_from(cell: Any, where: str, name: str) -> str:
     """A comment cell's text, with the rating page's cap; a cell that is not text holds no comment."""
     if not isinstance(cell, str):
         return ""
-    _refuse_nul(where, name, cell)
     comment = cell.strip()
     if len(comment) > services.MAX_COMMENT_LENGTH:
         problem = f"a comment has at most {services.MAX_COMMENT_LENGTH:,} characters, got {len(comment):,}"

@@ -18,9 +18,9 @@ from django.http import QueryDict
 from django.utils import timezone
 
 from accord.chunks import chunks
-from accord.input_checks import shown
 from accord.inserts import insert_one
 from annotate import importers
+from annotate.limits import quoted
 from annotate.models import Assignment, Campaign, CampaignItem, Item, Membership
 from annotate.selectors.assignments import db_time, row_lock, taken_count
 from annotate.services.assignments import campaign_item_set_taken, campaign_items_recount
@@ -49,23 +49,23 @@ def _listing(options: list[dict[str, Any]]) -> str:
 
 def _check_choice(criterion: dict[str, Any], value: Any) -> Any:
     if not any(_same_value(value, o["value"]) for o in criterion["options"]):
-        raise ValueError(f"{shown(value)} is not one of {_listing(criterion['options'])}")
+        raise ValueError(f"{quoted(value)} is not one of {_listing(criterion['options'])}")
     return value
 
 
 def _check_binary(criterion: dict[str, Any], value: Any) -> bool:
     if not isinstance(value, bool):
-        raise ValueError(f"{shown(value)} is not yes or no (true or false)")
+        raise ValueError(f"{quoted(value)} is not yes or no (true or false)")
     return value
 
 
 def _check_multi_label(criterion: dict[str, Any], value: Any) -> list[str]:
     if not isinstance(value, list):
-        raise ValueError(f"{shown(value)} is not a list of labels")
+        raise ValueError(f"{quoted(value)} is not a list of labels")
     for label in value:
         _check_choice(criterion, label)
     if len(set(value)) != len(value):
-        raise ValueError(f"{shown(value)} lists a label more than once")
+        raise ValueError(f"{quoted(value)} lists a label more than once")
     low, high = criterion.get("min_selected") or 0, criterion.get("max_selected")
     if len(value) < low:
         raise ValueError(f"choose at least {low} labels, got {len(value)}")
@@ -77,7 +77,7 @@ def _check_multi_label(criterion: dict[str, Any], value: Any) -> list[str]:
 
 def _check_numeric(criterion: dict[str, Any], value: Any) -> int | float:
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise ValueError(f"{shown(value)} is not a number")
+        raise ValueError(f"{quoted(value)} is not a number")
     low, high, step = criterion["min"], criterion["max"], criterion.get("step", 1)
     if not low <= value <= high:
         raise ValueError(f"{value} is outside {low}–{high}")
@@ -89,7 +89,7 @@ def _check_numeric(criterion: dict[str, Any], value: Any) -> int | float:
 
 def _check_free_text(criterion: dict[str, Any], value: Any) -> str:
     if not isinstance(value, str):
-        raise ValueError(f"{shown(value)} is not text")
+        raise ValueError(f"{quoted(value)} is not text")
     limit = criterion.get("max_length")
     if limit is not None and len(value) > limit:
         raise ValueError(f"at most {limit} characters, got {len(value)}")
@@ -110,7 +110,7 @@ CHECKS: dict[str, Callable[[dict[str, Any], Any], Any]] = {
 def values_validate(criteria: list[dict[str, Any]], values: dict[str, Any]) -> dict[str, Any]:
     """Check answers against the criteria; return them cleaned or raise ValidationError {criterion key: message}."""
     if not isinstance(values, dict):
-        got = shown(values)
+        got = quoted(values)
         raise ValidationError({"values": f"values: must be a mapping from criterion key to answer, got {got}"})
     known = [c["key"] for c in criteria]
     errors: dict[str, str] = {}

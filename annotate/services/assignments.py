@@ -10,8 +10,8 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 
-from accord.input_checks import shown
 from accord.inserts import insert_one
+from annotate.limits import quoted
 from annotate.models import Assignment, Campaign
 from annotate.selectors.assignments import (
     TAKEN_SQL,
@@ -258,7 +258,7 @@ def assignment_flag(*, assignment: Assignment, flag: str, note: str) -> Assignme
     """Flag an item as broken, unsafe or needing an expert; a leased item is given back unrated."""
     choices = [value for value in Assignment.Flag.values if value]
     if flag not in choices:
-        raise ValidationError({"flag": f"flag: {shown(flag)} is not one of {', '.join(choices)}"})
+        raise ValidationError({"flag": f"flag: {quoted(flag)} is not one of {', '.join(choices)}"})
     note = note.strip()
     if len(note) > MAX_NOTE_LENGTH:
         raise ValidationError({"note": f"note: at most {MAX_NOTE_LENGTH} characters, got {len(note)}"})

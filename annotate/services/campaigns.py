@@ -20,6 +20,7 @@ from django.http import QueryDict
 
 from accord.chunks import chunks
 from annotate.importers import Source, detect_format, dumps, open_binary, open_records
+from annotate.limits import MAX_SHOWN, quoted_text
 from annotate.models import Campaign, CampaignItem, Dataset, Item, Membership, RubricVersion
 from annotate.sampling import SampleSpec, SampleSpecError, draw_sample, parse_sample_spec
 from ratings.services import values_from_post, values_validate
@@ -478,8 +479,6 @@ def invitation_accept_new_account(*, invitation: Invitation, password: str) -> A
 # Statuses in which the owner may still change what a campaign holds (import ratings, mark gold items). Any
 # other status is closed, one added later included, until it is listed here.
 OPEN_STATUSES = frozenset({Status.DRAFT, Status.ACTIVE, Status.PAUSED})
-# How much of a value from a file an error message repeats.
-MAX_SHOWN = 100
 # The longest number a gold file's CSV cell may hold: no scale point or measurement needs more digits.
 MAX_NUMBER_TEXT = 100
 
@@ -504,7 +503,7 @@ def campaign_lock_open(*, campaign: Campaign, change: str) -> None:
 def _shown(value: object) -> str:
     """A value as error messages quote it: text cut at MAX_SHOWN characters, lists and objects by their kind."""
     if isinstance(value, str):
-        return repr(value) if len(value) <= MAX_SHOWN else f"{value[:MAX_SHOWN]!r}… ({len(value):,} characters)"
+        return quoted_text(value)
     if value is None or isinstance(value, bool | int | float):
         return repr(value)
     return f"a {type(value).__name__}"
@@ -693,12 +692,6 @@ def _gold_file_id(raw_id: object) -> str:
     return ""
 
 
-def _has_nul(value: object) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    return isinstance(value, list) and any(isinstance(v, str) and "\x00" in v for v in value)
-
-
 @transaction.atomic
 def campaign_gold_import(*, campaign: Campaign, source: Source, fmt: str | None = None, id_field: str = "id") -> int:
     """Mark gold items from a CSV, JSONL or Parquet file: an id column plus one column per criterion; all or nothing.
@@ -746,10 +739,6 @@ def campaign_gold_import(*, campaign: Campaign, source: Source, fmt: str | None 
             unknown = [key for key in record if key not in keys]
             if unknown:
                 errors.append(f"{labels[external_id]}: {_name(unknown[0])}: not a criterion of this rubric")
-                continue
-            with_nul = [key for key, value in record.items() if _has_nul(value)]
-            if with_nul:
-                errors.append(f"{labels[external_id]}: {with_nul[0]}: contains a NUL character (\\x00)")
                 continue
             try:
                 answer = _csv_answer(criteria, record) if records.fmt == "csv" else record
