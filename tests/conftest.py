@@ -85,6 +85,14 @@ def viewer(campaign: Campaign) -> User:
 
 
 @pytest.fixture
+def staff(db, client) -> User:
+    """A superuser, signed in on `client` (the admin's pages)."""
+    user = UserFactory(username="admin", is_staff=True, is_superuser=True)
+    client.force_login(user)
+    return user
+
+
+@pytest.fixture
 def outsider(db) -> User:
     """A logged-in user with no role anywhere."""
     return UserFactory(username="outsider")

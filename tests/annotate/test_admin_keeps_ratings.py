@@ -22,13 +22,6 @@ Status = Campaign.Status
 
 
 @pytest.fixture
-def staff(client: Client) -> User:
-    user = UserFactory(username="admin", is_staff=True, is_superuser=True)
-    client.force_login(user)
-    return user
-
-
-@pytest.fixture
 def rated() -> Rating:
     """A rating by "rita", revised once."""
     rating = RatingFactory(rater=UserFactory(username="rita"))

@@ -3,7 +3,6 @@
 import html
 
 import pytest
-from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import reverse
 
@@ -11,16 +10,9 @@ from annotate.models import Campaign
 from ratings.models import Rating, RatingRevision
 from ratings.services import MAX_COMMENT_LENGTH
 from tests.annotate.test_assignment_next import PAIRWISE
-from tests.factories import CampaignFactory, CampaignItemFactory, RatingFactory, RatingRevisionFactory, UserFactory
+from tests.factories import CampaignFactory, CampaignItemFactory, RatingFactory, RatingRevisionFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def staff(client: Client) -> User:
-    user = UserFactory(username="admin", is_staff=True, is_superuser=True)
-    client.force_login(user)
-    return user
 
 
 @pytest.fixture
