@@ -234,6 +234,8 @@ class CampaignItem(models.Model):
                 condition=Q(is_gold=False),
                 name="campaign_item_queue",
             ),
+            # The gold pick: a rater walks the gold items in order key order.
+            models.Index(fields=["campaign", "order_key"], condition=Q(is_gold=True), name="campaign_item_gold"),
         ]
 
     def __str__(self) -> str:
@@ -253,6 +255,25 @@ class Membership(models.Model):
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=12, choices=Role.choices)
     created_at = models.DateTimeField(auto_now_add=True)
+    # The rater's queue state, kept by the queue's services so that no step of the rating path counts or
+    # scans the rater's history. It is rebuilt from the assignments and ratings whenever queue_counted is
+    # off: for a new membership, and after writes that bypass the services (bulk loads).
+    queue_counted = models.BooleanField(default=False, db_default=False)
+    # First-time items served (gold checks included), how many of them were gold checks, repeats served.
+    queue_first = models.PositiveIntegerField(default=0, db_default=0)
+    queue_gold = models.PositiveIntegerField(default=0, db_default=0)
+    queue_repeats = models.PositiveIntegerField(default=0, db_default=0)
+    # Items submitted, and first-time items submitted since the last repeat was served.
+    queue_submitted = models.PositiveIntegerField(default=0, db_default=0)
+    queue_since_repeat = models.PositiveIntegerField(default=0, db_default=0)
+    # The rater's ratings in the campaign, shown on the rating page with every item.
+    rating_count = models.PositiveIntegerField(default=0, db_default=0)
+    # Where the rater's walk through the gold items (in order key order, from a start of their own) began,
+    # and the order key of the last gold item it reached (null: the walk starts again at gold_start).
+    gold_start = models.BigIntegerField(null=True, blank=True)
+    gold_cursor = models.BigIntegerField(null=True, blank=True)
+    # The order key below which every item no one had rated was given to the rater (see the queue's pick).
+    fresh_cursor = models.BigIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["campaign", "role", "user"]
@@ -281,6 +302,9 @@ class Assignment(models.Model):
     # An assignment records what its rater did with the item (when they were served it and submitted, what they
     # skipped or flagged and why), which adjudication reads: deleting the item, campaign or rater is refused.
     campaign_item = models.ForeignKey(CampaignItem, on_delete=models.PROTECT, related_name="assignments")
+    # The campaign item's campaign, kept on the row so a rater's assignments in a campaign are read from one
+    # index (see repeat_key); a campaign item never changes campaign.
+    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="+", editable=False, db_index=False)
     rater = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="assignments")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.LEASED)
     leased_at = models.DateTimeField()
@@ -292,6 +316,12 @@ class Assignment(models.Model):
     # How the item was shown, e.g. {"left": "b"} when the pairwise outputs were swapped on screen.
     presentation = models.JSONField(default=dict, blank=True)
     is_repeat = models.BooleanField(default=False)
+    # The rater's count of submitted items when this one was submitted (1 for their first).
+    submitted_seq = models.PositiveIntegerField(null=True, blank=True)
+    # Set on a submitted first-time rating of a data item while it may still come back as a repeat: the item's
+    # place in the rater's own repeat order. Cleared once the repeat is served, so the repeat pick reads the
+    # front of a short index range instead of the rater's whole history.
+    repeat_key = models.BigIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["campaign_item", "rater"]
@@ -306,7 +336,19 @@ class Assignment(models.Model):
             models.Index(fields=["campaign_item", "status"], name="assignment_item_status"),
             # Leases are few (one per rater at a time), so finding the expired ones stays cheap.
             models.Index(fields=["expires_at"], condition=Q(status="leased"), name="assignment_lease_expiry"),
+            # The repeat pick: the rater's items that may come back, in their repeat order.
+            models.Index(
+                fields=["campaign", "rater", "repeat_key"],
+                condition=Q(repeat_key__isnull=False),
+                name="assignment_repeat_pick",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"assignment {self.pk}: {self.campaign_item_id} to {self.rater_id} ({self.status})"
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        # The queue sets the campaign itself; this covers an assignment added one by one.
+        if self.campaign_id is None and self.campaign_item_id is not None:
+            self.campaign_id = self.campaign_item.campaign_id
+        super().save(*args, **kwargs)

@@ -23,7 +23,12 @@ from annotate import importers
 from annotate.limits import quoted
 from annotate.models import Assignment, Campaign, CampaignItem, Item, Membership
 from annotate.selectors.assignments import db_time, row_lock, taken_count
-from annotate.services.assignments import campaign_item_set_taken, campaign_items_recount
+from annotate.services.assignments import (
+    campaign_item_set_taken,
+    campaign_items_recount,
+    queue_state_count_submit,
+    queue_states_invalidate,
+)
 from ratings import importers as rating_files
 from ratings.models import Rating, RatingRevision
 
@@ -242,13 +247,14 @@ def _rating_store(
 ) -> Rating:
     # Gold checks (served to every rater) and repeats (the rater's second look) take none of the item's slots.
     holds_slot = not assignment.is_repeat and not assignment.campaign_item.is_gold
+    campaign = assignment.campaign_item.campaign
+    seq, key = queue_state_count_submit(campaign=campaign, assignment=assignment)
     # Lock the assignment so a double submit cannot create two ratings or two status changes, and the item
     # whose slot it fills, for the recount below.
     lock = row_lock("a", "ci") if holds_slot else row_lock("a")
     with connection.cursor() as cursor:
         cursor.execute(_LOCKED_ASSIGNMENT_SQL + lock, {"assignment": assignment.pk, "now": db_time(now)})
         status, campaign_status, lapsed = cursor.fetchone()
-    campaign = assignment.campaign_item.campaign
     if campaign_status != Campaign.Status.ACTIVE:
         raise ValidationError(
             f"This campaign is {Campaign.Status(campaign_status).label.lower()}: ratings are not accepted."
@@ -277,10 +283,18 @@ def _rating_store(
     insert_one(rating)
     with connection.cursor() as cursor:
         cursor.execute(
-            "UPDATE annotate_assignment SET status = %(status)s, submitted_at = %(now)s WHERE id = %(assignment)s",
-            {"status": Assignment.Status.SUBMITTED, "now": db_time(now), "assignment": assignment.pk},
+            "UPDATE annotate_assignment SET status = %(status)s, submitted_at = %(now)s, submitted_seq = %(seq)s,"
+            " repeat_key = %(key)s WHERE id = %(assignment)s",
+            {
+                "status": Assignment.Status.SUBMITTED,
+                "now": db_time(now),
+                "seq": seq,
+                "key": key,
+                "assignment": assignment.pk,
+            },
         )
     assignment.status, assignment.submitted_at = Assignment.Status.SUBMITTED, now
+    assignment.submitted_seq, assignment.repeat_key = seq, key
     if holds_slot:
         # Still under the item lock: the others' slots plus this rating, whether or not the lease had lapsed.
         campaign_item_set_taken(assignment.campaign_item_id, taken + 1)
@@ -624,6 +638,8 @@ def ratings_import(
         campaign=campaign, item_rows=parsed.item_rows, item_field=layout.item_field, add_missing=add_missing_items
     )
     existing = _existing_ratings(campaign=campaign, user_ids=list(raters.user_ids.values()))
+    # Members' queue state is recounted with these ratings in it (locked now, before any item: leasing's order).
+    queue_states_invalidate(campaign=campaign, user_ids=raters.user_ids.values())
     replaced: dict[int, rating_files.ParsedRating] = {}
     for (external_id, rater), rating in parsed.ratings.items():
         pk = existing.get((items[external_id], raters.user_ids.get(rater)))

@@ -9,12 +9,11 @@ from datetime import datetime
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import BigIntegerField, Count, Exists, Max, OuterRef, Q, QuerySet, Value
-from django.db.models.functions import Cast, Mod
+from django.db.models import Count, Max, Q
 
 from accord.rows import MAX_ROW_ID, models_from_sql
 from annotate.models import Assignment, Campaign, CampaignItem, Item, Membership
-from annotate.selectors.campaigns import RATER_RATING_COUNT_SQL, rater_rating_count
+from annotate.selectors.campaigns import rater_rating_count
 from ratings.models import Rating
 
 # Open items read from the queue index per pick; the rater's shuffle chooses among the fullest of them. Wide
@@ -59,22 +58,13 @@ class RaterProgress:
         return 100 * self.complete // self.n_items if self.n_items else 0
 
 
-def rater_permutation(campaign: Campaign, rater: AbstractBaseUser, salt: str = "accord-queue") -> tuple[int, int]:
-    """The (multiplier, offset) of this rater's deterministic shuffle of the campaign's items."""
-    digest = hashlib.sha256(f"{salt}:{campaign.pk}:{rater.pk}".encode()).digest()
+def rater_permutation(campaign: Campaign, rater: AbstractBaseUser | int, salt: str = "accord-queue") -> tuple[int, int]:
+    """The (multiplier, offset) of this rater's (or rater id's) deterministic shuffle of the campaign's items."""
+    rater_id = rater if isinstance(rater, int) else rater.pk
+    digest = hashlib.sha256(f"{salt}:{campaign.pk}:{rater_id}".encode()).digest()
     multiplier = 1 + int.from_bytes(digest[:8], "big") % (PERMUTATION_PRIME - 1)
     offset = int.from_bytes(digest[8:16], "big") % PERMUTATION_PRIME
     return multiplier, offset
-
-
-def _shuffle(campaign: Campaign, rater: AbstractBaseUser, salt: str = "accord-queue", key: str = "order_key") -> Mod:
-    """SQL for the rater's position of each campaign item in their shuffle (order by it)."""
-    multiplier, offset = rater_permutation(campaign, rater, salt)
-    big = BigIntegerField()
-    return Mod(
-        Cast(key, big) * Value(multiplier, output_field=big) + Value(offset, output_field=big),
-        Value(PERMUTATION_PRIME, output_field=big),
-    )
 
 
 def _rows(sql: str, params: dict[str, object]) -> list[tuple]:
@@ -130,65 +120,112 @@ def taken_params(*, now: datetime, exclude_rater_id: int | None = None) -> dict[
     return {"rater": rater, "leased": Assignment.Status.LEASED, "now": db_time(now)}
 
 
-def _mine_assigned(rater: AbstractBaseUser) -> QuerySet[Assignment]:
-    return Assignment.objects.filter(campaign_item=OuterRef("pk"), rater=rater)
+def _untouched(alias: str) -> str:
+    """SQL for "the rater has neither been given nor rated the item `alias`", as two probes of (item, rater) indexes.
+
+    index_probe keeps each a probe per scanned row: the planner would otherwise read the rater's whole history
+    once per pick (or per scanned row) when its statistics lag behind the queue.
+    """
+    probe = index_probe()
+    return (
+        f"NOT EXISTS (SELECT 1 FROM annotate_assignment a WHERE a.campaign_item_id = {alias}.id"
+        f" AND a.rater_id = %(rater)s{probe})"
+        f" AND NOT EXISTS (SELECT 1 FROM ratings_rating r WHERE r.campaign_item_id = {alias}.id"
+        f" AND r.rater_id = %(rater)s{probe})"
+    )
 
 
-def _mine_rated(rater: AbstractBaseUser) -> QuerySet[Rating]:
-    return Rating.objects.filter(campaign_item=OuterRef("pk"), rater=rater)
+def _with_untouched(sql: str) -> str:
+    return sql.format(untouched_w=_untouched("w"), untouched_ci=_untouched("ci"))
 
 
-# The first PICK_WINDOW open items of the queue index (n_taken descending, then order key) that the rater has
-# neither been given nor rated; only those are ordered by the rater's shuffle within each fill level. n_taken
-# is checked again outside the window: a row locked after a concurrent update is re-checked against the outer
-# conditions only. The shuffle is (order_key * a + b) mod P in 64-bit arithmetic (see rater_permutation).
-# {probe} keeps each "given or rated" check a probe of the (item, rater) unique index per scanned row (see
-# index_probe); the planner would otherwise read the rater's whole history once per window row when its
-# statistics lag behind the queue, which cost 2.5 ms per pick at 250 items per rater instead of 0.3 ms.
-_CANDIDATE_SQL = """
-SELECT ci.id FROM annotate_campaignitem ci
+# The first PICK_WINDOW open items among the first HEAD_SCAN rows of the queue index (n_taken descending, then
+# order key) that the rater has neither been given nor rated; only those are ordered by the rater's shuffle
+# within each fill level. n_taken is checked again outside the window: a row locked after a concurrent update
+# is re-checked against the outer conditions only. The shuffle is (order_key * a + b) mod P in 64-bit
+# arithmetic (see rater_permutation).
+_HEAD_SQL = """
+SELECT ci.id, ci.order_key FROM annotate_campaignitem ci
 WHERE ci.id IN (
-    SELECT w.id FROM annotate_campaignitem w
-    WHERE w.campaign_id = %(campaign)s AND NOT w.is_gold AND w.n_taken < %(overlap)s
-      AND NOT EXISTS (
-        SELECT 1 FROM annotate_assignment a WHERE a.campaign_item_id = w.id AND a.rater_id = %(rater)s{probe}
-      )
-      AND NOT EXISTS (
-        SELECT 1 FROM ratings_rating r WHERE r.campaign_item_id = w.id AND r.rater_id = %(rater)s{probe}
-      )
+    SELECT w.id FROM (
+        SELECT h.id, h.n_taken, h.order_key FROM annotate_campaignitem h
+        WHERE h.campaign_id = %(campaign)s AND NOT h.is_gold AND h.n_taken < %(overlap)s
+        ORDER BY h.n_taken DESC, h.order_key
+        LIMIT %(scan)s
+    ) w
+    WHERE {untouched_w}
     ORDER BY w.n_taken DESC, w.order_key
     LIMIT %(window)s
 ) AND ci.n_taken < %(overlap)s
 ORDER BY ci.n_taken DESC, (CAST(ci.order_key AS BIGINT) * %(multiplier)s + %(offset)s) %% %(prime)s, ci.id
 LIMIT 1"""
+# Items no one holds yet, in order key order from the rater's fresh cursor: a range of the queue index.
+_FRESH_SQL = """
+SELECT ci.id, ci.order_key FROM annotate_campaignitem ci
+WHERE ci.campaign_id = %(campaign)s AND NOT ci.is_gold AND ci.n_taken = 0 AND ci.order_key > %(after)s
+  AND {untouched_ci}
+ORDER BY ci.n_taken DESC, ci.order_key
+LIMIT 1"""
+# Every open item, fullest first: what is left once the head and the fresh range have nothing for the rater.
+_REST_SQL = """
+SELECT ci.id, ci.order_key FROM annotate_campaignitem ci
+WHERE ci.campaign_id = %(campaign)s AND NOT ci.is_gold AND ci.n_taken < %(overlap)s
+  AND {untouched_ci}
+ORDER BY ci.n_taken DESC, ci.order_key
+LIMIT 1"""
+# Rows of the queue index the head pick reads at most. Among many raters the rater's own open items are few
+# and the window fills within its first rows; when the rater's own items fill the head (a lone rater, or
+# fewer raters than k), the pick goes on to the fresh range instead of reading past all of them.
+HEAD_SCAN = 2 * PICK_WINDOW
 
 
-def candidate_query(*, campaign: Campaign, rater: AbstractBaseUser, lock: bool) -> tuple[str, dict[str, object]]:
-    """The statement and parameters that candidate_item runs."""
+@dataclass(frozen=True)
+class Candidate:
+    """An item the rater may be given: its id and order key, and whether it came from the fresh range."""
+
+    pk: int
+    order_key: int
+    fresh: bool
+
+
+def candidate_queries(
+    *, campaign: Campaign, rater: AbstractBaseUser, lock: bool, fresh_after: int | None = None
+) -> list[tuple[str, dict[str, object]]]:
+    """The statements candidate_item runs in turn (head, fresh range, rest), with their parameters."""
     multiplier, offset = rater_permutation(campaign, rater)
     params = {
         "campaign": campaign.pk,
         "overlap": campaign.overlap,
         "rater": rater.pk,
         "window": PICK_WINDOW,
+        "scan": HEAD_SCAN,
         "multiplier": multiplier,
         "offset": offset,
         "prime": PERMUTATION_PRIME,
+        "after": -1 if fresh_after is None else fresh_after,
     }
-    sql = _CANDIDATE_SQL.format(probe=index_probe()) + (row_lock("ci", skip_locked=True) if lock else "")
-    return sql, params
+    lock_clause = row_lock("ci", skip_locked=True) if lock else ""
+    return [(_with_untouched(sql) + lock_clause, params) for sql in (_HEAD_SQL, _FRESH_SQL, _REST_SQL)]
 
 
-def candidate_item(*, campaign: Campaign, rater: AbstractBaseUser, lock: bool) -> int | None:
-    """The id of the non-gold item this rater should be given next: fullest first, then the rater's own shuffle.
+def candidate_item(
+    *, campaign: Campaign, rater: AbstractBaseUser, lock: bool, fresh_after: int | None = None
+) -> Candidate | None:
+    """The non-gold item this rater should be given next: fullest first, then the rater's own shuffle.
 
-    With lock, the row comes back locked and rows other raters are locking are skipped (PostgreSQL). It is
-    an index scan of the queue index stopped at a LIMIT, not a count and sort of every item of the campaign,
-    and its cost does not grow with the rater's history: each scanned row probes the rater's assignments and
-    ratings by index. `n_taken` only ranks candidates: whoever leases an item recounts it under the row lock.
+    With lock, the row comes back locked and rows other raters are locking are skipped (PostgreSQL). Each
+    statement is an index scan stopped at a LIMIT, and none reads the rater's history: scanned rows probe the
+    rater's assignments and ratings by index. The head pick reads at most HEAD_SCAN rows; when none of them is
+    for the rater, the fresh range continues from `fresh_after`, the order key of the rater's last pick from it;
+    only when both are empty (the campaign's end) is every open item looked at. `n_taken` only ranks
+    candidates: whoever leases an item recounts it under the row lock.
     """
-    rows = _rows(*candidate_query(campaign=campaign, rater=rater, lock=lock))
-    return rows[0][0] if rows else None
+    head, fresh, rest = candidate_queries(campaign=campaign, rater=rater, lock=lock, fresh_after=fresh_after)
+    for (sql, params), is_fresh in ((head, False), (fresh, True), (rest, False)):
+        rows = _rows(sql, params)
+        if rows:
+            return Candidate(pk=rows[0][0], order_key=rows[0][1], fresh=is_fresh)
+    return None
 
 
 _STALE_SQL = f"""
@@ -212,19 +249,6 @@ def stale_counter_items(*, campaign: Campaign, now: datetime) -> list[int]:
     return [pk for (pk,) in _rows(_STALE_SQL + row_lock("ci", skip_locked=True), params)]
 
 
-def gold_candidates(*, campaign: Campaign, rater: AbstractBaseUser) -> QuerySet[CampaignItem]:
-    """Gold items the rater has not been given nor rated, in the rater's own shuffled order.
-
-    Gold items are checks, not data: every rater gets them, so no slot count applies.
-    """
-    return (
-        CampaignItem.objects.filter(campaign=campaign, is_gold=True)
-        .filter(~Exists(_mine_assigned(rater)), ~Exists(_mine_rated(rater)))
-        .annotate(shuffle=_shuffle(campaign, rater))
-        .order_by("shuffle", "pk")
-    )
-
-
 @dataclass(frozen=True)
 class QueueCounts:
     """What a rater has been served so far: the basis for mixing in gold checks and repeats."""
@@ -245,9 +269,65 @@ class QueueCounts:
         return repeat_rate > 0 and spaced and self.n_repeats < repeat_rate * self.n_submitted
 
 
+@dataclass
+class QueueState:
+    """A rater's queue state in a campaign as their membership row holds it, read under the row's lock."""
+
+    membership_id: int
+    counted: bool
+    n_first: int
+    n_gold: int
+    n_repeats: int
+    n_submitted: int
+    n_since_repeat: int
+    rating_count: int
+    gold_start: int | None
+    gold_cursor: int | None
+    fresh_cursor: int | None
+
+    @property
+    def counts(self) -> QueueCounts:
+        return QueueCounts(
+            n_first=self.n_first,
+            n_gold=self.n_gold,
+            n_submitted=self.n_submitted,
+            n_repeats=self.n_repeats,
+            n_since_repeat=self.n_since_repeat,
+        )
+
+
+QUEUE_STATE_COLUMNS = (
+    "id, queue_counted, queue_first, queue_gold, queue_repeats, queue_submitted, queue_since_repeat, "
+    "rating_count, gold_start, gold_cursor, fresh_cursor"
+)
+
+
+def queue_state_locked(*, campaign: Campaign, rater: AbstractBaseUser) -> QueueState | None:
+    """The rater's queue state, with their membership row locked until the transaction ends; None for a non-member.
+
+    The lock serialises one rater's own requests (two tabs, a double press), so they share one lease. On
+    PostgreSQL the same statement lets this transaction commit without waiting for the WAL flush: leases and
+    queue counters are soft state (a crash that loses the last moment's leases only returns those items to
+    the pool), the rating itself is committed durably, and its commit flushes this one first.
+    """
+    no_sync_wait = ", set_config('synchronous_commit', 'off', true)" if connection.vendor == "postgresql" else ""
+    rows = _rows(
+        f"SELECT {QUEUE_STATE_COLUMNS}{no_sync_wait} FROM annotate_membership m"
+        f" WHERE m.campaign_id = %(campaign)s AND m.user_id = %(rater)s{row_lock('m')}",
+        {"campaign": campaign.pk, "rater": rater.pk},
+    )
+    if not rows:
+        return None
+    values = rows[0][:11]
+    return QueueState(values[0], bool(values[1]), *values[2:])
+
+
 def rater_queue_counts(*, campaign: Campaign, rater: AbstractBaseUser) -> QueueCounts:
-    """Count the rater's first-time items (and how many were gold), submissions and repeats, in two queries."""
-    mine = Assignment.objects.filter(campaign_item__campaign=campaign, rater=rater).order_by()
+    """Count the rater's first-time items (and how many were gold), submissions and repeats from their history.
+
+    Reads the whole history: only rebuilding a rater's queue state runs it, never the rating path.
+    """
+    mine = Assignment.objects.filter(campaign=campaign, rater=rater).order_by()
     submitted = Q(status=Assignment.Status.SUBMITTED)
     counts = mine.aggregate(
         n_first=Count("pk", filter=Q(is_repeat=False)),
@@ -258,34 +338,115 @@ def rater_queue_counts(*, campaign: Campaign, rater: AbstractBaseUser) -> QueueC
     )
     last_repeat = counts.pop("last_repeat")
     # A rater holds one lease at a time, so assignment ids follow the order in which the items were served.
-    since = mine.filter(submitted, is_repeat=False, pk__gt=last_repeat).count() if last_repeat else 0
+    since = mine.filter(submitted, is_repeat=False, pk__gt=last_repeat or 0).count()
     return QueueCounts(**counts, n_since_repeat=since)
 
 
-def repeat_candidates(*, campaign: Campaign, rater: AbstractBaseUser) -> QuerySet[CampaignItem]:
-    """Non-gold items the rater rated here at least REPEAT_DISTANCE submissions ago and never repeated.
+def order_key_span(campaign: Campaign) -> int:
+    """One more than the campaign's highest order key (read from the end of its unique index)."""
+    highest = _rows("SELECT MAX(order_key) FROM annotate_campaignitem WHERE campaign_id = %(c)s", {"c": campaign.pk})
+    return (highest[0][0] or 0) + 1
 
-    Ordered by a per-rater shuffle of its own (not the queue's), so which items come back is deterministic
-    for a rater yet unrelated to the order in which they first arrived.
+
+def gold_start(campaign: Campaign, rater: AbstractBaseUser, span: int) -> int:
+    """The order key at which the rater's walk through the gold items begins: each rater starts elsewhere."""
+    multiplier, offset = rater_permutation(campaign, rater, salt="accord-gold")
+    return (multiplier + offset) % span
+
+
+# Beyond any order key.
+_NO_END = 2**62
+_GOLD_SQL = """
+SELECT ci.id, ci.order_key FROM annotate_campaignitem ci
+WHERE ci.campaign_id = %(campaign)s AND ci.is_gold AND ci.order_key > %(after)s AND ci.order_key < %(before)s
+  AND {untouched_ci}
+ORDER BY ci.order_key
+LIMIT 1"""
+
+
+def gold_ranges(start: int, cursor: int | None) -> list[tuple[int, int]]:
+    """The order key ranges (exclusive bounds) still ahead in a walk that began at start and reached cursor.
+
+    The walk goes up from start to the last gold item, then from the first up to start.
     """
-    mine = Assignment.objects.filter(campaign_item__campaign=campaign, rater=rater, status=Assignment.Status.SUBMITTED)
-    recent = list(mine.order_by("-pk").values_list("pk", flat=True)[:REPEAT_DISTANCE])
-    if len(recent) < REPEAT_DISTANCE:
-        return CampaignItem.objects.none()
-    first_rated = Rating.objects.filter(campaign_item=OuterRef("pk"), rater=rater, is_repeat=False)
-    # Never a second repeat of an item: not after a repeat assignment (even a skipped one), nor an imported repeat.
-    repeat_leased = Assignment.objects.filter(campaign_item=OuterRef("pk"), rater=rater, is_repeat=True)
-    repeat_rated = Rating.objects.filter(campaign_item=OuterRef("pk"), rater=rater, is_repeat=True)
-    return (
-        CampaignItem.objects.filter(
-            campaign=campaign,
-            is_gold=False,
-            pk__in=mine.filter(is_repeat=False, pk__lt=min(recent)).values("campaign_item"),
-        )
-        .filter(Exists(first_rated), ~Exists(repeat_leased), ~Exists(repeat_rated))
-        .annotate(shuffle=_shuffle(campaign, rater, salt="accord-repeat"))
-        .order_by("shuffle", "pk")
-    )
+    if cursor is None:
+        return [(start - 1, _NO_END), (-1, start)]
+    if cursor >= start:
+        return [(cursor, _NO_END), (-1, start)]
+    return [(cursor, start)]
+
+
+def gold_queries(
+    *, campaign: Campaign, rater: AbstractBaseUser, start: int, cursor: int | None
+) -> list[tuple[str, dict[str, object]]]:
+    """The statements gold_candidate runs in turn, with their parameters."""
+    base = {"campaign": campaign.pk, "rater": rater.pk}
+    sql = _with_untouched(_GOLD_SQL)
+    return [(sql, {**base, "after": after, "before": before}) for after, before in gold_ranges(start, cursor)]
+
+
+def gold_candidate(
+    *, campaign: Campaign, rater: AbstractBaseUser, start: int, cursor: int | None
+) -> tuple[int, int] | None:
+    """The next gold item of the rater's walk that they have neither been given nor rated: (id, order key).
+
+    Gold items are checks, not data: every rater gets them, so no slot count applies. Each rater walks them
+    in order key order (itself a seeded shuffle of the sample) from a start of their own, so the walk is
+    a short index range from the cursor however many gold items they have seen.
+    """
+    for sql, params in gold_queries(campaign=campaign, rater=rater, start=start, cursor=cursor):
+        rows = _rows(sql, params)
+        if rows:
+            return rows[0][0], rows[0][1]
+    return None
+
+
+def repeat_key(campaign: Campaign, rater_id: int, campaign_item_id: int) -> int:
+    """The item's place in the rater's own order of repeats: a shuffle unrelated to the order items first came.
+
+    Distinct for the rater's distinct items (a permutation of ids below PERMUTATION_PRIME), so ordering by the
+    key alone is deterministic, and reads the repeat index in its own order with no sort.
+    """
+    multiplier, offset = rater_permutation(campaign, rater_id, salt="accord-repeat")
+    return ((campaign_item_id % PERMUTATION_PRIME) * multiplier + offset) % PERMUTATION_PRIME
+
+
+_REPEAT_SQL = """
+SELECT a.campaign_item_id FROM annotate_assignment a
+JOIN annotate_campaignitem ci ON ci.id = a.campaign_item_id
+WHERE a.campaign_id = %(campaign)s AND a.rater_id = %(rater)s AND a.repeat_key IS NOT NULL
+  AND a.submitted_seq <= %(latest)s AND NOT ci.is_gold
+  AND EXISTS (
+    SELECT 1 FROM ratings_rating r
+    WHERE r.campaign_item_id = a.campaign_item_id AND r.rater_id = %(rater)s AND NOT r.is_repeat{probe}
+  )
+  AND NOT EXISTS (
+    SELECT 1 FROM ratings_rating r
+    WHERE r.campaign_item_id = a.campaign_item_id AND r.rater_id = %(rater)s AND r.is_repeat{probe}
+  )
+  AND NOT EXISTS (
+    SELECT 1 FROM annotate_assignment b
+    WHERE b.campaign_item_id = a.campaign_item_id AND b.rater_id = %(rater)s AND b.is_repeat{probe}
+  )
+ORDER BY a.repeat_key
+LIMIT 1"""
+
+
+def repeat_query(*, campaign: Campaign, rater: AbstractBaseUser, n_submitted: int) -> tuple[str, dict[str, object]]:
+    """The statement repeat_candidate runs, with its parameters."""
+    params = {"campaign": campaign.pk, "rater": rater.pk, "latest": n_submitted - REPEAT_DISTANCE}
+    return _REPEAT_SQL.format(probe=index_probe()), params
+
+
+def repeat_candidate(*, campaign: Campaign, rater: AbstractBaseUser, n_submitted: int) -> int | None:
+    """A data item the rater rated at least REPEAT_DISTANCE submissions ago and never repeated, or None.
+
+    The first in the rater's repeat order (see repeat_key) of the items still marked as able to come back:
+    the front of an index range, whose marks the queue clears as each repeat is served. Never a gold item,
+    never an item already repeated (even a skipped repeat, or an imported one).
+    """
+    rows = _rows(*repeat_query(campaign=campaign, rater=rater, n_submitted=n_submitted))
+    return rows[0][0] if rows else None
 
 
 def taken_count(*, campaign_item_id: int, now: datetime, exclude_rater_id: int | None = None) -> int:
@@ -347,9 +508,10 @@ def assignment_for_rater(*, campaign: Campaign, rater: AbstractBaseUser, pk: int
     return assignment
 
 
-_ITEM_TO_SHOW_SQL = f"""
+_ITEM_TO_SHOW_SQL = """
 SELECT i.*, ci.campaign_id AS campaign_of_item, ci.is_gold AS item_is_gold,
-       ({RATER_RATING_COUNT_SQL.format(campaign="ci.campaign_id", rater="%(rater)s")}) AS rater_rating_count
+       (SELECT m.rating_count FROM annotate_membership m
+        WHERE m.campaign_id = ci.campaign_id AND m.user_id = %(rater)s) AS rater_rating_count
 FROM annotate_item i
 JOIN annotate_campaignitem ci ON ci.item_id = i.id
 WHERE ci.id = %(campaign_item)s"""
@@ -358,8 +520,9 @@ WHERE ci.id = %(campaign_item)s"""
 def campaign_item_to_show(campaign_item_id: int, rater: AbstractBaseUser) -> CampaignItem:
     """A campaign item with its item (content and metadata), as the rating page shows it, in one fixed statement.
 
-    The statement also counts the rater's ratings in the campaign (`rater_rating_count` on the returned
-    campaign item), which the page shows beside the item: one round trip fewer for every item rated.
+    The statement also reads the rater's count of ratings in the campaign from their membership
+    (`rater_rating_count` on the returned campaign item), which the page shows beside the item: one round trip
+    fewer for every item rated, and no count over the rater's history.
     """
     params = {"campaign_item": campaign_item_id, "rater": rater.pk}
     item = models_from_sql(Item, _ITEM_TO_SHOW_SQL, params)[0]

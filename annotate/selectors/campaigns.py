@@ -93,8 +93,7 @@ def rater_counts(campaign: Campaign) -> list[RaterCount]:
 
 # One range of the (campaign, rater) index, not a join per rating: the rating page shows this count with
 # every item, and a rater may hold thousands of ratings in a campaign.
-RATER_RATING_COUNT_SQL = "SELECT COUNT(*) FROM ratings_rating WHERE campaign_id = {campaign} AND rater_id = {rater}"
-_RATER_RATING_COUNT = RATER_RATING_COUNT_SQL.format(campaign="%s", rater="%s")
+_RATER_RATING_COUNT = "SELECT COUNT(*) FROM ratings_rating WHERE campaign_id = %s AND rater_id = %s"
 
 
 def rater_rating_count(campaign: Campaign, user: AbstractBaseUser) -> int:

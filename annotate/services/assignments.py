@@ -12,20 +12,29 @@ from django.utils import timezone
 
 from accord.inserts import insert_one
 from annotate.limits import quoted
-from annotate.models import Assignment, Campaign
+from annotate.models import Assignment, Campaign, Membership
 from annotate.selectors.assignments import (
+    PERMUTATION_PRIME,
     TAKEN_SQL,
+    Candidate,
+    QueueState,
     campaign_item_to_show,
     candidate_item,
-    gold_candidates,
+    gold_candidate,
+    gold_start,
+    order_key_span,
+    queue_state_locked,
     rater_leases,
+    rater_permutation,
     rater_queue_counts,
-    repeat_candidates,
+    repeat_candidate,
+    repeat_key,
     row_lock,
     stale_counter_items,
     taken_count,
     taken_params,
 )
+from annotate.selectors.campaigns import rater_rating_count
 
 # Each failed attempt means another rater filled that slot a moment ago; this many in a row is pathological.
 MAX_PICK_ATTEMPTS = 100
@@ -64,7 +73,9 @@ def _execute(sql: str, params: dict[str, object]) -> None:
         cursor.execute(sql, params)
 
 
-def _renew_own_lease(*, campaign: Campaign, rater: AbstractBaseUser, now: datetime) -> Assignment | None:
+def _renew_own_lease(
+    *, campaign: Campaign, rater: AbstractBaseUser, now: datetime, state: QueueState
+) -> Assignment | None:
     lease_for = timedelta(minutes=campaign.lease_minutes)
     for held in rater_leases(campaign=campaign, rater=rater):
         # A live lease still holds its slot; gold checks and repeats hold none of the item's k slots.
@@ -84,6 +95,8 @@ def _renew_own_lease(*, campaign: Campaign, rater: AbstractBaseUser, now: dateti
         # The slot went to someone else (an expired lease, or ratings imported meanwhile): give the item up.
         held.delete()
         campaign_item_set_taken(held.campaign_item_id, taken)
+        state.n_first -= 1
+        queue_state_save(state)
     return None
 
 
@@ -93,45 +106,85 @@ def _reclaim_expired(*, campaign: Campaign, now: datetime) -> None:
         campaign_item_set_taken(pk, taken_count(campaign_item_id=pk, now=now))
 
 
-def _pick_item_id(*, campaign: Campaign, rater: AbstractBaseUser, now: datetime) -> int | None:
+def _pick_item(*, campaign: Campaign, rater: AbstractBaseUser, now: datetime, state: QueueState) -> Candidate | None:
     waits = 0
     for _ in range(MAX_PICK_ATTEMPTS + MAX_LOCKED_WAITS):
         # Skip rows other raters are leasing right now.
-        pk = candidate_item(campaign=campaign, rater=rater, lock=True)
-        if pk is None:
+        found = candidate_item(campaign=campaign, rater=rater, lock=True, fresh_after=state.fresh_cursor)
+        if found is None:
             # Every open candidate is locked by a rater mid-pick: wait for them rather than report an empty
             # queue while slots may still be free. Poll instead of blocking on their row lock, because this
             # transaction may hold other items' locks and a blocking wait could close a deadlock cycle.
-            if waits >= MAX_LOCKED_WAITS or candidate_item(campaign=campaign, rater=rater, lock=False) is None:
+            unlocked = candidate_item(campaign=campaign, rater=rater, lock=False, fresh_after=state.fresh_cursor)
+            if waits >= MAX_LOCKED_WAITS or unlocked is None:
                 return None
             waits += 1
             time.sleep(LOCKED_WAIT_SECONDS)
             continue
         # The counter only ranks candidates; the recount under the lock decides, and corrects the counter
         # when the two differ (ratings written around the services), so a full item is not picked again.
-        taken = taken_count(campaign_item_id=pk, now=now, exclude_rater_id=rater.pk)
+        taken = taken_count(campaign_item_id=found.pk, now=now, exclude_rater_id=rater.pk)
         if taken < campaign.overlap:
-            campaign_item_set_taken(pk, taken + 1)
-            return pk
-        campaign_item_set_taken(pk, taken)
+            campaign_item_set_taken(found.pk, taken + 1)
+            return found
+        campaign_item_set_taken(found.pk, taken)
     return None
 
 
-def _pick_extra(*, campaign: Campaign, rater: AbstractBaseUser) -> tuple[int, bool] | None:
-    """A repeat or a gold check when the rater's share of either is below its rate: (item id, is_repeat)."""
-    if campaign.gold_rate <= 0 and campaign.repeat_rate <= 0:
+def _pick_repeat(*, campaign: Campaign, rater: AbstractBaseUser, state: QueueState) -> int | None:
+    if not state.counts.repeat_due(campaign.repeat_rate):
         return None
-    counts = rater_queue_counts(campaign=campaign, rater=rater)
-    if counts.repeat_due(campaign.repeat_rate):
-        pk = repeat_candidates(campaign=campaign, rater=rater).values_list("pk", flat=True).first()
-        if pk is not None:
-            return pk, True
-    if counts.gold_due(campaign.gold_rate):
-        # No row lock: a gold item has no slots to fill, and the unique (item, rater) pair stops a second lease.
-        pk = gold_candidates(campaign=campaign, rater=rater).values_list("pk", flat=True).first()
-        if pk is not None:
-            return pk, False
-    return None
+    return repeat_candidate(campaign=campaign, rater=rater, n_submitted=state.n_submitted)
+
+
+def _pick_gold(*, campaign: Campaign, rater: AbstractBaseUser, state: QueueState) -> tuple[int, int] | None:
+    if not state.counts.gold_due(campaign.gold_rate) or state.gold_start is None:
+        return None
+    # No row lock: a gold item has no slots to fill, and the unique (item, rater) pair stops a second lease.
+    return gold_candidate(campaign=campaign, rater=rater, start=state.gold_start, cursor=state.gold_cursor)
+
+
+def _lease_new(*, campaign: Campaign, rater: AbstractBaseUser, now: datetime, state: QueueState) -> Assignment | None:
+    """Lease a repeat or a gold check when the rater's share of either is below its rate, else a data item."""
+    item_id, is_repeat = _pick_repeat(campaign=campaign, rater=rater, state=state), True
+    if item_id is None:
+        is_repeat = False
+        gold = _pick_gold(campaign=campaign, rater=rater, state=state)
+        if gold is not None:
+            item_id, state.gold_cursor = gold
+            state.n_gold += 1
+        else:
+            _reclaim_expired(campaign=campaign, now=now)
+            found = _pick_item(campaign=campaign, rater=rater, now=now, state=state)
+            if found is None:
+                return None
+            item_id = found.pk
+            if found.fresh:
+                state.fresh_cursor = found.order_key
+    assignment = Assignment(
+        campaign_item_id=item_id,
+        campaign_id=campaign.pk,
+        rater=rater,
+        status=Assignment.Status.LEASED,
+        leased_at=now,
+        expires_at=now + timedelta(minutes=campaign.lease_minutes),
+        # A repeat is shown exactly as the first time (same pairwise sides): only the rater may differ.
+        presentation=_presentation(campaign=campaign, campaign_item_id=item_id, rater_id=rater.pk),
+        is_repeat=is_repeat,
+    )
+    insert_one(assignment)
+    if is_repeat:
+        state.n_repeats, state.n_since_repeat = state.n_repeats + 1, 0
+        # The item comes back once only: it leaves the range the repeat pick reads.
+        _execute(
+            "UPDATE annotate_assignment SET repeat_key = NULL"
+            " WHERE campaign_item_id = %(item)s AND rater_id = %(rater)s AND NOT is_repeat",
+            {"item": item_id, "rater": rater.pk},
+        )
+    else:
+        state.n_first += 1
+    queue_state_save(state)
+    return assignment
 
 
 def assignment_next(
@@ -142,6 +195,7 @@ def assignment_next(
     Gold checks and test-retest repeats are mixed in at the campaign's gold_rate and repeat_rate; they
     look like any other item and never take one of an item's k slots. `after_close` says the rater has just
     submitted or given back their item, so a live lease is unlikely and is only looked for under the lock.
+    Only the campaign's members get items.
     """
     now = now or timezone.now()
     if campaign.status != Campaign.Status.ACTIVE:
@@ -163,43 +217,159 @@ def assignment_next(
 @transaction.atomic
 def _lease_locked(*, campaign: Campaign, rater: AbstractBaseUser, now: datetime) -> Assignment | None:
     """Renew the rater's lease or lease a new item, holding the rater's membership row lock."""
-    # Leases and queue counters are soft state: a crash that loses the last moment's leases only returns
-    # those items to the pool (counter and lease vanish together). Not waiting for the WAL flush saves a
-    # disk sync per item; the rating itself is committed durably, and its commit flushes this one first.
-    # PostgreSQL sets that for this transaction in the statement that takes the lock below.
-    no_sync_wait = ", set_config('synchronous_commit', 'off', true)" if connection.vendor == "postgresql" else ""
-    # Serialise one rater's own requests (two tabs, a double press) so they share one lease.
-    _execute(
-        f"SELECT m.id{no_sync_wait} FROM annotate_membership m"
-        f" WHERE m.campaign_id = %(campaign)s AND m.user_id = %(rater)s{row_lock('m')}",
-        {"campaign": campaign.pk, "rater": rater.pk},
-    )
-    return _renew_own_lease(campaign=campaign, rater=rater, now=now) or _lease_new(
-        campaign=campaign, rater=rater, now=now
-    )
-
-
-def _lease_new(*, campaign: Campaign, rater: AbstractBaseUser, now: datetime) -> Assignment | None:
-    extra = _pick_extra(campaign=campaign, rater=rater)
-    if extra is not None:
-        item_id, is_repeat = extra
-    else:
-        _reclaim_expired(campaign=campaign, now=now)
-        item_id, is_repeat = _pick_item_id(campaign=campaign, rater=rater, now=now), False
-    if item_id is None:
+    state = queue_state_locked(campaign=campaign, rater=rater)
+    if state is None:
         return None
-    assignment = Assignment(
-        campaign_item_id=item_id,
-        rater=rater,
-        status=Assignment.Status.LEASED,
-        leased_at=now,
-        expires_at=now + timedelta(minutes=campaign.lease_minutes),
-        # A repeat is shown exactly as the first time (same pairwise sides): only the rater may differ.
-        presentation=_presentation(campaign=campaign, campaign_item_id=item_id, rater_id=rater.pk),
-        is_repeat=is_repeat,
+    if not state.counted:
+        state = queue_state_rebuild(campaign=campaign, rater=rater, state=state)
+    return _renew_own_lease(campaign=campaign, rater=rater, now=now, state=state) or _lease_new(
+        campaign=campaign, rater=rater, now=now, state=state
     )
-    insert_one(assignment)
-    return assignment
+
+
+_SAVE_STATE_SQL = """
+UPDATE annotate_membership SET queue_counted = %(counted)s, queue_first = %(first)s, queue_gold = %(gold)s,
+    queue_repeats = %(repeats)s, queue_submitted = %(submitted)s, queue_since_repeat = %(since)s,
+    rating_count = %(ratings)s, gold_start = %(gold_start)s, gold_cursor = %(gold_cursor)s,
+    fresh_cursor = %(fresh_cursor)s
+WHERE id = %(membership)s"""
+
+
+def queue_state_save(state: QueueState) -> None:
+    """Write the rater's queue state back to their membership row (whose lock the caller holds)."""
+    _execute(
+        _SAVE_STATE_SQL,
+        {
+            "counted": state.counted,
+            "first": state.n_first,
+            "gold": state.n_gold,
+            "repeats": state.n_repeats,
+            "submitted": state.n_submitted,
+            "since": state.n_since_repeat,
+            "ratings": state.rating_count,
+            "gold_start": state.gold_start,
+            "gold_cursor": state.gold_cursor,
+            "fresh_cursor": state.fresh_cursor,
+            "membership": state.membership_id,
+        },
+    )
+
+
+# Numbers the rater's submitted assignments in the order they were served (1 for the first).
+_NUMBER_SUBMITTED_SQL = """
+UPDATE annotate_assignment SET submitted_seq = numbered.seq
+FROM (
+    SELECT id, ROW_NUMBER() OVER (ORDER BY id) AS seq FROM annotate_assignment
+    WHERE campaign_id = %(campaign)s AND rater_id = %(rater)s AND status = %(submitted)s
+) AS numbered
+WHERE annotate_assignment.id = numbered.id"""
+# Marks the submitted first-time ratings of data items that have not come back yet with their repeat key.
+_KEY_REPEATABLE_SQL = """
+UPDATE annotate_assignment SET repeat_key = CASE
+    WHEN status = %(submitted)s AND NOT is_repeat
+     AND NOT EXISTS (SELECT 1 FROM annotate_campaignitem ci WHERE ci.id = annotate_assignment.campaign_item_id
+                     AND ci.is_gold)
+     AND NOT EXISTS (SELECT 1 FROM annotate_assignment b WHERE b.campaign_item_id = annotate_assignment.campaign_item_id
+                     AND b.rater_id = %(rater)s AND b.is_repeat)
+     AND NOT EXISTS (SELECT 1 FROM ratings_rating r WHERE r.campaign_item_id = annotate_assignment.campaign_item_id
+                     AND r.rater_id = %(rater)s AND r.is_repeat)
+    THEN ((campaign_item_id %% %(prime)s) * %(multiplier)s + %(offset)s) %% %(prime)s
+    END
+WHERE campaign_id = %(campaign)s AND rater_id = %(rater)s"""
+
+
+def gold_walk_resume(start: int, next_key: int | None) -> int | None:
+    """The cursor from which a walk that began at start goes on to next_key (None: a walk with nothing left)."""
+    if next_key is None:
+        # Just behind the start: the walk has gone round.
+        return start - 1
+    return None if next_key == start else next_key - 1
+
+
+def queue_state_rebuild(*, campaign: Campaign, rater: AbstractBaseUser, state: QueueState) -> QueueState:
+    """Recompute the rater's queue state from their assignments and ratings, holding their membership lock.
+
+    Reads the rater's whole history, once: for a new membership, and after writes that bypass the queue's
+    services (see queue_states_invalidate). The queue's steps then keep the state as they go.
+    """
+    counts = rater_queue_counts(campaign=campaign, rater=rater)
+    multiplier, offset = rater_permutation(campaign, rater.pk, salt="accord-repeat")
+    params = {
+        "campaign": campaign.pk,
+        "rater": rater.pk,
+        "submitted": Assignment.Status.SUBMITTED,
+        "prime": PERMUTATION_PRIME,
+        "multiplier": multiplier,
+        "offset": offset,
+    }
+    _execute(_NUMBER_SUBMITTED_SQL, params)
+    _execute(_KEY_REPEATABLE_SQL, params)
+    start = gold_start(campaign, rater, order_key_span(campaign))
+    # The walk resumes at the first gold item along it that the rater has not been given (earlier gold checks
+    # may have come in another order); past it, items already given are passed over as the walk reaches them.
+    first = gold_candidate(campaign=campaign, rater=rater, start=start, cursor=None)
+    cursor_key = gold_walk_resume(start, None if first is None else first[1])
+    rebuilt = QueueState(
+        membership_id=state.membership_id,
+        counted=True,
+        n_first=counts.n_first,
+        n_gold=counts.n_gold,
+        n_repeats=counts.n_repeats,
+        n_submitted=counts.n_submitted,
+        n_since_repeat=counts.n_since_repeat,
+        rating_count=rater_rating_count(campaign, rater),
+        gold_start=start,
+        gold_cursor=cursor_key,
+        fresh_cursor=None,
+    )
+    queue_state_save(rebuilt)
+    return rebuilt
+
+
+def queue_states_invalidate(*, campaign: Campaign, user_ids: Iterable[int] | None = None) -> None:
+    """Have the queue state of the campaign's members (or the given users) rebuilt before their next item.
+
+    For writes that add ratings or assignments around the queue's services: imports, bulk loads.
+    """
+    members = Membership.objects.filter(campaign=campaign)
+    if user_ids is not None:
+        members = members.filter(user_id__in=list(user_ids))
+    members.update(queue_counted=False)
+
+
+def queue_gold_walks_restart(*, campaign: Campaign) -> None:
+    """Start every rater's walk through the gold items again, so gold items marked behind it are reached too.
+
+    Items the rater was already given are passed over by the walk, each once.
+    """
+    Membership.objects.filter(campaign=campaign).update(gold_cursor=None)
+
+
+_SUBMITTED_SQL = """
+UPDATE annotate_membership SET queue_submitted = queue_submitted + 1, rating_count = rating_count + 1,
+    queue_since_repeat = queue_since_repeat + %(first_time)s
+WHERE campaign_id = %(campaign)s AND user_id = %(rater)s
+RETURNING queue_submitted"""
+
+
+def queue_state_count_submit(*, campaign: Campaign, assignment: Assignment) -> tuple[int | None, int | None]:
+    """Count a submission in the rater's queue state; return the assignment's (submitted_seq, repeat_key).
+
+    Locks the rater's membership row, as leasing does first, so submit and lease take their locks in one
+    order. A first-time rating of a data item gets a repeat key: it may come back as a repeat.
+    """
+    first_time = not assignment.is_repeat
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _SUBMITTED_SQL,
+            {"first_time": int(first_time), "campaign": campaign.pk, "rater": assignment.rater_id},
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return None, None
+    repeatable = first_time and not assignment.campaign_item.is_gold
+    key = repeat_key(campaign, assignment.rater_id, assignment.campaign_item_id) if repeatable else None
+    return row[0], key
 
 
 def _release_slot(assignment: Assignment) -> None:

@@ -23,6 +23,7 @@ from annotate.importers import Source, detect_format, dumps, open_binary, open_r
 from annotate.limits import MAX_SHOWN, quoted_text
 from annotate.models import Campaign, CampaignItem, Dataset, Item, Membership, RubricVersion
 from annotate.sampling import SampleSpec, SampleSpecError, draw_sample, parse_sample_spec
+from annotate.services.assignments import queue_gold_walks_restart
 from ratings.services import values_from_post, values_validate
 
 Role = Membership.Role
@@ -595,6 +596,8 @@ def campaign_items_mark_gold(
     (e.g. "row 3 (id 'x')" for a file); by default "item 'x'".
     """
     campaign_lock_open(campaign=campaign, change="its gold items can no longer change")
+    # Before any item is locked (leasing's order): new gold items may lie behind where raters' walks have got to.
+    queue_gold_walks_restart(campaign=campaign)
     answers, labels = answers or {}, row_labels or {}
 
     def where(external_id: str) -> str:

@@ -9,7 +9,7 @@ from annotate.selectors import assignments as selectors
 from annotate.selectors.assignments import rater_progress
 from annotate.services.assignments import assignment_next
 from ratings.services import rating_submit
-from tests.factories import CampaignFactory, UserFactory
+from tests.factories import CampaignFactory, UserFactory, raters_of
 
 pytestmark = pytest.mark.django_db
 
@@ -22,7 +22,7 @@ def _clock(*ticks: float) -> SimpleNamespace:
 def test_campaign_numbers_are_kept_a_few_seconds_then_recounted(monkeypatch: pytest.MonkeyPatch) -> None:
     cache.clear()
     campaign = CampaignFactory(with_items=2, overlap=1)
-    rater = UserFactory()
+    (rater,) = raters_of(campaign, 1)
     monkeypatch.setattr(selectors, "time", _clock(10.0, 10.1))
     assert rater_progress(campaign=campaign, rater=rater).complete == 0
     rating_submit(assignment=assignment_next(campaign=campaign, rater=rater), values={"helpful": 2})

@@ -15,12 +15,13 @@ pytestmark = pytest.mark.django_db
 
 HX = {"HTTP_HX_REQUEST": "true"}
 # Session, user, campaign with my role (its rubric version is kept per process once read); my live lease
-# (read without a lock or transaction); its item with my ratings count.
+# (read without a lock or transaction); its item with my ratings count (kept on my membership).
 RATE_PAGE_QUERIES = 5
-# The page's three and the posted assignment; the submit in a savepoint pair (assignment and item lock, recount,
-# rating insert, assignment and counter updates); the next pick in a savepoint pair (membership lock, my leases
-# under it, expired leases, candidate, recount, counter, insert); the item with my ratings count.
-SUBMIT_QUERIES = 21
+# The page's three and the posted assignment; the submit in a savepoint pair (my queue counts, assignment and
+# item lock, recount, rating insert, assignment and counter updates); the next pick in a savepoint pair
+# (membership lock with my queue state, my leases under it, expired leases, candidate, recount, counter, insert,
+# my queue state); the item with my ratings count. None of them reads my history.
+SUBMIT_QUERIES = 23
 
 
 def _setup(n_items: int) -> tuple[Campaign, Client]:

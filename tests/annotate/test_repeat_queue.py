@@ -9,7 +9,7 @@ from django.test import Client
 from django.urls import reverse
 
 from annotate.models import Assignment, Campaign
-from annotate.selectors.assignments import REPEAT_DISTANCE, repeat_candidates
+from annotate.selectors.assignments import REPEAT_DISTANCE, repeat_candidate, repeat_key
 from annotate.selectors.campaigns import campaign_progress
 from annotate.services.assignments import assignment_next, assignment_skip
 from annotate.services.campaigns import campaign_items_mark_gold
@@ -108,12 +108,24 @@ def test_the_choice_of_repeat_is_deterministic_per_rater() -> None:
     campaign = CampaignFactory(with_items=20, overlap=2)
     first, second = raters_of(campaign, 2)
     _round_robin(campaign, [first, second])
-    picks = [list(repeat_candidates(campaign=campaign, rater=first).values_list("pk", flat=True)) for _ in range(2)]
-    assert picks[0] == picks[1] and len(picks[0]) == 20 - REPEAT_DISTANCE
-    others = list(repeat_candidates(campaign=campaign, rater=second).values_list("pk", flat=True))
-    common = set(picks[0]) & set(others)
-    # Each rater has an order of their own.
-    assert [pk for pk in picks[0] if pk in common] != [pk for pk in others if pk in common]
+
+    def repeat_order(rater: User) -> list[int]:
+        marked = Assignment.objects.filter(campaign=campaign, rater=rater, repeat_key__isnull=False)
+        return list(marked.order_by("repeat_key", "pk").values_list("campaign_item_id", flat=True))
+
+    mine, others = repeat_order(first), repeat_order(second)
+    # Both raters rated all 20 items; each has an order of their own, fixed by (campaign, rater, item).
+    assert sorted(mine) == sorted(others) and len(mine) == 20
+    assert mine == sorted(mine, key=lambda pk: repeat_key(campaign, first.pk, pk))
+    assert mine != others
+    # The pick takes the front of that order among the items rated at least REPEAT_DISTANCE submissions ago.
+    recent = set(
+        Assignment.objects.filter(campaign=campaign, rater=first, submitted_seq__gt=20 - REPEAT_DISTANCE).values_list(
+            "campaign_item_id", flat=True
+        )
+    )
+    expected = next(pk for pk in mine if pk not in recent)
+    assert repeat_candidate(campaign=campaign, rater=first, n_submitted=20) == expected
 
 
 def _repeat_setup() -> tuple[Campaign, User, Assignment]:

@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from annotate.models import Campaign, CampaignItem, Dataset, Membership, RubricVersion
 from annotate.search import search_index_build
-from annotate.services.assignments import campaign_items_recount
+from annotate.services.assignments import campaign_items_recount, queue_states_invalidate
 from annotate.services.campaigns import campaign_create, campaign_set_status, membership_set
 from annotate.services.datasets import dataset_import
 from annotate.services.rubrics import rubric_load
@@ -367,6 +367,8 @@ def _save_ratings(campaign: Campaign, ratings: list[Rating]) -> int:
         moment = start + timedelta(minutes=offset * 7 + rng.randint(0, 5))
         rating.created_at = rating.updated_at = min(moment, now)
     Rating.objects.bulk_update(saved, ["created_at", "updated_at"], batch_size=1000)
-    # The rating queue ranks items by their counters; ratings written in bulk must be counted in.
+    # The rating queue ranks items by their counters and keeps each rater's own: ratings written in bulk must be
+    # counted in.
     campaign_items_recount(campaign=campaign)
+    queue_states_invalidate(campaign=campaign)
     return len(saved)
