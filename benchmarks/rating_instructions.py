@@ -7,7 +7,8 @@ rating path is compared here by the instructions it executes. The script builds 
 rating_load.py (bench_rating: --items items, k = 3, 32 raters; dropped at the end), then runs two child
 processes under `valgrind --tool=callgrind`. Each signs in one rater with Django's test client, runs the same
 30 warm-up cycles (GET the rating page, htmx POST an answer: the cycle of rating_load.py, in-process, without
-gunicorn), then the given number of cycles. The difference of the two totals divided by the difference of
+gunicorn), then the given number of cycles. --gold-rate, --repeat-rate, --gold-items and --history set up the
+campaign as rating_load.py does. The difference of the two totals divided by the difference of
 the cycle counts is the count per cycle: start-up and warm-up cancel out. PostgreSQL's own work is not in it.
 
 Needs valgrind (apt-get install valgrind). A child takes one to three minutes; the two run side by side.
@@ -22,7 +23,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from rating_load import PG_DB, ROOT, SLUG, _env, _manage, _psql, setup_data
+from rating_load import GOLD_ITEMS, PG_DB, ROOT, SLUG, _env, _manage, _psql, setup_data
 
 WARMUP_CYCLES = 30
 ASSIGNMENT_RE = re.compile(rb'name="assignment" value="(\d+)"')
@@ -83,6 +84,10 @@ def main() -> None:
     parser.add_argument("--items", type=int, default=100_000)
     parser.add_argument("--cycles", default="10,50", help="the two cycle counts to difference")
     parser.add_argument("--keep-db", action="store_true", help="leave bench_rating in place afterwards")
+    parser.add_argument("--gold-rate", type=float, default=0.0)
+    parser.add_argument("--repeat-rate", type=float, default=0.0)
+    parser.add_argument("--gold-items", type=int, default=GOLD_ITEMS)
+    parser.add_argument("--history", type=int, default=0, help="ratings each rater already holds")
     options = parser.parse_args()
     few, many = sorted(int(n) for n in options.cycles.split(","))
     if shutil.which("valgrind") is None:
@@ -95,7 +100,14 @@ def main() -> None:
     _psql(f"CREATE DATABASE {PG_DB}")
     try:
         _manage("migrate", "--noinput", "-v", "0")
-        print(f"setup: {options.items} items in {setup_data(options.items):.1f} s", flush=True)
+        seconds = setup_data(
+            options.items,
+            gold_rate=options.gold_rate,
+            repeat_rate=options.repeat_rate,
+            gold_items=options.gold_items if options.gold_rate else 0,
+            history=options.history,
+        )
+        print(f"setup: {options.items} items, {options.history} ratings per rater, in {seconds:.1f} s", flush=True)
         # The children open their own connections; this one would only hold the database open.
         connections.close_all()
         with tempfile.TemporaryDirectory() as tmp:

@@ -2,21 +2,30 @@
 
     python benchmarks/rating_load.py [--items 100000] [--seconds 30] [--workers 2] [--worker-class sync]
                                      [--modes realistic,flat] [--flat-raters 1,16,32] [--burst] [--keep-db]
+                                     [--gold-rate 0.1] [--repeat-rate 0.05] [--gold-items 2000]
+                                     [--history 10000] [--raters 32] [--sqlite]
 
 Creates a fresh PostgreSQL database (bench_rating, or $BENCH_PG_DB; dropped at the end), migrates it, fills a
 dataset, a campaign of --items items (k=3, likert rubric with guidelines) and 32 raters with COPY, collects static
-files and starts gunicorn (DEBUG off, SECRET_KEY set, ALLOWED_HOSTS=127.0.0.1, no HTTPS redirect). Each
+files and starts gunicorn (DEBUG off, SECRET_KEY set, ALLOWED_HOSTS=127.0.0.1, no HTTPS redirect). The
+campaign mixes in gold checks and test-retest repeats as a real one does: --gold-items of its items (spread over
+its order) are gold, served at --gold-rate, and repeats come back at --repeat-rate (0 turns either off).
+--history N first gives every rater N submitted ratings, written in bulk as the queue would have served them
+(benchmarks/histories.py): a team deep into a long campaign. --sqlite runs on a SQLite file instead, the
+embedded default, with --raters raters (a small team: 4). Each
 simulated rater is a thread with its own keep-alive HTTP connection: it logs in through the login form (CSRF
 cookie and token), then runs cycles of next (GET /c/<slug>/rate/, the full page) and submit (htmx POST
 /c/<slug>/rate/next/, which stores the answer and returns the next item's panel).
 
-Modes: realistic (32 raters, each taking 1 s to read and answer an item between next and submit, as a fast
+Modes: realistic (all raters, each taking 1 s to read and answer an item between next and submit, as a fast
 human would, and starting at a random moment within the first second: latency percentiles) and flat out
 (1, 16 and 32 raters without pauses: cycles per second and latency). --burst runs the realistic mode the
 harsher way: all 32 raters start at the same instant and pause 1 s after each submit, so their requests
 arrive in lockstep pairs. After each run the database is checked: ratings
-created == successful submits, no (item, rater) pair twice, no item above k, and the queue counters
-(CampaignItem.n_taken) equal to the ratings and live leases they stand for. Finally the rating page's
+created == successful submits, no (item, rater) pair twice, no item above k, the queue counters
+(CampaignItem.n_taken) equal to the ratings and live leases they stand for, and each rater's queue state
+(the counts on their membership) equal to a recount of their history; the run's share of gold checks and of
+repeats among the items served is printed beside its latencies. Finally the rating page's
 transfer size (HTML plus the CSS and JS it references, raw and as whitenoise serves them gzipped).
 
 The load generator runs on the same machine as gunicorn and PostgreSQL and competes with them for CPU.
@@ -32,6 +41,7 @@ import re
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections import Counter
@@ -46,6 +56,8 @@ PG_DB = os.environ.get("BENCH_PG_DB", "bench_rating")
 SLUG = "load"
 OVERLAP = 3
 N_RATERS = 32
+# Gold checks at one item in ten and repeats at one in twenty: a real campaign's settings.
+GOLD_RATE, REPEAT_RATE, GOLD_ITEMS = 0.1, 0.05, 2000
 PASSWORD = "bench-rating-password-1"
 HOST, PORT = "127.0.0.1", int(os.environ.get("BENCH_PORT", "8765"))
 GUIDELINES = """# How to rate
@@ -111,8 +123,16 @@ def _sentences(rng: random.Random, n: int) -> list[str]:
     return [" ".join(rng.choices(pool, k=rng.randint(8, 18))).capitalize() + "." for _ in range(n)]
 
 
-def setup_data(n_items: int) -> float:
-    """Fill dataset, items, campaign, raters and memberships with COPY; return the seconds it took."""
+def setup_data(
+    n_items: int,
+    *,
+    gold_rate: float = 0.0,
+    repeat_rate: float = 0.0,
+    gold_items: int = 0,
+    history: int = 0,
+    n_raters: int = N_RATERS,
+) -> float:
+    """Fill dataset, items, campaign, raters and memberships (COPY on PostgreSQL); return the seconds it took."""
     import django
 
     django.setup()
@@ -127,15 +147,32 @@ def setup_data(n_items: int) -> float:
     dataset = Dataset.objects.create(name="load", content_fields=["prompt", "response"], metadata_fields=["model"])
     rubric = Rubric.objects.create(name="helpfulness")
     version = RubricVersion.objects.create(rubric=rubric, number=1, guidelines=GUIDELINES, criteria=CRITERIA)
+
+    def item_rows():
+        for i in range(n_items):
+            content = {
+                "prompt": " ".join(rng.choices(sentences, k=rng.randint(2, 5)))[:600],
+                "response": " ".join(rng.choices(sentences, k=rng.randint(4, 9)))[:900],
+            }
+            yield (dataset.pk, f"item-{i:07d}", i, json.dumps(content), '{"model": "atlas-7b"}')
+
+    password = make_password(PASSWORD)
+    joined = "2026-11-26T00:00:00Z"
+    users = [(f"rater{i:02d}", password, False, False, True, "", "", "", joined) for i in range(n_raters)]
+    item_sql = "annotate_item (dataset_id, external_id, position, content, metadata)"
+    user_sql = (
+        "auth_user (username, password, is_superuser, is_staff, is_active, first_name, last_name, email, date_joined)"
+    )
     with connection.cursor() as cursor:
-        raw = cursor.cursor
-        with raw.copy("COPY annotate_item (dataset_id, external_id, position, content, metadata) FROM STDIN") as copy:
-            for i in range(n_items):
-                content = {
-                    "prompt": " ".join(rng.choices(sentences, k=rng.randint(2, 5)))[:600],
-                    "response": " ".join(rng.choices(sentences, k=rng.randint(4, 9)))[:900],
-                }
-                copy.write_row((dataset.pk, f"item-{i:07d}", i, json.dumps(content), '{"model": "atlas-7b"}'))
+        if connection.vendor == "postgresql":
+            raw = cursor.cursor
+            for table, rows in ((item_sql, item_rows()), (user_sql, users)):
+                with raw.copy(f"COPY {table} FROM STDIN") as copy:
+                    for row in rows:
+                        copy.write_row(row)
+        else:
+            cursor.executemany(f"INSERT INTO {item_sql} VALUES (%s, %s, %s, %s, %s)", list(item_rows()))
+            cursor.executemany(f"INSERT INTO {user_sql} VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)", users)
         Dataset.objects.filter(pk=dataset.pk).update(item_count=n_items)
         campaign = Campaign.objects.create(
             slug=SLUG,
@@ -144,32 +181,43 @@ def setup_data(n_items: int) -> float:
             rubric_version=version,
             sample_spec={"method": "all"},
             overlap=OVERLAP,
+            gold_rate=gold_rate,
+            repeat_rate=repeat_rate,
             status=Campaign.Status.ACTIVE,
         )
-        # order_key is a seeded shuffle of positions, as the sampling service makes it.
+        # order_key is a seeded shuffle of positions, as the sampling service makes it (0, 1, …).
         cursor.execute(
             "INSERT INTO annotate_campaignitem (campaign_id, item_id, order_key, is_gold, n_taken) "
-            "SELECT %s, id, row_number() OVER (ORDER BY md5(id::text)), false, 0 FROM annotate_item "
-            "WHERE dataset_id = %s",
+            "SELECT %s, id, row_number() OVER (ORDER BY id * 2654435761 %% 4294967296) - 1, false, 0 "
+            "FROM annotate_item WHERE dataset_id = %s",
             [campaign.pk, dataset.pk],
         )
-        password = make_password(PASSWORD)
-        with raw.copy(
-            "COPY auth_user (username, password, is_superuser, is_staff, is_active, first_name, last_name, email, "
-            "date_joined) FROM STDIN"
-        ) as copy:
-            for i in range(N_RATERS):
-                copy.write_row((f"rater{i:02d}", password, False, False, True, "", "", "", "2026-11-26T00:00:00Z"))
+        if gold_items:
+            # Spread over the campaign's order, as gold items picked from anywhere in a sample are.
+            cursor.execute(
+                "UPDATE annotate_campaignitem SET is_gold = true WHERE campaign_id = %s AND order_key %% %s = 0",
+                [campaign.pk, max(1, n_items // gold_items)],
+            )
         cursor.execute(
             "INSERT INTO annotate_membership (user_id, campaign_id, role, created_at) "
-            "SELECT id, %s, %s, now() FROM auth_user WHERE username LIKE 'rater%%'",
+            "SELECT id, %s, %s, CURRENT_TIMESTAMP FROM auth_user WHERE username LIKE 'rater%%'",
             [campaign.pk, Membership.Role.RATER],
         )
-        # As after any bulk load: otherwise autovacuum's first pass over the fresh tables (set off by the
-        # inserts alone) runs during the first measured mode and competes with it for the two cores, and the
-        # checkpoint that writes the loaded pages out competes with the raters' commits for the disk.
-        cursor.execute("VACUUM ANALYZE")
-        cursor.execute("CHECKPOINT")
+    if history:
+        from django.contrib.auth.models import User
+        from histories import write_histories
+
+        raters = list(User.objects.filter(username__startswith="rater").order_by("username"))
+        write_histories(campaign=campaign, raters=raters, per_rater=history, values={"helpful": 3})
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # As after any bulk load: otherwise autovacuum's first pass over the fresh tables (set off by the
+            # inserts alone) runs during the first measured mode and competes with it for the two cores, and
+            # the checkpoint that writes the loaded pages out competes with the raters' commits for the disk.
+            cursor.execute("VACUUM ANALYZE")
+            cursor.execute("CHECKPOINT")
+        else:
+            cursor.execute("ANALYZE")
     return time.perf_counter() - started
 
 
@@ -314,9 +362,13 @@ def run(clients: list[Client], seconds: float, think: float, burst: bool = False
     return stats, time.perf_counter() - started
 
 
-def verify(n_ratings_before: int) -> dict[str, int]:
+def verify(n_ratings_before: int, n_assignments_before: int = 0) -> dict[str, int]:
     """Check the database after a run: counts, no pair twice, nothing above k, counters equal to reality."""
     from django.db import connection
+
+    from annotate.models import Membership
+    from annotate.selectors.assignments import rater_queue_counts
+    from annotate.selectors.campaigns import rater_rating_count
 
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM ratings_rating")
@@ -327,24 +379,52 @@ def verify(n_ratings_before: int) -> dict[str, int]:
         )
         pairs_twice = cursor.fetchone()[0]
         cursor.execute(
-            "SELECT count(*) FROM (SELECT 1 FROM ratings_rating WHERE NOT is_repeat GROUP BY campaign_item_id "
+            # Gold checks go to every rater: only data items have k slots.
+            "SELECT count(*) FROM (SELECT 1 FROM ratings_rating r JOIN annotate_campaignitem ci "
+            "ON ci.id = r.campaign_item_id WHERE NOT r.is_repeat AND NOT ci.is_gold GROUP BY r.campaign_item_id "
             "HAVING count(*) > %s) AS t",
             [OVERLAP],
         )
         above_k = cursor.fetchone()[0]
         cursor.execute(
-            "SELECT count(*) FROM annotate_campaignitem ci WHERE ci.n_taken <> "
+            "SELECT count(*) FROM annotate_campaignitem ci WHERE NOT ci.is_gold AND ci.n_taken <> "
             "(SELECT count(*) FROM ratings_rating r WHERE r.campaign_item_id = ci.id AND NOT r.is_repeat) + "
             "(SELECT count(*) FROM annotate_assignment a WHERE a.campaign_item_id = ci.id AND NOT a.is_repeat "
-            "AND a.status = 'leased' AND a.expires_at > now())"
+            "AND a.status = 'leased' AND a.expires_at > CURRENT_TIMESTAMP)"
         )
         counters_off = cursor.fetchone()[0]
+        cursor.execute(
+            "SELECT count(*), sum(CASE WHEN ci.is_gold AND NOT a.is_repeat THEN 1 ELSE 0 END), "
+            "sum(CASE WHEN a.is_repeat THEN 1 ELSE 0 END) FROM annotate_assignment a "
+            "JOIN annotate_campaignitem ci ON ci.id = a.campaign_item_id WHERE a.id > %s",
+            [n_assignments_before],
+        )
+        served, gold, repeats = (value or 0 for value in cursor.fetchone())
+    states_off = 0
+    for membership in Membership.objects.filter(campaign__slug=SLUG, queue_counted=True).select_related("campaign"):
+        counts = rater_queue_counts(campaign=membership.campaign, rater=membership.user)
+        kept = (membership.queue_first, membership.queue_gold, membership.queue_repeats, membership.queue_submitted)
+        recounted = (counts.n_first, counts.n_gold, counts.n_repeats, counts.n_submitted)
+        ratings = rater_rating_count(membership.campaign, membership.user)
+        states_off += kept != recounted or membership.rating_count != ratings
     return {
         "ratings_created": n_ratings - n_ratings_before,
         "pairs_twice": pairs_twice,
         "items_above_k": above_k,
         "counters_off": counters_off,
+        "queue_states_off": states_off,
+        "served": served,
+        "gold_served": gold,
+        "repeats_served": repeats,
     }
+
+
+def _assignments_max() -> int:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT max(id) FROM annotate_assignment")
+        return cursor.fetchone()[0] or 0
 
 
 def _ratings_count() -> int:
@@ -425,7 +505,10 @@ def _report(name: str, stats: Stats, wall: float, check: dict[str, int]) -> dict
         f"p95 {n['p95']:6.1f} p99 {n['p99']:6.1f} ms | submit p50 {s['p50']:6.1f} p95 {s['p95']:6.1f} "
         f"p99 {s['p99']:6.1f} ms | errors {result['errors']} | ratings {check['ratings_created']} "
         f"(submits ok {stats.submits_ok}) pairs twice {check['pairs_twice']} above k {check['items_above_k']} "
-        f"counters off {check['counters_off']}",
+        f"counters off {check['counters_off']} queue states off {check.get('queue_states_off', 0)} | "
+        f"gold {100 * check.get('gold_served', 0) / max(1, check.get('served', 0)):.1f} % "
+        f"repeats {100 * check.get('repeats_served', 0) / max(1, check.get('served', 0)):.1f} % of "
+        f"{check.get('served', 0)} served",
         flush=True,
     )
     for error in stats.errors[:5]:
@@ -447,36 +530,60 @@ def main() -> None:
     parser.add_argument(
         "--burst", action="store_true", help="realistic mode as all raters starting at once and pausing after submit"
     )
+    parser.add_argument("--gold-rate", type=float, default=GOLD_RATE)
+    parser.add_argument("--repeat-rate", type=float, default=REPEAT_RATE)
+    parser.add_argument("--gold-items", type=int, default=GOLD_ITEMS, help="items of the campaign marked gold")
+    parser.add_argument("--history", type=int, default=0, help="ratings each rater already holds")
+    parser.add_argument("--raters", type=int, default=N_RATERS)
+    parser.add_argument("--sqlite", action="store_true", help="run on a SQLite file instead of PostgreSQL")
     options = parser.parse_args()
-    os.environ.update(_env())
+    sqlite_dir = tempfile.TemporaryDirectory() if options.sqlite else None
+    env = _env()
+    if sqlite_dir:
+        env["DATABASE_URL"] = f"sqlite:///{sqlite_dir.name}/load.sqlite3"
+    os.environ.update(env)
     sys.path.insert(0, str(ROOT))
 
-    _psql(f"DROP DATABASE IF EXISTS {PG_DB}")
-    _psql(f"CREATE DATABASE {PG_DB}")
+    if not sqlite_dir:
+        _psql(f"DROP DATABASE IF EXISTS {PG_DB}")
+        _psql(f"CREATE DATABASE {PG_DB}")
     server = None
     try:
-        _manage("migrate", "--noinput", "-v", "0")
-        _manage("collectstatic", "--noinput", "-v", "0")
-        print(f"setup: {options.items} items, campaign and {N_RATERS} raters in {setup_data(options.items):.1f} s")
-        server = _start_gunicorn(options.workers, options.worker_class, options.threads)
+        _manage("migrate", "--noinput", "-v", "0", env=env)
+        _manage("collectstatic", "--noinput", "-v", "0", env=env)
+        seconds = setup_data(
+            options.items,
+            gold_rate=options.gold_rate,
+            repeat_rate=options.repeat_rate,
+            gold_items=options.gold_items if options.gold_rate else 0,
+            history=options.history,
+            n_raters=options.raters,
+        )
+        print(
+            f"setup ({'SQLite' if sqlite_dir else 'PostgreSQL'}): {options.items} items ({options.gold_items} gold, "
+            f"gold rate {options.gold_rate:g}, repeat rate {options.repeat_rate:g}), {options.raters} raters with "
+            f"{options.history} ratings each, in {seconds:.1f} s",
+            flush=True,
+        )
+        server = _start_gunicorn(options.workers, options.worker_class, options.threads, env=env)
         print(f"gunicorn: {options.workers} {options.worker_class} workers", flush=True)
         clients = []
-        for i in range(N_RATERS):
+        for i in range(options.raters):
             client = Client()
             client.login(f"rater{i:02d}")
             clients.append(client)
         results = []
         modes = options.modes.split(",")
         if "realistic" in modes:
-            before = _ratings_count()
+            before, served_before = _ratings_count(), _assignments_max()
             stats, wall = run(clients, options.seconds, think=1.0, burst=options.burst)
-            name = "realistic, 32 raters" + (", burst" if options.burst else "")
-            results.append(_report(name, stats, wall, verify(before)))
+            name = f"realistic, {options.raters} raters" + (", burst" if options.burst else "")
+            results.append(_report(name, stats, wall, verify(before, served_before)))
         if "flat" in modes:
             for n in (int(v) for v in options.flat_raters.split(",")):
-                before = _ratings_count()
+                before, served_before = _ratings_count(), _assignments_max()
                 stats, wall = run(clients[:n], options.seconds, think=0.0)
-                results.append(_report(f"flat out, {n} raters", stats, wall, verify(before)))
+                results.append(_report(f"flat out, {n} raters", stats, wall, verify(before, served_before)))
         sizes = transfer_size(clients[0])
         print(
             f"rating page transfer: HTML {sizes['html_raw'] / 1024:.1f} KB + CSS/JS {sizes['assets_raw'] / 1024:.1f} KB"
@@ -492,7 +599,7 @@ def main() -> None:
         from django.db import connections
 
         connections.close_all()
-        if not options.keep_db:
+        if not sqlite_dir and not options.keep_db:
             _psql(f"DROP DATABASE IF EXISTS {PG_DB}")
 
 
