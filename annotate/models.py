@@ -301,11 +301,17 @@ class Assignment(models.Model):
 
     # An assignment records what its rater did with the item (when they were served it and submitted, what they
     # skipped or flagged and why), which adjudication reads: deleting the item, campaign or rater is refused.
-    campaign_item = models.ForeignKey(CampaignItem, on_delete=models.PROTECT, related_name="assignments")
+    # No single-column indexes on the item and the rater: the indexes below begin with each, and every index
+    # costs each lease and submit a write.
+    campaign_item = models.ForeignKey(
+        CampaignItem, on_delete=models.PROTECT, related_name="assignments", db_index=False
+    )
     # The campaign item's campaign, kept on the row so a rater's assignments in a campaign are read from one
     # index (see repeat_key); a campaign item never changes campaign.
     campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="+", editable=False, db_index=False)
-    rater = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="assignments")
+    rater = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="assignments", db_index=False
+    )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.LEASED)
     leased_at = models.DateTimeField()
     expires_at = models.DateTimeField()

@@ -10,13 +10,19 @@ class Rating(models.Model):
 
     # Ratings are the product: deleting the campaign, item or rater they belong to is refused, never cascaded
     # (archive the campaign or deactivate the rater instead).
-    campaign_item = models.ForeignKey("annotate.CampaignItem", on_delete=models.PROTECT, related_name="ratings")
+    # No single-column indexes on the item and the rater: the unique constraint and the (rater, updated_at)
+    # index begin with them, and every index costs each submit a write.
+    campaign_item = models.ForeignKey(
+        "annotate.CampaignItem", on_delete=models.PROTECT, related_name="ratings", db_index=False
+    )
     # The campaign item's campaign, kept on the row so that a rater's ratings in a campaign are counted from one
     # index (the rating page shows the count on every item); a campaign item never changes campaign.
     campaign = models.ForeignKey(
         "annotate.Campaign", on_delete=models.PROTECT, related_name="+", editable=False, db_index=False
     )
-    rater = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="ratings")
+    rater = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="ratings", db_index=False
+    )
     rubric_version = models.ForeignKey("annotate.RubricVersion", on_delete=models.PROTECT, related_name="ratings")
     # {criterion key: value}; value types follow the criterion type (see annotate.rubrics).
     values = models.JSONField(default=dict)
