@@ -101,3 +101,23 @@ def test_behind_the_named_proxy_header_https_requests_are_served_with_hsts(clien
 
 def test_hsts_is_never_sent_over_plain_http(client):
     assert not client.get(reverse("login")).has_header("Strict-Transport-Security")
+
+
+def test_a_sqlite_database_url_gets_the_embedded_databases_write_settings(tmp_path):
+    """A SQLite file named by DATABASE_URL queues concurrent writers (WAL, IMMEDIATE) like the default file does.
+
+    Without them, raters submitting at once on two workers got "database is locked" errors.
+    """
+    probe = (
+        "import django; django.setup(); from django.db import connection; "
+        "cursor = connection.cursor(); cursor.execute('PRAGMA journal_mode'); "
+        "print(cursor.fetchone()[0], connection.settings_dict['OPTIONS']['transaction_mode'])"
+    )
+    exports = [
+        "export DEBUG=1",
+        f"export DATABASE_URL=sqlite:///{tmp_path}/named.sqlite3",
+        "export DJANGO_SETTINGS_MODULE=accord.settings",
+    ]
+    result = run_with(exports, sys.executable, "-c", probe)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["wal", "IMMEDIATE"]
