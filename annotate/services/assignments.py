@@ -22,6 +22,7 @@ from annotate.selectors.assignments import (
     candidate_item,
     gold_candidate,
     gold_start,
+    index_probe,
     order_key_span,
     queue_state_locked,
     rater_leases,
@@ -255,27 +256,31 @@ def queue_state_save(state: QueueState) -> None:
     )
 
 
-# Numbers the rater's submitted assignments in the order they were served (1 for the first).
-_NUMBER_SUBMITTED_SQL = """
-UPDATE annotate_assignment SET submitted_seq = numbered.seq
-FROM (
-    SELECT id, ROW_NUMBER() OVER (ORDER BY id) AS seq FROM annotate_assignment
-    WHERE campaign_id = %(campaign)s AND rater_id = %(rater)s AND status = %(submitted)s
-) AS numbered
-WHERE annotate_assignment.id = numbered.id"""
-# Marks the submitted first-time ratings of data items that have not come back yet with their repeat key.
+# Marks the submitted first-time ratings of data items that have not come back yet with their repeat key. Each
+# check is a probe per row ({probe}): a rebuild often follows a bulk write, before the statistics know of it.
 _KEY_REPEATABLE_SQL = """
 UPDATE annotate_assignment SET repeat_key = CASE
     WHEN status = %(submitted)s AND NOT is_repeat
      AND NOT EXISTS (SELECT 1 FROM annotate_campaignitem ci WHERE ci.id = annotate_assignment.campaign_item_id
-                     AND ci.is_gold)
+                     AND ci.is_gold{probe})
      AND NOT EXISTS (SELECT 1 FROM annotate_assignment b WHERE b.campaign_item_id = annotate_assignment.campaign_item_id
-                     AND b.rater_id = %(rater)s AND b.is_repeat)
+                     AND b.rater_id = %(rater)s AND b.is_repeat{probe})
      AND NOT EXISTS (SELECT 1 FROM ratings_rating r WHERE r.campaign_item_id = annotate_assignment.campaign_item_id
-                     AND r.rater_id = %(rater)s AND r.is_repeat)
+                     AND r.rater_id = %(rater)s AND r.is_repeat{probe})
     THEN ((campaign_item_id %% %(prime)s) * %(multiplier)s + %(offset)s) %% %(prime)s
     END
-WHERE campaign_id = %(campaign)s AND rater_id = %(rater)s"""
+WHERE rater_id = %(rater)s AND campaign_id = %(campaign)s"""
+
+
+def _number_submitted(*, campaign: Campaign, rater: AbstractBaseUser) -> None:
+    """Number the rater's submitted assignments in the order they were served (1 for the first)."""
+    submitted = Assignment.objects.filter(campaign=campaign, rater=rater, status=Assignment.Status.SUBMITTED)
+    ids = list(submitted.order_by("pk").values_list("pk", flat=True))
+    with connection.cursor() as cursor:
+        # One primary key lookup per row, whatever the statistics say.
+        cursor.executemany(
+            "UPDATE annotate_assignment SET submitted_seq = %s WHERE id = %s", list(enumerate(ids, start=1))
+        )
 
 
 def gold_walk_resume(start: int, next_key: int | None) -> int | None:
@@ -302,8 +307,8 @@ def queue_state_rebuild(*, campaign: Campaign, rater: AbstractBaseUser, state: Q
         "multiplier": multiplier,
         "offset": offset,
     }
-    _execute(_NUMBER_SUBMITTED_SQL, params)
-    _execute(_KEY_REPEATABLE_SQL, params)
+    _number_submitted(campaign=campaign, rater=rater)
+    _execute(_KEY_REPEATABLE_SQL.format(probe=index_probe()), params)
     start = gold_start(campaign, rater, order_key_span(campaign))
     # The walk resumes at the first gold item along it that the rater has not been given (earlier gold checks
     # may have come in another order); past it, items already given are passed over as the walk reaches them.
