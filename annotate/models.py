@@ -338,7 +338,10 @@ class Assignment(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["rater", "status"], name="assignment_rater_status"),
+            # A rater's assignments in a campaign (leases, the queue state's rebuild). Led by the campaign: an
+            # index led by the rater would tempt the planner, when its statistics do not know a new rater yet,
+            # to read that rater's whole history for each "given this item?" probe.
+            models.Index(fields=["campaign", "rater", "status"], name="assignment_campaign_rater"),
             models.Index(fields=["campaign_item", "status"], name="assignment_item_status"),
             # Leases are few (one per rater at a time), so finding the expired ones stays cheap.
             models.Index(fields=["expires_at"], condition=Q(status="leased"), name="assignment_lease_expiry"),

@@ -46,7 +46,7 @@ class Rating(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["rater", "updated_at"], name="rating_rater_updated"),
+            # A rater's ratings in a campaign. No index is led by the rater: see Assignment's indexes.
             models.Index(fields=["campaign", "rater"], name="rating_campaign_rater"),
         ]
 

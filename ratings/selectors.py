@@ -20,7 +20,7 @@ from ratings.models import Rating
 def ratings_of_rater(*, campaign: Campaign, rater: AbstractBaseUser) -> QuerySet[Rating]:
     """The rater's own ratings in the campaign, most recently changed first, with their revision counts."""
     return (
-        Rating.objects.filter(campaign_item__campaign=campaign, rater=rater)
+        Rating.objects.filter(campaign=campaign, rater=rater)
         .select_related("campaign_item__item")
         .annotate(n_revisions=Count("revisions"))
         .order_by("-updated_at", "-pk")

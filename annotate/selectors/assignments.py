@@ -462,7 +462,7 @@ def taken_count(*, campaign_item_id: int, now: datetime, exclude_rater_id: int |
 _LEASES_SQL = """
 SELECT a.*, ci.is_gold AS item_is_gold FROM annotate_assignment a
 JOIN annotate_campaignitem ci ON ci.id = a.campaign_item_id
-WHERE ci.campaign_id = %(campaign)s AND a.rater_id = %(rater)s AND a.status = %(leased)s
+WHERE a.campaign_id = %(campaign)s AND a.rater_id = %(rater)s AND a.status = %(leased)s
 ORDER BY a.leased_at, a.id"""
 
 
