@@ -284,8 +284,6 @@ class QueueState:
     gold_start: int | None
     gold_cursor: int | None
     fresh_cursor: int | None
-    # Whether the rater holds a leased item here (read with the state, not kept on the row).
-    holds_lease: bool = False
 
     @property
     def counts(self) -> QueueCounts:
@@ -307,23 +305,21 @@ QUEUE_STATE_COLUMNS = (
 def queue_state_locked(*, campaign: Campaign, rater: AbstractBaseUser) -> QueueState | None:
     """The rater's queue state, with their membership row locked until the transaction ends; None for a non-member.
 
-    The lock serialises one rater's own requests (two tabs, a double press), so they share one lease; the same
-    statement says whether the rater holds one, so the common case (they do not) needs no look for it. On
+    The lock serialises one rater's own requests (two tabs, a double press), so they share one lease. On
     PostgreSQL the same statement lets this transaction commit without waiting for the WAL flush: leases and
     queue counters are soft state (a crash that loses the last moment's leases only returns those items to
     the pool), the rating itself is committed durably, and its commit flushes this one first.
     """
     no_sync_wait = ", set_config('synchronous_commit', 'off', true)" if connection.vendor == "postgresql" else ""
     rows = _rows(
-        f"SELECT {QUEUE_STATE_COLUMNS}, EXISTS (SELECT 1 FROM annotate_assignment a WHERE a.rater_id = m.user_id"
-        f" AND a.status = %(leased)s AND a.campaign_id = m.campaign_id){no_sync_wait} FROM annotate_membership m"
+        f"SELECT {QUEUE_STATE_COLUMNS}{no_sync_wait} FROM annotate_membership m"
         f" WHERE m.campaign_id = %(campaign)s AND m.user_id = %(rater)s{row_lock('m')}",
-        {"campaign": campaign.pk, "rater": rater.pk, "leased": Assignment.Status.LEASED},
+        {"campaign": campaign.pk, "rater": rater.pk},
     )
     if not rows:
         return None
-    values = rows[0][:12]
-    return QueueState(values[0], bool(values[1]), *values[2:11], holds_lease=bool(values[11]))
+    values = rows[0][:11]
+    return QueueState(values[0], bool(values[1]), *values[2:])
 
 
 def rater_queue_counts(*, campaign: Campaign, rater: AbstractBaseUser) -> QueueCounts:

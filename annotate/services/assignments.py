@@ -223,8 +223,9 @@ def _lease_locked(*, campaign: Campaign, rater: AbstractBaseUser, now: datetime)
         return None
     if not state.counted:
         state = queue_state_rebuild(campaign=campaign, rater=rater, state=state)
-    held = _renew_own_lease(campaign=campaign, rater=rater, now=now, state=state) if state.holds_lease else None
-    return held or _lease_new(campaign=campaign, rater=rater, now=now, state=state)
+    return _renew_own_lease(campaign=campaign, rater=rater, now=now, state=state) or _lease_new(
+        campaign=campaign, rater=rater, now=now, state=state
+    )
 
 
 _SAVE_STATE_SQL = """
@@ -325,7 +326,6 @@ def queue_state_rebuild(*, campaign: Campaign, rater: AbstractBaseUser, state: Q
         gold_start=start,
         gold_cursor=cursor_key,
         fresh_cursor=None,
-        holds_lease=state.holds_lease,
     )
     queue_state_save(rebuilt)
     return rebuilt

@@ -19,9 +19,9 @@ HX = {"HTTP_HX_REQUEST": "true"}
 RATE_PAGE_QUERIES = 5
 # The page's three and the posted assignment; the submit in a savepoint pair (my queue counts, assignment and
 # item lock, recount, rating insert, assignment and counter updates); the next pick in a savepoint pair
-# (membership lock with my queue state and whether I hold a lease, expired leases, candidate, recount, counter,
-# insert, my queue state); the item with my ratings count. None of them reads my history.
-SUBMIT_QUERIES = 22
+# (membership lock with my queue state, my leases under it, expired leases, candidate, recount, counter, insert,
+# my queue state); the item with my ratings count. None of them reads my history.
+SUBMIT_QUERIES = 23
 
 
 def _setup(n_items: int) -> tuple[Campaign, Client]:
