@@ -305,7 +305,10 @@ QUEUE_STATE_COLUMNS = (
 def queue_state_locked(*, campaign: Campaign, rater: AbstractBaseUser) -> QueueState | None:
     """The rater's queue state, with their membership row locked until the transaction ends; None for a non-member.
 
-    The lock serialises one rater's own requests (two tabs, a double press), so they share one lease. On
+    The lock serialises one rater's own requests (two tabs, a double press), so they share one lease. The
+    state is the locked row's latest version even after waiting for the lock; anything else read in this
+    statement would come from the snapshot taken before the wait, so the rater's leases are looked for in
+    a statement of their own after it (a lease committed by the request just ahead would be missed). On
     PostgreSQL the same statement lets this transaction commit without waiting for the WAL flush: leases and
     queue counters are soft state (a crash that loses the last moment's leases only returns those items to
     the pool), the rating itself is committed durably, and its commit flushes this one first.
