@@ -14,7 +14,6 @@ from accord.inserts import insert_one
 from annotate.limits import quoted
 from annotate.models import Assignment, Campaign, Membership
 from annotate.selectors.assignments import (
-    PERMUTATION_PRIME,
     TAKEN_SQL,
     Candidate,
     QueueState,
@@ -26,7 +25,6 @@ from annotate.selectors.assignments import (
     order_key_span,
     queue_state_locked,
     rater_leases,
-    rater_permutation,
     rater_queue_counts,
     repeat_candidate,
     repeat_key,
@@ -256,31 +254,35 @@ def queue_state_save(state: QueueState) -> None:
     )
 
 
-# Marks the submitted first-time ratings of data items that have not come back yet with their repeat key. Each
-# check is a probe per row ({probe}): a rebuild often follows a bulk write, before the statistics know of it.
-_KEY_REPEATABLE_SQL = """
-UPDATE annotate_assignment SET repeat_key = CASE
-    WHEN status = %(submitted)s AND NOT is_repeat
-     AND NOT EXISTS (SELECT 1 FROM annotate_campaignitem ci WHERE ci.id = annotate_assignment.campaign_item_id
-                     AND ci.is_gold{probe})
-     AND NOT EXISTS (SELECT 1 FROM annotate_assignment b WHERE b.campaign_item_id = annotate_assignment.campaign_item_id
-                     AND b.rater_id = %(rater)s AND b.is_repeat{probe})
-     AND NOT EXISTS (SELECT 1 FROM ratings_rating r WHERE r.campaign_item_id = annotate_assignment.campaign_item_id
-                     AND r.rater_id = %(rater)s AND r.is_repeat{probe})
-    THEN ((campaign_item_id %% %(prime)s) * %(multiplier)s + %(offset)s) %% %(prime)s
-    END
-WHERE rater_id = %(rater)s AND campaign_id = %(campaign)s"""
+# The rater's assignments in the campaign in the order they were served, each with whether it was submitted and
+# whether it is a first-time rating of a data item that has not come back yet. Each check is a probe per row
+# ({probe}): a rebuild often follows a bulk write, before the statistics know of it.
+_HISTORY_SQL = """
+SELECT a.id, a.campaign_item_id, a.status = %(submitted)s,
+    NOT a.is_repeat
+    AND NOT EXISTS (SELECT 1 FROM annotate_campaignitem ci WHERE ci.id = a.campaign_item_id AND ci.is_gold{probe})
+    AND NOT EXISTS (SELECT 1 FROM annotate_assignment b WHERE b.campaign_item_id = a.campaign_item_id
+                    AND b.rater_id = %(rater)s AND b.is_repeat{probe})
+    AND NOT EXISTS (SELECT 1 FROM ratings_rating r WHERE r.campaign_item_id = a.campaign_item_id
+                    AND r.rater_id = %(rater)s AND r.is_repeat{probe})
+FROM annotate_assignment a
+WHERE a.campaign_id = %(campaign)s AND a.rater_id = %(rater)s
+ORDER BY a.id"""
 
 
-def _number_submitted(*, campaign: Campaign, rater: AbstractBaseUser) -> None:
-    """Number the rater's submitted assignments in the order they were served (1 for the first)."""
-    submitted = Assignment.objects.filter(campaign=campaign, rater=rater, status=Assignment.Status.SUBMITTED)
-    ids = list(submitted.order_by("pk").values_list("pk", flat=True))
+def _history_mark(*, campaign: Campaign, rater: AbstractBaseUser) -> None:
+    """Number the rater's submitted assignments in the order they were served (1 for the first), and give those
+    that may still come back as a repeat their repeat key; every other assignment gets neither."""
+    params = {"campaign": campaign.pk, "rater": rater.pk, "submitted": Assignment.Status.SUBMITTED}
+    marks, seq = [], 0
     with connection.cursor() as cursor:
+        cursor.execute(_HISTORY_SQL.format(probe=index_probe()), params)
+        for pk, item_id, submitted, repeatable in cursor.fetchall():
+            seq += bool(submitted)
+            key = repeat_key(campaign, rater.pk, item_id) if submitted and repeatable else None
+            marks.append((seq if submitted else None, key, pk))
         # One primary key lookup per row, whatever the statistics say.
-        cursor.executemany(
-            "UPDATE annotate_assignment SET submitted_seq = %s WHERE id = %s", list(enumerate(ids, start=1))
-        )
+        cursor.executemany("UPDATE annotate_assignment SET submitted_seq = %s, repeat_key = %s WHERE id = %s", marks)
 
 
 def gold_walk_resume(start: int, next_key: int | None) -> int | None:
@@ -298,17 +300,7 @@ def queue_state_rebuild(*, campaign: Campaign, rater: AbstractBaseUser, state: Q
     services (see queue_states_invalidate). The queue's steps then keep the state as they go.
     """
     counts = rater_queue_counts(campaign=campaign, rater=rater)
-    multiplier, offset = rater_permutation(campaign, rater.pk, salt="accord-repeat")
-    params = {
-        "campaign": campaign.pk,
-        "rater": rater.pk,
-        "submitted": Assignment.Status.SUBMITTED,
-        "prime": PERMUTATION_PRIME,
-        "multiplier": multiplier,
-        "offset": offset,
-    }
-    _number_submitted(campaign=campaign, rater=rater)
-    _execute(_KEY_REPEATABLE_SQL.format(probe=index_probe()), params)
+    _history_mark(campaign=campaign, rater=rater)
     start = gold_start(campaign, rater, order_key_span(campaign))
     # The walk resumes at the first gold item along it that the rater has not been given (earlier gold checks
     # may have come in another order); past it, items already given are passed over as the walk reaches them.
