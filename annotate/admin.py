@@ -1,6 +1,7 @@
 """Admin for every annotate model, and for users: what raters did is never deleted, only archived or deactivated."""
 
 from collections.abc import Iterable
+from typing import Any
 
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
@@ -12,6 +13,7 @@ from django.http import HttpRequest
 from annotate.models import (
     Assignment,
     Campaign,
+    CampaignCounts,
     CampaignItem,
     Dataset,
     Item,
@@ -21,6 +23,7 @@ from annotate.models import (
     Rubric,
     RubricVersion,
 )
+from annotate.services.assignments import campaign_counts_recount
 from annotate.services.campaigns import campaign_set_status
 from annotate.services.users import users_deactivate
 
@@ -175,6 +178,12 @@ class CampaignAdmin(KeepsRatersWorkAdmin):
     readonly_fields = ["status"]
     actions = ["archive_selected", "unarchive_selected"]
 
+    def save_model(self, request: HttpRequest, obj: Campaign, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        if change and "overlap" in form.changed_data:
+            # Which items are complete depends on k.
+            campaign_counts_recount(campaign=obj)
+
     @admin.action(description="Archive selected campaigns", permissions=["change"])
     def archive_selected(self, request: HttpRequest, queryset: QuerySet) -> None:
         """Put the campaigns away with every rating: rating stops and the home page no longer lists them."""
@@ -203,6 +212,18 @@ class CampaignAdmin(KeepsRatersWorkAdmin):
             self.message_user(request, f"Left unchanged: {'; '.join(unmoved)}.", messages.WARNING)
 
 
+@admin.register(CampaignCounts)
+class CampaignCountsAdmin(admin.ModelAdmin):
+    """The counts the rating page shows: read here, kept by the services (campaign_counts_recount)."""
+
+    list_display = ["campaign", "n_data_items", "n_gold_items", "n_complete"]
+    readonly_fields = ["campaign", "n_data_items", "n_gold_items", "n_complete"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        # Deleting its campaign deletes the row too; a campaign without one is counted from its rows.
+        return False
+
+
 @admin.register(CampaignItem)
 class CampaignItemAdmin(KeepsRatersWorkAdmin):
     ratings_path = "ratings"
@@ -212,6 +233,9 @@ class CampaignItemAdmin(KeepsRatersWorkAdmin):
     list_filter = ["campaign", "is_gold"]
     raw_id_fields = ["item"]
     show_full_result_count = False
+    # Gold items change on the campaign's gold page, which checks the answers against the rubric and keeps the
+    # raters' gold walks and the campaign's counts; the counters are the queue's.
+    readonly_fields = ["is_gold", "gold_answer", "n_taken", "n_rated"]
 
 
 @admin.register(Membership)

@@ -213,6 +213,9 @@ class CampaignItem(models.Model):
     order_key = models.PositiveIntegerField()
     is_gold = models.BooleanField(default=False)
     gold_answer = models.JSONField(null=True, blank=True)
+    # First-time ratings of the item while it is a data item (gold items hold 0): kept by the submit under this
+    # row's lock and by campaign_items_recount, so that the campaign's complete items are a counter too.
+    n_rated = models.PositiveIntegerField(default=0, db_default=0)
     # Slots taken: first-time ratings plus live first-time leases, as counted under this row's lock by the last
     # service that changed them. The queue picks by it through an index instead of counting per item; the
     # pick still recounts under the lock, so a stale value costs a retry, never an item above k. A database
@@ -240,6 +243,25 @@ class CampaignItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.campaign_id}:{self.item_id}"
+
+
+class CampaignCounts(models.Model):
+    """A campaign's items (data and gold) and its complete data items, as the rating page shows them on every item.
+
+    Kept by the services: a submit that gives a data item its k-th first-time rating adds one to n_complete, as
+    the last write of its transaction; campaign_counts_recount rewrites the row from the items after changes in
+    bulk (the sample drawn, gold items marked, k changed, ratings imported). A row of its own, not columns of
+    the campaign: status changes and gold marking lock the campaign's row, and would then wait for submits.
+    """
+
+    campaign = models.OneToOneField(Campaign, primary_key=True, on_delete=models.CASCADE, related_name="counts")
+    n_data_items = models.PositiveIntegerField(default=0)
+    n_gold_items = models.PositiveIntegerField(default=0)
+    # Data items with at least `overlap` first-time ratings.
+    n_complete = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.campaign_id}: {self.n_complete} of {self.n_data_items} complete"
 
 
 class Membership(models.Model):

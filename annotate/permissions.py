@@ -35,10 +35,15 @@ def get_campaign_for(request: HttpRequest, slug: str, roles: frozenset[str] | se
     return campaign
 
 
-# The campaign and the caller's role in it, in one statement.
+# The campaign and the caller's role in it, in one statement, with the counts the rating page shows beside
+# every item (its items, gold items, complete items and raters; see rater_progress).
 _CAMPAIGN_WITH_ROLE_SQL = """
-SELECT c.*, m.role AS member_role FROM annotate_campaign c
+SELECT c.*, m.role AS member_role,
+    n.n_data_items AS counted_items, n.n_gold_items AS counted_gold, n.n_complete AS counted_complete,
+    (SELECT COUNT(*) FROM annotate_membership r WHERE r.campaign_id = c.id AND r.role = %(rater)s) AS counted_raters
+FROM annotate_campaign c
 LEFT JOIN annotate_membership m ON m.campaign_id = c.id AND m.user_id = %(user)s
+LEFT JOIN annotate_campaigncounts n ON n.campaign_id = c.id
 WHERE c.slug = %(slug)s"""
 
 
@@ -48,7 +53,8 @@ def get_campaign_to_rate(request: HttpRequest, slug: str) -> Campaign:
     The rating pages' lean fetch, in fixed SQL: they run on every item a rater sees and need neither the
     dataset nor the rubric's name, and building the general query cost more than running it.
     """
-    found = models_from_sql(Campaign, _CAMPAIGN_WITH_ROLE_SQL, {"user": request.user.pk, "slug": slug})
+    params = {"user": request.user.pk, "slug": slug, "rater": Role.RATER}
+    found = models_from_sql(Campaign, _CAMPAIGN_WITH_ROLE_SQL, params)
     if not found or found[0].member_role != Role.RATER:
         raise Http404("No such campaign.")
     campaign = found[0]

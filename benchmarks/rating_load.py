@@ -23,10 +23,10 @@ human would, and starting at a random moment within the first second: latency pe
 harsher way: all 32 raters start at the same instant and pause 1 s after each submit, so their requests
 arrive in lockstep pairs. After each run the database is checked: ratings
 created == successful submits, no (item, rater) pair twice, no item above k, the queue counters
-(CampaignItem.n_taken) equal to the ratings and live leases they stand for, and each rater's queue state
-(the counts on their membership) equal to a recount of their history; the run's share of gold checks and of
-repeats among the items served is printed beside its latencies. Finally the rating page's
-transfer size (HTML plus the CSS and JS it references, raw and as whitenoise serves them gzipped).
+(CampaignItem.n_taken and n_rated, the campaign's complete items) equal to the ratings and leases they stand
+for, and each rater's queue state (the counts on their membership) equal to a recount of their history; the
+run's share of gold checks and of repeats among the items served is printed beside its latencies. Finally the
+rating page's transfer size (HTML plus the CSS and JS it references, raw and as whitenoise serves them gzipped).
 
 The load generator runs on the same machine as gunicorn and PostgreSQL and competes with them for CPU.
 """
@@ -203,6 +203,10 @@ def setup_data(
             "SELECT id, %s, %s, CURRENT_TIMESTAMP FROM auth_user WHERE username LIKE 'rater%%'",
             [campaign.pk, Membership.Role.RATER],
         )
+    from annotate.services.assignments import campaign_counts_recount
+
+    # As campaign_create and gold marking do: the rating page reads the campaign's kept counts.
+    campaign_counts_recount(campaign=campaign)
     if history:
         from django.contrib.auth.models import User
         from histories import write_histories
@@ -390,9 +394,18 @@ def verify(n_ratings_before: int, n_assignments_before: int = 0) -> dict[str, in
             "SELECT count(*) FROM annotate_campaignitem ci WHERE NOT ci.is_gold AND ci.n_taken <> "
             "(SELECT count(*) FROM ratings_rating r WHERE r.campaign_item_id = ci.id AND NOT r.is_repeat) + "
             "(SELECT count(*) FROM annotate_assignment a WHERE a.campaign_item_id = ci.id AND NOT a.is_repeat "
-            "AND a.status = 'leased' AND a.expires_at > CURRENT_TIMESTAMP)"
+            "AND a.status = 'leased' AND a.expires_at > CURRENT_TIMESTAMP) OR ci.n_rated <> "
+            "(SELECT count(*) FROM ratings_rating r WHERE r.campaign_item_id = ci.id AND NOT r.is_repeat)"
         )
         counters_off = cursor.fetchone()[0]
+        # The campaign's kept count of complete items against a recount.
+        cursor.execute(
+            "SELECT n.n_complete - (SELECT count(*) FROM (SELECT 1 FROM ratings_rating r JOIN annotate_campaignitem ci "
+            "ON ci.id = r.campaign_item_id WHERE r.campaign_id = n.campaign_id AND NOT r.is_repeat AND NOT ci.is_gold "
+            "GROUP BY r.campaign_item_id HAVING count(*) >= %s) AS t) FROM annotate_campaigncounts n",
+            [OVERLAP],
+        )
+        counters_off += sum(abs(row[0]) for row in cursor.fetchall())
         cursor.execute(
             "SELECT count(*), sum(CASE WHEN ci.is_gold AND NOT a.is_repeat THEN 1 ELSE 0 END), "
             "sum(CASE WHEN a.is_repeat THEN 1 ELSE 0 END) FROM annotate_assignment a "

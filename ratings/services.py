@@ -22,9 +22,10 @@ from accord.inserts import insert_one
 from annotate import importers
 from annotate.limits import quoted
 from annotate.models import Assignment, Campaign, CampaignItem, Item, Membership
-from annotate.selectors.assignments import db_time, row_lock, taken_count
+from annotate.selectors.assignments import db_time, row_lock
 from annotate.services.assignments import (
-    campaign_item_set_taken,
+    campaign_counts_add_complete,
+    campaign_item_take_slot,
     campaign_items_recount,
     queue_state_count_submit,
     queue_states_invalidate,
@@ -202,16 +203,22 @@ def _check_extras(comment: str, seconds_spent: float | None) -> None:
         raise ValidationError({"seconds_spent": f"seconds_spent: {seconds_spent!r} is not a duration"})
 
 
-def _check_slot_free(assignment: Assignment, campaign: Campaign, now: datetime, lapsed: bool) -> int:
-    """Recount the item's slots held by others under its lock; refuse when none is left, else return the count."""
-    taken = taken_count(campaign_item_id=assignment.campaign_item_id, now=now, exclude_rater_id=assignment.rater_id)
-    if taken >= campaign.overlap:
+def _take_slot(assignment: Assignment, campaign: Campaign, now: datetime, lapsed: bool) -> int:
+    """Take the item's slot for this rating under its lock, or refuse when others hold all k; its ratings after."""
+    n_rated = campaign_item_take_slot(
+        campaign=campaign,
+        campaign_item_id=assignment.campaign_item_id,
+        rater_id=assignment.rater_id,
+        now=now,
+        rated=True,
+    )
+    if n_rated is None:
         why = "Your lease on this item expired and it" if lapsed else "This item"
         raise ValidationError(
             f"{why} has meanwhile been rated by {campaign.overlap} other raters, so this answer was not stored. "
             "Carry on with the next item."
         )
-    return taken
+    return n_rated
 
 
 # The assignment's status, its campaign's status and whether the lease has lapsed, read under the
@@ -267,7 +274,7 @@ def _rating_store(
     _check_extras(comment, seconds_spent)
     # Recount under the item lock on every submit, not only late ones: a lease that expired a moment
     # ago (or an imported rating) may have let someone else take the slot, and k is never exceeded.
-    taken = _check_slot_free(assignment, campaign, now, bool(lapsed)) if holds_slot else 0
+    n_rated = _take_slot(assignment, campaign, now, bool(lapsed)) if holds_slot else 0
     rating = Rating(
         campaign_item_id=assignment.campaign_item_id,
         campaign_id=campaign.pk,
@@ -295,9 +302,9 @@ def _rating_store(
         )
     assignment.status, assignment.submitted_at = Assignment.Status.SUBMITTED, now
     assignment.submitted_seq, assignment.repeat_key = seq, key
-    if holds_slot:
-        # Still under the item lock: the others' slots plus this rating, whether or not the lease had lapsed.
-        campaign_item_set_taken(assignment.campaign_item_id, taken + 1)
+    if holds_slot and n_rated == campaign.overlap:
+        # Last: completing the item locks the campaign's count row until the commit.
+        campaign_counts_add_complete(campaign=campaign)
     return rating
 
 

@@ -4,6 +4,7 @@ import factory
 from django.contrib.auth.models import User
 
 from annotate.models import Campaign, CampaignItem, Dataset, Item, Membership, Rubric, RubricVersion
+from annotate.services.assignments import campaign_counts_recount
 from ratings.models import Rating, RatingRevision
 
 LIKERT_CRITERION = {
@@ -91,6 +92,8 @@ class CampaignFactory(factory.django.DjangoModelFactory):
         if extracted:
             obj.dataset.item_count = obj.dataset.items.count()
             obj.dataset.save(update_fields=["item_count"])
+        # As campaign_create does: the campaign's kept counts start from its sample.
+        campaign_counts_recount(campaign=obj)
 
     @factory.post_generation
     def owner(obj: Campaign, create: bool, extracted: User | None, **kwargs: object) -> None:

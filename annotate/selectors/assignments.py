@@ -2,12 +2,10 @@
 
 import hashlib
 import math
-import time
 from dataclasses import dataclass
 from datetime import datetime
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.core.cache import cache
 from django.db import connection
 from django.db.models import Count, Max, Q
 
@@ -21,12 +19,6 @@ from ratings.models import Rating
 PICK_WINDOW = 32
 # A prime above any order_key: (a·x + b) mod P is then a permutation of the keys, different for each (a, b).
 PERMUTATION_PRIME = 2_147_483_647
-# Campaign-wide progress numbers on the rating page are recounted at most this often per process, and less
-# often when the recount is slow: it then runs again only after PROGRESS_RECOUNT_SHARE times its own duration,
-# so it takes at most 1/PROGRESS_RECOUNT_SHARE of a worker's time. A 100,000-item campaign with 300,000
-# ratings takes ~0.1 s to recount (kept 5 s); a recount ten times as long is kept 50 s.
-PROGRESS_CACHE_SECONDS = 5
-PROGRESS_RECOUNT_SHARE = 50
 # A repeat comes back only after the rater has submitted this many items since first rating it, so it is not
 # answered from short-term memory.
 REPEAT_DISTANCE = 5
@@ -548,32 +540,35 @@ def expected_share(*, n_items: int, n_gold: int, n_raters: int, campaign: Campai
     return share + gold + repeats
 
 
-def _campaign_counts(campaign: Campaign) -> dict[str, int]:
-    """Items, gold items, raters and complete items of the campaign, from a short per-process cache.
+# The attributes get_campaign_to_rate gives a campaign, in _campaign_counts' order.
+_COUNTED = ("counted_items", "counted_gold", "counted_complete", "counted_raters")
 
-    Counting a large campaign's items and grouping its ratings costs more than the pick itself, and the
-    rating page asks on every item; a bar a few seconds behind is fine. The key carries created_at
-    because SQLite may hand a deleted campaign's id to a new one.
+
+_COUNTS_SQL = """
+SELECT n.n_data_items, n.n_gold_items, n.n_complete,
+    (SELECT COUNT(*) FROM annotate_membership r WHERE r.campaign_id = c.id AND r.role = %(rater)s)
+FROM annotate_campaign c LEFT JOIN annotate_campaigncounts n ON n.campaign_id = c.id
+WHERE c.id = %(campaign)s"""
+
+
+def _campaign_counts(campaign: Campaign) -> tuple[int, int, int, int]:
+    """Data items, gold items, complete data items and raters of the campaign, from its kept counts.
+
+    The rating pages read them with the campaign (get_campaign_to_rate); otherwise one statement reads them.
+    A campaign without a count row (none is made outside the services) is counted from its rows.
     """
-    key = f"accord:rate-progress:{campaign.pk}:{campaign.created_at.timestamp()}"
-    counts = cache.get(key)
-    if counts is not None:
-        return counts
-    started = time.perf_counter()
-    counts = CampaignItem.objects.filter(campaign=campaign).aggregate(
-        n_items=Count("pk", filter=Q(is_gold=False)), n_gold=Count("pk", filter=Q(is_gold=True))
-    )
-    counts["n_raters"] = Membership.objects.filter(campaign=campaign, role=Membership.Role.RATER).count()
-    ratings = Rating.objects.filter(campaign_item__campaign=campaign)
-    data = ratings.filter(is_repeat=False, campaign_item__is_gold=False).order_by().values("campaign_item")
-    counts["complete"] = data.annotate(n=Count("*")).filter(n__gte=campaign.overlap).count()
-    cache.set(key, counts, progress_cache_seconds(time.perf_counter() - started))
+    counts = tuple(getattr(campaign, name, None) for name in _COUNTED)
+    if counts[0] is None:
+        counts = _rows(_COUNTS_SQL, {"campaign": campaign.pk, "rater": Membership.Role.RATER})[0]
+    if counts[0] is None:
+        found = CampaignItem.objects.filter(campaign=campaign).aggregate(
+            n_items=Count("pk", filter=Q(is_gold=False)), n_gold=Count("pk", filter=Q(is_gold=True))
+        )
+        ratings = Rating.objects.filter(campaign=campaign, is_repeat=False, campaign_item__is_gold=False)
+        per_item = ratings.order_by().values("campaign_item").annotate(n=Count("*"))
+        complete = per_item.filter(n__gte=campaign.overlap).count()
+        counts = (found["n_items"], found["n_gold"], complete, counts[3])
     return counts
-
-
-def progress_cache_seconds(recount_seconds: float) -> float:
-    """How long the campaign-wide progress numbers are kept after a recount that took this long."""
-    return max(PROGRESS_CACHE_SECONDS, PROGRESS_RECOUNT_SHARE * recount_seconds)
 
 
 def rater_progress(*, campaign: Campaign, rater: AbstractBaseUser, done: int | None = None) -> RaterProgress:
@@ -581,16 +576,14 @@ def rater_progress(*, campaign: Campaign, rater: AbstractBaseUser, done: int | N
 
     "Done" counts every rating the rater submitted, gold checks and repeats included: a count that stood
     still after some items would tell the rater which ones were checks. It is exact on every call (pass it
-    as `done` when it has just been read, as campaign_item_to_show does); the campaign-wide numbers may be
-    up to PROGRESS_CACHE_SECONDS old (longer on campaigns slow to recount).
+    as `done` when it has just been read, as campaign_item_to_show does), and so are the campaign-wide
+    numbers, as of the campaign's read (see _campaign_counts).
     """
-    counts = _campaign_counts(campaign)
-    share = expected_share(
-        n_items=counts["n_items"], n_gold=counts["n_gold"], n_raters=counts["n_raters"], campaign=campaign
-    )
+    n_items, n_gold, complete, n_raters = _campaign_counts(campaign)
+    share = expected_share(n_items=n_items, n_gold=n_gold, n_raters=n_raters, campaign=campaign)
     if done is None:
         done = rater_rating_count(campaign, rater)
-    return RaterProgress(done=done, share=share, n_items=counts["n_items"], complete=counts["complete"])
+    return RaterProgress(done=done, share=share, n_items=n_items, complete=complete)
 
 
 @dataclass(frozen=True)

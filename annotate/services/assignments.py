@@ -42,6 +42,10 @@ LOCKED_WAIT_SECONDS = 0.01
 MAX_LOCKED_WAITS = 200
 MAX_NOTE_LENGTH = 2000
 RECOUNT_BATCH = 2000
+# How often a process sweeps a campaign's expired leases back into the pool (see _reclaim_expired), and when
+# it last did, per campaign.
+RECLAIM_EVERY = timedelta(seconds=5)
+_reclaimed_at: dict[tuple[int, float], datetime] = {}
 
 
 def _presentation(*, campaign: Campaign, campaign_item_id: int, rater_id: int) -> dict[str, str]:
@@ -65,6 +69,62 @@ def campaign_item_set_taken(campaign_item_id: int, n_taken: int) -> None:
     _execute(
         "UPDATE annotate_campaignitem SET n_taken = %(n)s WHERE id = %(item)s", {"n": n_taken, "item": campaign_item_id}
     )
+
+
+# Take one of the item's k slots when others hold fewer than k: the recount and the write in one statement.
+_TAKE_SLOT_SQL = f"""
+UPDATE annotate_campaignitem AS ci SET n_taken = {TAKEN_SQL} + 1{{rated}}
+WHERE ci.id = %(item)s AND {TAKEN_SQL} < %(overlap)s
+RETURNING n_rated"""
+_TAKE_SLOT = _TAKE_SLOT_SQL.format(rated="")
+_TAKE_SLOT_RATED = _TAKE_SLOT_SQL.format(rated=", n_rated = n_rated + 1")
+
+
+def campaign_item_take_slot(
+    *, campaign: Campaign, campaign_item_id: int, rater_id: int, now: datetime, rated: bool = False
+) -> int | None:
+    """Under the item's row lock: take a slot unless the others (live leases and ratings) hold all k of them.
+
+    Returns the item's first-time ratings after it (`rated`: this slot is a rating being stored, counted in),
+    or None when no slot is free; the counter is then left as it was.
+    """
+    params = {"item": campaign_item_id, "overlap": campaign.overlap, **taken_params(now=now, exclude_rater_id=rater_id)}
+    rows = _returning(_TAKE_SLOT_RATED if rated else _TAKE_SLOT, params)
+    return rows[0][0] if rows else None
+
+
+def campaign_counts_add_complete(*, campaign: Campaign) -> None:
+    """A data item got its k-th first-time rating. Call it last in the transaction: it locks the count row."""
+    _execute(
+        "UPDATE annotate_campaigncounts SET n_complete = n_complete + 1 WHERE campaign_id = %(campaign)s",
+        {"campaign": campaign.pk},
+    )
+
+
+_COUNTS_RECOUNT_SQL = """
+INSERT INTO annotate_campaigncounts (campaign_id, n_data_items, n_gold_items, n_complete)
+SELECT %(campaign)s,
+    COUNT(*) FILTER (WHERE NOT ci.is_gold),
+    COUNT(*) FILTER (WHERE ci.is_gold),
+    COUNT(*) FILTER (WHERE NOT ci.is_gold AND ci.n_rated >= %(overlap)s)
+FROM annotate_campaignitem ci WHERE ci.campaign_id = %(campaign)s
+ON CONFLICT (campaign_id) DO UPDATE SET n_data_items = excluded.n_data_items,
+    n_gold_items = excluded.n_gold_items, n_complete = excluded.n_complete"""
+
+
+def campaign_counts_recount(*, campaign: Campaign) -> None:
+    """Write the campaign's counts (CampaignCounts) from its items' rows: after a change to many items at once.
+
+    The items' n_rated must be current (campaign_items_recount sets it), and the caller's transaction must be
+    the last to lock the count row, as a submit's is.
+    """
+    _execute(_COUNTS_RECOUNT_SQL, {"campaign": campaign.pk, "overlap": campaign.overlap})
+
+
+def _returning(sql: str, params: dict[str, object]) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
 
 
 def _execute(sql: str, params: dict[str, object]) -> None:
@@ -99,10 +159,23 @@ def _renew_own_lease(
     return None
 
 
-def _reclaim_expired(*, campaign: Campaign, now: datetime) -> None:
-    """Recount the items whose counter still holds an expired lease, so those slots return to the pool."""
+def _reclaim_expired(*, campaign: Campaign, now: datetime, always: bool = False) -> bool:
+    """Recount the items whose counter still holds an expired lease, so those slots return to the pool.
+
+    Unless `always`, at most every RECLAIM_EVERY per process and campaign (returns whether it swept): a lease
+    lasts at least a minute, so its slot comes back a few seconds after it lapsed at worst, and most picks run
+    one statement fewer. A pick that finds nothing sweeps always, so no rater is told the queue is empty
+    while a lapsed lease holds an item.
+    """
+    # created_at too: SQLite may give a deleted campaign's id to a new one.
+    key = (campaign.pk, campaign.created_at.timestamp())
+    last = _reclaimed_at.get(key)
+    if not always and last is not None and last <= now < last + RECLAIM_EVERY:
+        return False
+    _reclaimed_at[key] = now
     for pk in stale_counter_items(campaign=campaign, now=now):
         campaign_item_set_taken(pk, taken_count(campaign_item_id=pk, now=now))
+    return True
 
 
 def _pick_item(*, campaign: Campaign, rater: AbstractBaseUser, now: datetime, state: QueueState) -> Candidate | None:
@@ -122,11 +195,10 @@ def _pick_item(*, campaign: Campaign, rater: AbstractBaseUser, now: datetime, st
             continue
         # The counter only ranks candidates; the recount under the lock decides, and corrects the counter
         # when the two differ (ratings written around the services), so a full item is not picked again.
-        taken = taken_count(campaign_item_id=found.pk, now=now, exclude_rater_id=rater.pk)
-        if taken < campaign.overlap:
-            campaign_item_set_taken(found.pk, taken + 1)
+        taken = campaign_item_take_slot(campaign=campaign, campaign_item_id=found.pk, rater_id=rater.pk, now=now)
+        if taken is not None:
             return found
-        campaign_item_set_taken(found.pk, taken)
+        campaign_item_set_taken(found.pk, taken_count(campaign_item_id=found.pk, now=now, exclude_rater_id=rater.pk))
     return None
 
 
@@ -153,8 +225,11 @@ def _lease_new(*, campaign: Campaign, rater: AbstractBaseUser, now: datetime, st
             item_id, state.gold_cursor = gold
             state.n_gold += 1
         else:
-            _reclaim_expired(campaign=campaign, now=now)
+            swept = _reclaim_expired(campaign=campaign, now=now)
             found = _pick_item(campaign=campaign, rater=rater, now=now, state=state)
+            if found is None and not swept:
+                _reclaim_expired(campaign=campaign, now=now, always=True)
+                found = _pick_item(campaign=campaign, rater=rater, now=now, state=state)
             if found is None:
                 return None
             item_id = found.pk
@@ -381,24 +456,38 @@ def _release_slot(assignment: Assignment) -> None:
     campaign_item_set_taken(assignment.campaign_item_id, taken)
 
 
+# First-time ratings of a data item; a gold item holds 0 (its ratings are checks, outside k).
+_RATED_SQL = """CASE WHEN ci.is_gold THEN 0 ELSE (
+    SELECT COUNT(*) FROM ratings_rating r WHERE r.campaign_item_id = ci.id AND NOT r.is_repeat
+) END"""
+
+
 @transaction.atomic
 def campaign_items_recount(*, campaign: Campaign, item_ids: Iterable[int] | None = None) -> int:
-    """Set n_taken of the campaign's items (or just the given ones) from their ratings and live leases.
+    """Set n_taken and n_rated of the campaign's items (or just the given ones), then the campaign's counts.
 
-    For writes that add ratings in bulk (imports, the demo): one UPDATE per batch instead of a count per row.
+    For writes that add ratings or gold items in bulk (imports, gold marking, the demo): one UPDATE per batch
+    instead of a count per row.
     """
     params = {"campaign": campaign.pk, **taken_params(now=timezone.now())}
-    update = f"UPDATE annotate_campaignitem AS ci SET n_taken = {TAKEN_SQL} WHERE ci.campaign_id = %(campaign)s"
+    update = (
+        f"UPDATE annotate_campaignitem AS ci SET n_taken = {TAKEN_SQL}, n_rated = {_RATED_SQL}"
+        " WHERE ci.campaign_id = %(campaign)s"
+    )
+    updated = 0
     with connection.cursor() as cursor:
         if item_ids is None:
             cursor.execute(update, params)
-            return cursor.rowcount
-        ids, updated = sorted(set(item_ids)), 0
-        for start in range(0, len(ids), RECOUNT_BATCH):
-            batch = {f"id{n}": pk for n, pk in enumerate(ids[start : start + RECOUNT_BATCH])}
-            cursor.execute(f"{update} AND ci.id IN ({', '.join(f'%({name})s' for name in batch)})", params | batch)
-            updated += cursor.rowcount
-        return updated
+            updated = cursor.rowcount
+        else:
+            ids = sorted(set(item_ids))
+            for start in range(0, len(ids), RECOUNT_BATCH):
+                batch = {f"id{n}": pk for n, pk in enumerate(ids[start : start + RECOUNT_BATCH])}
+                in_batch = ", ".join(f"%({name})s" for name in batch)
+                cursor.execute(f"{update} AND ci.id IN ({in_batch})", params | batch)
+                updated += cursor.rowcount
+    campaign_counts_recount(campaign=campaign)
+    return updated
 
 
 def _require_leased(assignment: Assignment, action: str) -> None:

@@ -23,7 +23,7 @@ from annotate.importers import Source, detect_format, dumps, open_binary, open_r
 from annotate.limits import MAX_SHOWN, quoted_text
 from annotate.models import Campaign, CampaignItem, Dataset, Item, Membership, RubricVersion
 from annotate.sampling import SampleSpec, SampleSpecError, draw_sample, parse_sample_spec
-from annotate.services.assignments import queue_gold_walks_restart
+from annotate.services.assignments import campaign_counts_recount, campaign_items_recount, queue_gold_walks_restart
 from ratings.services import values_from_post, values_validate
 
 Role = Membership.Role
@@ -204,6 +204,7 @@ def campaign_create(
         created_by=user,
     )
     _insert_campaign_items(campaign.pk, item_ids)
+    campaign_counts_recount(campaign=campaign)
     if user is not None:
         Membership.objects.create(campaign=campaign, user=user, role=Role.OWNER)
     campaign.n_items = len(item_ids)
@@ -638,6 +639,7 @@ def campaign_items_mark_gold(
             campaign_item.gold_answer = cleaned.get(campaign_item.item.external_id) or None
             changed.append(campaign_item)
     CampaignItem.objects.bulk_update(changed, ["is_gold", "gold_answer"], batch_size=BATCH_SIZE)
+    campaign_items_recount(campaign=campaign, item_ids=[campaign_item.pk for campaign_item in changed])
     return len(changed)
 
 
@@ -654,10 +656,13 @@ def campaign_items_unmark_gold(*, campaign: Campaign, external_ids: list[str]) -
     if missing:
         shown = ", ".join(_shown(e) for e in missing[:MAX_REPORTED_ERRORS])
         raise ValidationError({"external_ids": [f"external_ids: {shown} not a gold item of {campaign.slug!r}"]})
-    return sum(
-        gold.filter(item__external_id__in=chunk).update(is_gold=False, gold_answer=None)
-        for chunk in chunks(external_ids, BATCH_SIZE)
-    )
+    unmarked: list[int] = []
+    for chunk in chunks(external_ids, BATCH_SIZE):
+        unmarked.extend(gold.filter(item__external_id__in=chunk).values_list("pk", flat=True))
+    CampaignItem.objects.filter(pk__in=unmarked).update(is_gold=False, gold_answer=None)
+    # Their first-time ratings now count towards k.
+    campaign_items_recount(campaign=campaign, item_ids=unmarked)
+    return len(unmarked)
 
 
 def _csv_answer(criteria: list[dict[str, Any]], record: dict[str, Any]) -> dict[str, Any]:

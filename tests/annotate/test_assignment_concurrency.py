@@ -1,10 +1,10 @@
-"""Many raters racing through one queue on PostgreSQL: never above k, never a pair twice, nothing lost."""
+"""Many raters racing through one queue on PostgreSQL: never above k, never a pair twice, nothing lost or miscounted."""
 
 from collections import Counter
 
 import pytest
 
-from annotate.models import Assignment
+from annotate.models import Assignment, CampaignCounts, CampaignItem
 from ratings.models import Rating
 from tests.annotate.racing import IS_POSTGRESQL, POSTGRESQL_ONLY_REASON, race_raters
 from tests.factories import CampaignFactory
@@ -27,3 +27,7 @@ def test_parallel_raters_fill_every_slot_exactly_once() -> None:
     assert max(per_item.values()) == OVERLAP
     assert len(per_item) == N_ITEMS
     assert not Assignment.objects.filter(status=Assignment.Status.LEASED).exists()
+    # Sixteen raters completing items at once each added one to the campaign's count, and none was lost.
+    counts = CampaignCounts.objects.get(campaign=campaign)
+    assert (counts.n_complete, counts.n_data_items) == (N_ITEMS, N_ITEMS)
+    assert set(CampaignItem.objects.filter(campaign=campaign).values_list("n_rated", flat=True)) == {OVERLAP}

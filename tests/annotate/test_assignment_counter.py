@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from annotate.models import Assignment, Campaign, CampaignItem
 from annotate.services.assignments import (
+    _reclaimed_at,
     assignment_flag,
     assignment_next,
     assignment_skip,
@@ -79,6 +80,25 @@ def test_expired_lease_is_reclaimed_renewed_or_given_up() -> None:
     # The idle rater's lease is given up, and the counter still holds the keen rater's slot.
     assert assignment_next(campaign=campaign, rater=idle, now=later) is None
     assert _counters(campaign) == _reality(campaign, later)
+
+
+def test_expired_leases_are_swept_every_few_seconds_and_whenever_the_queue_looks_empty() -> None:
+    campaign = CampaignFactory(with_items=3, overlap=1, lease_minutes=1)
+    idle, keen = raters_of(campaign, 2)
+    now = timezone.now()
+    held = assignment_next(campaign=campaign, rater=idle, now=now)
+    # The lease has lapsed, but this process swept the campaign a second ago: until the next sweep the item's
+    # counter still holds the slot, and the keen rater gets the two other items.
+    lapsed = now + timedelta(minutes=1, seconds=1)
+    _reclaimed_at[(campaign.pk, campaign.created_at.timestamp())] = lapsed - timedelta(seconds=1)
+    served = []
+    for _ in range(3):
+        assignment = assignment_next(campaign=campaign, rater=keen, now=lapsed, after_close=bool(served))
+        served.append(assignment.campaign_item_id)
+        rating_submit(assignment=assignment, values={"helpful": 2}, now=lapsed)
+    # Then the queue looked empty, so the pick swept at once and the lapsed slot was the keen rater's.
+    assert served[2] == held.campaign_item_id
+    assert _counters(campaign) == _reality(campaign, lapsed)
 
 
 def test_own_expired_lease_renewed_counts_again() -> None:
