@@ -391,11 +391,11 @@ def verify(n_ratings_before: int, n_assignments_before: int = 0) -> dict[str, in
         )
         above_k = cursor.fetchone()[0]
         cursor.execute(
-            "SELECT count(*) FROM annotate_campaignitem ci WHERE NOT ci.is_gold AND ci.n_taken <> "
+            "SELECT count(*) FROM annotate_campaignitem ci WHERE NOT ci.is_gold AND (ci.n_taken <> "
             "(SELECT count(*) FROM ratings_rating r WHERE r.campaign_item_id = ci.id AND NOT r.is_repeat) + "
             "(SELECT count(*) FROM annotate_assignment a WHERE a.campaign_item_id = ci.id AND NOT a.is_repeat "
             "AND a.status = 'leased' AND a.expires_at > CURRENT_TIMESTAMP) OR ci.n_rated <> "
-            "(SELECT count(*) FROM ratings_rating r WHERE r.campaign_item_id = ci.id AND NOT r.is_repeat)"
+            "(SELECT count(*) FROM ratings_rating r WHERE r.campaign_item_id = ci.id AND NOT r.is_repeat))"
         )
         counters_off = cursor.fetchone()[0]
         # The campaign's kept count of complete items against a recount.

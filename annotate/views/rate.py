@@ -98,7 +98,9 @@ def _panel_context(
                 item_metadata=item.metadata,
                 presentation=assignment.presentation,
             ),
-            criteria=_controls(campaign.rubric_version.criteria, values or {}, errors or {}),
+            # Drawn from the template's cache when the form is blank (see _rate_panel.html): built only if needed.
+            criteria=lambda: _controls(campaign.rubric_version.criteria, values or {}, errors or {}),
+            blank_form=not values and not errors and not comment,
             comment=comment,
             rendered_at=f"{timezone.now().timestamp():.3f}",
             form_errors=errors or {},

@@ -121,6 +121,27 @@ def test_missing_answer_rerenders_the_panel_with_an_inline_error(campaign: Campa
     assert not Rating.objects.exists()
 
 
+# An answer ticked in the rating form.
+CHOSEN = re.compile(r'<input type="radio" name="c-[^"]*"[^>]* checked')
+
+
+@pytest.mark.django_db
+def test_answers_and_errors_shown_to_one_rater_never_reach_the_next_blank_form(
+    campaign: Campaign, rater: User, other_rater: User
+) -> None:
+    client = _client(rater)
+    client.get(_url("rate", campaign))
+    # An answer with a comment too long comes back with the error, the answer ticked and the comment kept.
+    posted = {"assignment": _current(campaign, rater).pk, "c-helpful": "4", "comment": "zebra " * 3000}
+    rejected = client.post(_url("rate-submit", campaign), posted, **HX).content.decode()
+    assert "comment: at most" in rejected and "zebra zebra" in rejected and CHOSEN.search(rejected)
+    blank = _client(other_rater).get(_url("rate", campaign)).content.decode()
+    assert "comment: at most" not in blank and "zebra" not in blank and not CHOSEN.search(blank)
+    assert blank.count('type="radio" name="c-helpful"') == 5
+    again = client.post(_url("rate-submit", campaign), {**posted, "comment": "zebra"}, **HX).content.decode()
+    assert "Saved." in again and not CHOSEN.search(again) and "comment: at most" not in again
+
+
 @pytest.mark.django_db
 def test_posting_another_raters_assignment_is_404(campaign: Campaign, rater: User, other_rater: User) -> None:
     theirs = assignment_next(campaign=campaign, rater=other_rater)
