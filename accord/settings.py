@@ -148,6 +148,19 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         **DATABASES["default"].get("OPTIONS", {}),
     }
 
+# Caches (rubric versions in use, rendered guidelines and criteria, dashboards, the lease sweep's timer): each
+# process's memory by default. Several workers or hosts share one when REDIS_URL names a Redis server, or with
+# CACHE_TABLE, Django's database cache in that table (made by `manage.py createcachetable`): a dashboard is
+# then computed once, not once per worker.
+REDIS_URL = env_str("REDIS_URL", "")
+CACHE_TABLE = env_str("CACHE_TABLE", "")
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+elif CACHE_TABLE:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": CACHE_TABLE}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "OPTIONS": {"MAX_ENTRIES": 5000}}}
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

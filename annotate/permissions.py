@@ -1,8 +1,7 @@
 """Who may do what: one place that answers for every view and API endpoint."""
 
-from functools import lru_cache
-
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.core.cache import cache
 from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
@@ -36,12 +35,14 @@ def get_campaign_for(request: HttpRequest, slug: str, roles: frozenset[str] | se
 
 
 # The campaign and the caller's role in it, in one statement, with the counts the rating page shows beside
-# every item (its items, gold items, complete items and raters; see rater_progress).
+# every item (its items, gold items, complete items and raters; see rater_progress) and its rubric version's
+# creation time, which keys the version in the cache.
 _CAMPAIGN_WITH_ROLE_SQL = """
-SELECT c.*, m.role AS member_role,
+SELECT c.*, m.role AS member_role, rv.created_at AS rubric_version_created,
     n.n_data_items AS counted_items, n.n_gold_items AS counted_gold, n.n_complete AS counted_complete,
     (SELECT COUNT(*) FROM annotate_membership r WHERE r.campaign_id = c.id AND r.role = %(rater)s) AS counted_raters
 FROM annotate_campaign c
+JOIN annotate_rubricversion rv ON rv.id = c.rubric_version_id
 LEFT JOIN annotate_membership m ON m.campaign_id = c.id AND m.user_id = %(user)s
 LEFT JOIN annotate_campaigncounts n ON n.campaign_id = c.id
 WHERE c.slug = %(slug)s"""
@@ -59,18 +60,28 @@ def get_campaign_to_rate(request: HttpRequest, slug: str) -> Campaign:
         raise Http404("No such campaign.")
     campaign = found[0]
     campaign.caller_role = Role.RATER
-    campaign.rubric_version = frozen_rubric_version(campaign.rubric_version_id)
+    campaign.rubric_version = used_rubric_version(campaign.rubric_version_id, campaign.rubric_version_created)
     return campaign
 
 
-@lru_cache(maxsize=256)
-def frozen_rubric_version(pk: int) -> RubricVersion:
-    """A rubric version that a campaign uses, kept for the life of the process: such a version never changes.
+# How long a used rubric version stays in the cache after it was last read into it.
+RUBRIC_VERSION_CACHE_SECONDS = 3600
+
+
+def used_rubric_version(pk: int, created_at: object) -> RubricVersion:
+    """A rubric version that a campaign uses, from the cache: such a version never changes.
 
     Editing a used version makes a new one (and the admin shows used versions read-only), so the rating pages
-    need not read and decode the criteria again on every item. Callers must not modify the instance.
+    need not read and decode the criteria again on every item. Keyed by the version's id and creation time
+    (an id may come back after a rollback or a deletion); each call gets its own instance.
     """
-    return RubricVersion.objects.get(pk=pk)
+    stamp = created_at.timestamp() if hasattr(created_at, "timestamp") else created_at
+    key = f"accord:rubric-version:{pk}:{stamp}"
+    version = cache.get(key)
+    if version is None:
+        version = RubricVersion.objects.get(pk=pk)
+        cache.set(key, version, RUBRIC_VERSION_CACHE_SECONDS)
+    return version
 
 
 def can_curate(user: AbstractBaseUser | AnonymousUser) -> bool:

@@ -4,9 +4,9 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
-from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET
 
+from accord.pages import render_page_or_fragment
 from annotate.models import CampaignItem
 from annotate.permissions import READERS, get_campaign_for, get_rubric_for, rubrics_visible_to
 from ratings import reports
@@ -42,10 +42,9 @@ def agreement_dashboard(request: HttpRequest, slug: str) -> HttpResponse:
         "can_compare": rubrics_visible_to(request.user).filter(pk=rubric.pk).exists()
         and reports.rubric_has_versions_to_compare(rubric),
     }
-    template = "ratings/partials/_agreement_criterion.html" if request.htmx else "ratings/agreement_dashboard.html"
-    response = render(request, template, context)
-    patch_vary_headers(response, ["HX-Request"])
-    return response
+    return render_page_or_fragment(
+        request, "ratings/agreement_dashboard.html", "ratings/partials/_agreement_criterion.html", context
+    )
 
 
 @login_required

@@ -5,7 +5,6 @@ from django.conf import settings
 from django.contrib.auth.models import Permission, User
 
 from annotate.models import Campaign, Membership
-from annotate.permissions import frozen_rubric_version
 from tests.factories import CampaignFactory, MembershipFactory, UserFactory
 
 
@@ -20,12 +19,6 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, t
     database = settings.DATABASES["default"]
     if database["ENGINE"] == "django.db.backends.sqlite3":
         database.setdefault("TEST", {})["NAME"] = str(tmp_path_factory.mktemp("db") / "test.sqlite3")
-
-
-@pytest.fixture(autouse=True)
-def forget_rubric_versions() -> None:
-    """Ids of rolled-back rows come back in the next test: a version kept from an earlier test is not this one."""
-    frozen_rubric_version.cache_clear()
 
 
 @pytest.fixture(autouse=True)

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
@@ -42,10 +43,8 @@ LOCKED_WAIT_SECONDS = 0.01
 MAX_LOCKED_WAITS = 200
 MAX_NOTE_LENGTH = 2000
 RECOUNT_BATCH = 2000
-# How often a process sweeps a campaign's expired leases back into the pool (see _reclaim_expired), and when
-# it last did, per campaign.
-RECLAIM_EVERY = timedelta(seconds=5)
-_reclaimed_at: dict[tuple[int, float], datetime] = {}
+# How often a campaign's expired leases are swept back into the pool (see _reclaim_expired).
+RECLAIM_SECONDS = 5
 
 
 def _presentation(*, campaign: Campaign, campaign_item_id: int, rater_id: int) -> dict[str, str]:
@@ -162,20 +161,26 @@ def _renew_own_lease(
 def _reclaim_expired(*, campaign: Campaign, now: datetime, always: bool = False) -> bool:
     """Recount the items whose counter still holds an expired lease, so those slots return to the pool.
 
-    Unless `always`, at most every RECLAIM_EVERY per process and campaign (returns whether it swept): a lease
-    lasts at least a minute, so its slot comes back a few seconds after it lapsed at worst, and most picks run
-    one statement fewer. A pick that finds nothing sweeps always, so no rater is told the queue is empty
-    while a lapsed lease holds an item.
+    Unless `always`, at most every RECLAIM_SECONDS per campaign (returns whether it swept), as the cache
+    sees it: per process with the default memory cache, across them with a shared one. A lease lasts at least
+    a minute, so its slot comes back a few seconds after it lapsed at worst, and most picks run one statement
+    fewer. A pick that finds nothing sweeps always, so no rater is told the queue is empty while a lapsed
+    lease holds an item.
     """
-    # created_at too: SQLite may give a deleted campaign's id to a new one.
-    key = (campaign.pk, campaign.created_at.timestamp())
-    last = _reclaimed_at.get(key)
-    if not always and last is not None and last <= now < last + RECLAIM_EVERY:
+    key = reclaim_key(campaign)
+    if always:
+        cache.set(key, True, RECLAIM_SECONDS)
+    elif not cache.add(key, True, RECLAIM_SECONDS):
         return False
-    _reclaimed_at[key] = now
     for pk in stale_counter_items(campaign=campaign, now=now):
         campaign_item_set_taken(pk, taken_count(campaign_item_id=pk, now=now))
     return True
+
+
+def reclaim_key(campaign: Campaign) -> str:
+    """The cache key that marks a campaign's expired leases as swept a moment ago."""
+    # created_at too: SQLite may give a deleted campaign's id to a new one.
+    return f"accord:reclaimed:{campaign.pk}:{campaign.created_at.timestamp()}"
 
 
 def _pick_item(*, campaign: Campaign, rater: AbstractBaseUser, now: datetime, state: QueueState) -> Candidate | None:

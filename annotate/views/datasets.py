@@ -8,9 +8,9 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_http_methods
 
+from accord.pages import render_page_or_fragment
 from annotate.forms.datasets import BrowseParams, DatasetUploadForm, FieldMappingForm
 from annotate.permissions import can_curate, get_dataset_for
 from annotate.search import search_coverage, search_index_resume, search_index_start
@@ -138,9 +138,9 @@ def dataset_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "suggestions": filter_choices(dataset),
         "search": search_coverage(dataset),
     }
-    template = "annotate/partials/_dataset_items.html" if request.htmx else "annotate/dataset_detail.html"
-    response = render(request, template, context)
-    patch_vary_headers(response, ["HX-Request"])
+    response = render_page_or_fragment(
+        request, "annotate/dataset_detail.html", "annotate/partials/_dataset_items.html", context
+    )
     # After a restart nothing else would finish an interrupted index.
     search_index_resume(dataset)
     return response

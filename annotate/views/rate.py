@@ -1,21 +1,21 @@
 """The rating page: the next item and its criteria, skip, flag, back, and the rater's own ratings."""
 
 from datetime import UTC, datetime
-from functools import lru_cache
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import get_script_prefix, reverse
 from django.utils import timezone
-from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accord.input_checks import parse_row_id
+from accord.pages import render_page_or_fragment
 from annotate.models import Assignment, Campaign
 from annotate.permissions import get_campaign_to_rate
 from annotate.selectors.assignments import assignment_for_rater, item_view, rate_unavailable_reason, rater_progress
@@ -64,10 +64,14 @@ RATE_LINKS = {
 }
 
 
-@lru_cache(maxsize=1024)
-def _rate_links(slug: str, script_prefix: str) -> dict[str, str]:
-    """The rating panel's links for a campaign, reversed once per process: they cannot change while it runs."""
-    return {key: reverse(name, args=[slug]) for key, name in RATE_LINKS.items()}
+def _rate_links(slug: str) -> dict[str, str]:
+    """The rating panel's links for a campaign, reversed once and kept in the cache (keyed by the URL prefix too)."""
+    key = f"accord:rate-links:{get_script_prefix()}:{slug}"
+    links = cache.get(key)
+    if links is None:
+        links = {name: reverse(view, args=[slug]) for name, view in RATE_LINKS.items()}
+        cache.set(key, links, None)
+    return links
 
 
 def _panel_context(
@@ -87,7 +91,7 @@ def _panel_context(
         "progress": rater_progress(campaign=campaign, rater=rater, done=_rating_count_read(assignment)),
         "reason": "" if assignment else rate_unavailable_reason(campaign),
         "flag_choices": FLAG_CHOICES,
-        "links": _rate_links(campaign.slug, get_script_prefix()),
+        "links": _rate_links(campaign.slug),
     }
     if assignment is not None:
         item = assignment.campaign_item.item
@@ -114,10 +118,7 @@ def _rating_count_read(assignment: Assignment | None) -> int | None:
 
 
 def _render_panel(request: HttpRequest, context: dict[str, Any]) -> HttpResponse:
-    template = "annotate/partials/_rate_panel.html" if request.htmx else "annotate/rate_page.html"
-    response = render(request, template, context)
-    patch_vary_headers(response, ["HX-Request"])
-    return response
+    return render_page_or_fragment(request, "annotate/rate_page.html", "annotate/partials/_rate_panel.html", context)
 
 
 def _next_panel(request: HttpRequest, campaign: Campaign, notice: str = "") -> HttpResponse:

@@ -8,17 +8,18 @@ from pathlib import Path
 
 import pytest
 from django.apps import apps
+from django.core.cache import cache
 from django.core.management import call_command
 from django.db.models import Count, Q
 from django.utils import timezone
 
 from annotate.models import Assignment, Campaign, CampaignItem
 from annotate.services.assignments import (
-    _reclaimed_at,
     assignment_flag,
     assignment_next,
     assignment_skip,
     campaign_items_recount,
+    reclaim_key,
 )
 from ratings.models import Rating
 from ratings.services import rating_submit, ratings_import
@@ -87,10 +88,10 @@ def test_expired_leases_are_swept_every_few_seconds_and_whenever_the_queue_looks
     idle, keen = raters_of(campaign, 2)
     now = timezone.now()
     held = assignment_next(campaign=campaign, rater=idle, now=now)
-    # The lease has lapsed, but this process swept the campaign a second ago: until the next sweep the item's
-    # counter still holds the slot, and the keen rater gets the two other items.
+    # The lease has lapsed, but the campaign was swept a moment ago: until the next sweep the item's counter
+    # still holds the slot, and the keen rater gets the two other items.
     lapsed = now + timedelta(minutes=1, seconds=1)
-    _reclaimed_at[(campaign.pk, campaign.created_at.timestamp())] = lapsed - timedelta(seconds=1)
+    cache.set(reclaim_key(campaign), True, 60)
     served = []
     for _ in range(3):
         assignment = assignment_next(campaign=campaign, rater=keen, now=lapsed, after_close=bool(served))
