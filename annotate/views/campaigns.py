@@ -76,11 +76,23 @@ def campaign_create(request: HttpRequest) -> HttpResponse:
 def campaign_detail(request: HttpRequest, slug: str) -> HttpResponse:
     """The campaign overview; raters see only the guidelines and their own count."""
     campaign = get_campaign_for(request, slug)
+    if campaign.caller_role == Membership.Role.RATER:
+        context = {
+            "campaign": campaign,
+            "role": campaign.caller_role,
+            "my_count": rater_rating_count(campaign, request.user),
+            "spec_text": describe_sample_spec(campaign.sample_spec),
+        }
+        return render(request, "annotate/campaign_detail_rater.html", context)
+    return _campaign_page(request, campaign)
+
+
+def _campaign_page(
+    request: HttpRequest, campaign: Campaign, rates_form: CampaignRatesForm | None = None
+) -> HttpResponse:
+    """The campaign page of owners, adjudicators and viewers; `rates_form` as posted, to show its errors."""
     role = campaign.caller_role
     context = {"campaign": campaign, "role": role, "spec_text": describe_sample_spec(campaign.sample_spec)}
-    if role == Membership.Role.RATER:
-        context["my_count"] = rater_rating_count(campaign, request.user)
-        return render(request, "annotate/campaign_detail_rater.html", context)
     context.update(
         progress=campaign_progress(campaign),
         # Gold accuracy is the owner's alone; readers get the counts and times.
@@ -94,15 +106,16 @@ def campaign_detail(request: HttpRequest, slug: str) -> HttpResponse:
             status_actions=STATUS_ACTIONS[campaign.status],
             invite_form=MemberInviteForm(),
             roles=Membership.Role.choices,
-            **_checks_context(campaign),
+            **_checks_context(campaign, rates_form),
         )
     return render(request, "annotate/campaign_detail.html", context)
 
 
-def _checks_context(campaign: Campaign) -> dict:
+def _checks_context(campaign: Campaign, rates_form: CampaignRatesForm | None) -> dict:
     """What the owner's gold-and-repeats card needs."""
+    initial = {"gold_rate": campaign.gold_rate, "repeat_rate": campaign.repeat_rate}
     return {
-        "rates_form": CampaignRatesForm(initial={"gold_rate": campaign.gold_rate, "repeat_rate": campaign.repeat_rate}),
+        "rates_form": rates_form or CampaignRatesForm(initial=initial),
         "rates_editable": campaign.status in services.RATES_EDITABLE,
         "n_gold_items": gold_items(campaign).count(),
     }
@@ -182,16 +195,16 @@ def campaign_rates(request: HttpRequest, slug: str) -> HttpResponse:
     """Change the gold rate and the repeat rate (owners; not once closed)."""
     campaign = get_campaign_for(request, slug, roles=OWNER_ONLY)
     form = CampaignRatesForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, " ".join(f"{f}: {' '.join(e)}" for f, e in form.errors.items()))
-        return redirect("annotate:campaign-detail", slug=campaign.slug)
-    try:
-        campaign = services.campaign_set_rates(campaign=campaign, **form.cleaned_data)
-    except ValidationError as exc:
-        messages.error(request, _error_text(exc))
-    else:
-        messages.success(request, f"Gold rate {campaign.gold_rate:g}, repeat rate {campaign.repeat_rate:g}.")
-    return redirect("annotate:campaign-detail", slug=campaign.slug)
+    if form.is_valid():
+        try:
+            updated = services.campaign_set_rates(campaign=campaign, **form.cleaned_data)
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        else:
+            messages.success(request, f"Gold rate {updated.gold_rate:g}, repeat rate {updated.repeat_rate:g}.")
+            return redirect("annotate:campaign-detail", slug=campaign.slug)
+    # The page again, with the rates as typed and what is wrong with them beside the fields.
+    return _campaign_page(request, campaign, rates_form=form)
 
 
 def _gold_answer_rows(campaign: Campaign) -> list[tuple[object, list[tuple[str, str]]]]:

@@ -1,5 +1,6 @@
 """Per-rater figures on the campaign page, progress without gold items, and setting the gold and repeat rates."""
 
+import re
 from io import StringIO
 
 import pytest
@@ -104,17 +105,35 @@ def test_owner_changes_the_rates(campaign: Campaign, owner: User) -> None:
 @pytest.mark.parametrize(
     ("data", "message"),
     [
-        ({"gold_rate": "0.6", "repeat_rate": "0"}, "gold_rate: Ensure this value is less than or equal to 0.5."),
-        ({"gold_rate": "0", "repeat_rate": "0.31"}, "repeat_rate: Ensure this value is less than or equal to 0.3."),
-        ({"gold_rate": "-0.1", "repeat_rate": "0"}, "gold_rate: Ensure this value is greater than or equal to 0."),
-        ({"gold_rate": "lots", "repeat_rate": "0"}, "gold_rate: Enter a number."),
+        ({"gold_rate": "0.6", "repeat_rate": "0"}, "Ensure this value is less than or equal to 0.5."),
+        ({"gold_rate": "0", "repeat_rate": "0.31"}, "Ensure this value is less than or equal to 0.3."),
+        ({"gold_rate": "-0.1", "repeat_rate": "0"}, "Ensure this value is greater than or equal to 0."),
+        ({"gold_rate": "lots", "repeat_rate": "0"}, "Enter a number."),
     ],
 )
-def test_out_of_range_rates_are_refused(campaign: Campaign, owner: User, data: dict, message: str) -> None:
-    response = _client(owner).post(reverse("annotate:campaign-rates", args=[campaign.slug]), data, follow=True)
-    assert message in response.content.decode()
+def test_out_of_range_rates_are_shown_again_with_what_is_wrong(
+    campaign: Campaign, owner: User, data: dict, message: str
+) -> None:
+    response = _client(owner).post(reverse("annotate:campaign-rates", args=[campaign.slug]), data)
+    page = response.content.decode()
+    # The campaign page again, not a redirect: the error beside its field, the rates as the owner typed them.
+    assert response.status_code == 200
+    field = next(name for name in data if data[name] not in ("0",))
+    assert re.search(rf'name="{field}"[^>]*value="{re.escape(data[field])}"', page)
+    assert f'<span class="errorlist" role="alert">{message}</span>' in page.replace("&#x27;", "'")
     campaign.refresh_from_db()
     assert (campaign.gold_rate, campaign.repeat_rate) == (0, 0)
+
+
+def test_rates_of_a_campaign_closed_meanwhile_are_refused_on_the_page(campaign: Campaign, owner: User) -> None:
+    client = _client(owner)
+    client.get(reverse("annotate:campaign-detail", args=[campaign.slug]))
+    Campaign.objects.filter(pk=campaign.pk).update(status=Campaign.Status.CLOSED)
+    data = {"gold_rate": "0.1", "repeat_rate": "0"}
+    page = client.post(reverse("annotate:campaign-rates", args=[campaign.slug]), data).content.decode()
+    assert "The campaign is closed: the rates can no longer change." in page
+    campaign.refresh_from_db()
+    assert campaign.gold_rate == 0
 
 
 @pytest.mark.parametrize("status", [Campaign.Status.DRAFT, Campaign.Status.ACTIVE, Campaign.Status.PAUSED])

@@ -15,7 +15,7 @@ from annotate.services.assignments import assignment_next
 from annotate.services.campaigns import campaign_items_mark_gold, campaign_items_unmark_gold
 from ratings.models import Rating
 from ratings.services import rating_submit, ratings_import
-from tests.factories import CampaignFactory, UserFactory, raters_of
+from tests.factories import CampaignFactory, ItemFactory, UserFactory, raters_of
 
 pytestmark = pytest.mark.django_db
 
@@ -95,6 +95,18 @@ def test_imported_ratings_complete_items(tmp_path: Path) -> None:
     (rater,) = raters_of(campaign, 1)
     _rate(campaign, rater, 1)
     assert _page_numbers(campaign) == (2, 3) == _counted(campaign)
+
+
+def test_items_an_import_adds_to_the_sample_are_counted(tmp_path: Path) -> None:
+    campaign = CampaignFactory(with_items=2, overlap=1)
+    extra = ItemFactory(dataset=campaign.dataset)
+    path = tmp_path / "labels.csv"
+    with open(path, "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["item_id", "rater", "criterion", "value"])
+        writer.writerow([extra.external_id, "ext1", "helpful", 3])
+    ratings_import(campaign=campaign, source=path, add_missing_items=True)
+    assert _page_numbers(campaign) == (1, 3) == _counted(campaign)
 
 
 def test_changing_k_in_the_admin_recounts_complete_items(admin_client: Client) -> None:
