@@ -119,3 +119,12 @@ def get_dataset_for(request: HttpRequest, pk: int) -> Dataset:
 def get_rubric_for(request: HttpRequest, pk: int) -> Rubric:
     """A rubric the caller may see, else 404."""
     return get_object_or_404(rubrics_visible_to(request.user), pk=pk)
+
+
+def campaigns_readable_of_rubric(rubric: Rubric, user: AbstractBaseUser) -> list[Campaign]:
+    """Campaigns on any version of the rubric whose labels the user may read (owner/adjudicator/viewer, staff)."""
+    qs = Campaign.objects.filter(rubric_version__rubric=rubric).select_related("rubric_version")
+    if not user.is_staff:
+        readers = Membership.objects.filter(user=user, role__in=READERS).values("campaign")
+        qs = qs.filter(pk__in=readers)
+    return list(qs.order_by("rubric_version__number", "slug"))

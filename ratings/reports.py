@@ -8,7 +8,6 @@ campaign's ratings so it is recomputed only when a rating changes.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import math
 from collections.abc import Callable, Hashable, Mapping, Sequence
@@ -18,11 +17,9 @@ from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
-from django.contrib.auth.models import AbstractBaseUser
 from django.core.cache import cache
 
-from annotate.models import Campaign, Membership, Rubric
-from annotate.permissions import READERS
+from annotate.models import Campaign
 from annotate.rubrics import default_level
 from ratings import agreement as stats
 from ratings.agreement import AgreementError, AlphaResult, InsufficientDataError, NoVariationError, PrecisionPlan
@@ -33,7 +30,6 @@ from ratings.selectors import (
     item_metadata,
     presentation_frame,
     ratings_fingerprint,
-    ratings_fingerprints,
     ratings_frame,
     repeat_pairs,
     repeat_pairs_frame,
@@ -294,7 +290,11 @@ class CriterionAgreement:
     @property
     def interval_defined(self) -> bool:
         """The bootstrap interval exists (some resamples had variation)."""
-        return self.alpha is not None and _num(self.alpha.ci_low) is not None and _num(self.alpha.ci_high) is not None
+        return (
+            self.alpha is not None
+            and number_or_none(self.alpha.ci_low) is not None
+            and number_or_none(self.alpha.ci_high) is not None
+        )
 
 
 @dataclass(frozen=True)
@@ -328,7 +328,7 @@ class CampaignAgreement:
 # --------------------------------------------------------------------------- helpers
 
 
-def _num(value: Any) -> float | None:
+def number_or_none(value: Any) -> float | None:
     """A plain float, or None where the statistic is undefined (nan)."""
     if value is None:
         return None
@@ -375,7 +375,7 @@ def value_domain(criterion: dict[str, Any]) -> list | None:
 
 def reading(result: AlphaResult | None) -> Reading:
     """Krippendorff's thresholds in plain words, with a warning when the interval is wide or straddles one."""
-    value = _num(result.value) if result else None
+    value = number_or_none(result.value) if result else None
     if value is None:
         return Reading("undefined", "Alpha is undefined for these labels.")
     if value >= RELIABLE:
@@ -384,7 +384,7 @@ def reading(result: AlphaResult | None) -> Reading:
         verdict, text = "tentative", "Tentative conclusions only (.667 ≤ α < .800)."
     else:
         verdict, text = "unreliable", "Unreliable (α < .667): revise the guidelines or the criterion."
-    low, high = _num(result.ci_low), _num(result.ci_high)
+    low, high = number_or_none(result.ci_low), number_or_none(result.ci_high)
     if low is not None and high is not None:
         crossed = [t for t in (TENTATIVE, RELIABLE) if low < t <= high]
         if (high - low) / 2 > WIDE_HALF_WIDTH:
@@ -503,7 +503,8 @@ def _status(exc: Exception) -> str:
     return "invalid"
 
 
-def _message(text: str) -> str:
+def as_sentence(text: str) -> str:
+    """An error's text as a sentence for the dashboard: capitalised, ending with a full stop."""
     return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
 
 
@@ -534,7 +535,7 @@ def criterion_agreement(
     try:
         result = masi_with_ci(frame, n_boot) if multi else stats.alpha_with_ci(frame, level, domain, n_boot=n_boot)
     except (AgreementError, ValueError) as exc:
-        result, status, message = None, _status(exc), _message(str(exc))
+        result, status, message = None, _status(exc), as_sentence(str(exc))
     else:
         status, message = "ok", ""
     diag = _diagnostics(frame, nominal, criterion, level, domain, inputs, n_boot)
@@ -551,7 +552,7 @@ def criterion_agreement(
         base,
         status=status,
         message=message,
-        percent_agreement=_try(lambda: _num(stats.percent_agreement(nominal)), None),
+        percent_agreement=_try(lambda: number_or_none(stats.percent_agreement(nominal)), None),
         coefficients=_coefficients(nominal, level if not multi else "nominal", nominal_domain, ctype, diag),
         **extra,
         **{k: v for k, v in diag.items() if not k.startswith("_")},
@@ -566,7 +567,7 @@ def _coefficients(
     raters = list(pd.unique(frame["rater"]))
     if level == "nominal":
         try:
-            out.append(Coefficient("fleiss_kappa", "Fleiss' κ", _num(stats.fleiss_kappa(frame))))
+            out.append(Coefficient("fleiss_kappa", "Fleiss' κ", number_or_none(stats.fleiss_kappa(frame))))
         except stats.UnequalRatingsError:
             out.append(Coefficient("fleiss_kappa", "Fleiss' κ", None, "n/a: unequal raters per item"))
         except AgreementError as exc:
@@ -589,7 +590,7 @@ def _coefficients(
 
 def _coefficient(key: str, name: str, fn: Callable[[], float]) -> Coefficient:
     try:
-        return Coefficient(key, name, _num(fn()))
+        return Coefficient(key, name, number_or_none(fn()))
     except AgreementError as exc:
         return Coefficient(key, name, None, f"n/a: {exc}")
 
@@ -646,10 +647,10 @@ def _rater_rows(frame: pd.DataFrame, level: str, domain: list | None, inputs: _I
                 username=inputs.name(rater),
                 n_labels=int(row["n_labels"]),
                 n_compared=int(row["n_compared"]),
-                alpha_without=_num(row.get("alpha_without")),
-                agreement_with_others=_num(row.get("agreement_with_others")),
-                mean_abs_diff=_num(row.get("mean_abs_diff")),
-                correlation=_num(row.get("correlation")),
+                alpha_without=number_or_none(row.get("alpha_without")),
+                agreement_with_others=number_or_none(row.get("agreement_with_others")),
+                mean_abs_diff=number_or_none(row.get("mean_abs_diff")),
+                correlation=number_or_none(row.get("correlation")),
             )
         )
     return sorted(rows, key=lambda r: r.username)
@@ -690,7 +691,7 @@ def _pairwise_kappa(
             n = int(result.n_shared.loc[a, b])
             shared[frozenset((a, b))] = n
             if n >= 2:
-                kappa[frozenset((a, b))] = _num(result.kappa.loc[a, b])
+                kappa[frozenset((a, b))] = number_or_none(result.kappa.loc[a, b])
     return kappa, shared
 
 
@@ -717,7 +718,7 @@ def _distribution(
                 username=name,
                 n_labels=int(table.loc[rater, ("n_labels", "")]),
                 counts=[int(table.loc[rater, ("count", v)]) for v in values],
-                shares=[_num(table.loc[rater, ("share", v)]) or 0.0 for v in values],
+                shares=[number_or_none(table.loc[rater, ("share", v)]) or 0.0 for v in values],
             )
         )
     rows = sorted(rows[:-1], key=lambda r: r.username) + rows[-1:]
@@ -819,13 +820,13 @@ def _slices(frame: pd.DataFrame, level: str, domain: list | None, inputs: _Input
         rows = [
             SliceRow(
                 value=str(value),
-                alpha=_num(row["value"]),
-                ci_low=_num(row["ci_low"]),
-                ci_high=_num(row["ci_high"]),
+                alpha=number_or_none(row["value"]),
+                ci_low=number_or_none(row["ci_low"]),
+                ci_high=number_or_none(row["ci_high"]),
                 n_items=int(row["n_items"]),
                 n_raters=int(row["n_raters"]),
                 n_pairable=int(row["n_pairable"]),
-                reason=_message(row["reason"]) if row["reason"] else "",
+                reason=as_sentence(row["reason"]) if row["reason"] else "",
             )
             for value, row in table.iterrows()
         ]
@@ -844,10 +845,10 @@ def _over_time(frame: pd.DataFrame, level: str, domain: list | None, n_boot: int
         TimePoint(
             period=str(period),
             n_labels=int(row["n_labels"]),
-            alpha=_num(row["value"]),
-            ci_low=_num(row["ci_low"]),
-            ci_high=_num(row["ci_high"]),
-            reason=_message(row["reason"]) if row["reason"] else "",
+            alpha=number_or_none(row["value"]),
+            ci_low=number_or_none(row["ci_low"]),
+            ci_high=number_or_none(row["ci_high"]),
+            reason=as_sentence(row["reason"]) if row["reason"] else "",
         )
         for period, row in table.iterrows()
     ]
@@ -864,7 +865,7 @@ def _gold(frame: pd.DataFrame, criterion: dict[str, Any], inputs: _Inputs) -> li
         return []
     table = stats.gold_accuracy(frame, gold)
     rows = [
-        GoldRow(inputs.name(r), int(row["n"]), int(row["correct"]), _num(row["accuracy"]))
+        GoldRow(inputs.name(r), int(row["n"]), int(row["correct"]), number_or_none(row["accuracy"]))
         for r, row in table.iterrows()
     ]
     return sorted(rows, key=lambda r: r.username)
@@ -872,7 +873,7 @@ def _gold(frame: pd.DataFrame, criterion: dict[str, Any], inputs: _Inputs) -> li
 
 def _per_label(frame: pd.DataFrame, domain: list | None) -> list[LabelAlpha]:
     result = stats.multilabel_alpha_per_label(frame, domain)
-    return [LabelAlpha(str(label), _num(value)) for label, value in result.items()]
+    return [LabelAlpha(str(label), number_or_none(value)) for label, value in result.items()]
 
 
 def _choices(frame: pd.DataFrame) -> pd.DataFrame:
@@ -888,7 +889,9 @@ def _choices(frame: pd.DataFrame) -> pd.DataFrame:
 
 def _bias_rows(table: pd.DataFrame, chosen: str, share: str, inputs: _Inputs) -> list[BiasRow]:
     rows = [
-        BiasRow(inputs.name(r), int(row["n"]), int(row[chosen]), _num(row[share]), _num(row["p_value"]))
+        BiasRow(
+            inputs.name(r), int(row["n"]), int(row[chosen]), number_or_none(row[share]), number_or_none(row["p_value"])
+        )
         for r, row in table.iterrows()
     ]
     return sorted(rows, key=lambda r: r.username)
@@ -975,7 +978,9 @@ def _retest(criterion: dict[str, Any], level: str, domain: list | None, inputs: 
     again = pairs.rename(columns={"repeat": "value"})[["item", "rater", "value"]]
     table = stats.test_retest(first, again, level, domain)
     rows = [
-        RetestRow(inputs.name(r), int(row["n_repeated"]), _num(row["exact_agreement"]), _num(row["alpha"]))
+        RetestRow(
+            inputs.name(r), int(row["n_repeated"]), number_or_none(row["exact_agreement"]), number_or_none(row["alpha"])
+        )
         for r, row in table.iterrows()
     ]
     return sorted(rows, key=lambda r: r.username)
@@ -1061,7 +1066,7 @@ def _compute(campaign: Campaign, criterion_key: str | None, n_boot: int, fingerp
     )
 
 
-# --------------------------------------------------------------------------- serialisation and charts
+# --------------------------------------------------------------------------- serialisation
 
 
 def _plain(value: Any) -> Any:
@@ -1074,7 +1079,7 @@ def _plain(value: Any) -> Any:
     if isinstance(value, np.generic):
         return _plain(value.item())
     if isinstance(value, float):
-        return _num(value)
+        return number_or_none(value)
     if isinstance(value, datetime | date):
         return value.isoformat()
     return value
@@ -1083,52 +1088,6 @@ def _plain(value: Any) -> Any:
 def report_as_dict(report: Any) -> dict[str, Any]:
     """A report dataclass as JSON-ready data (undefined numbers become None)."""
     return _plain(report)
-
-
-def overview_chart(report: CampaignAgreement) -> dict[str, Any]:
-    """Alpha and its interval per criterion, for the overview chart."""
-    rows = [c for c in report.criteria if c.alpha is not None]
-    return {
-        "labels": [c.label for c in rows],
-        "alpha": [_num(c.alpha.value) for c in rows],
-        "low": [_num(c.alpha.ci_low) for c in rows],
-        "high": [_num(c.alpha.ci_high) for c in rows],
-    }
-
-
-def criterion_charts(criterion: CriterionAgreement) -> dict[str, Any]:
-    """The per-criterion chart data: distributions, disagreement histogram, slices and alpha over time."""
-    out: dict[str, Any] = {"key": criterion.key}
-    if criterion.distribution:
-        out["distribution"] = {
-            "values": criterion.distribution.values,
-            "raters": [r.username for r in criterion.distribution.rows],
-            "shares": [r.shares for r in criterion.distribution.rows],
-        }
-    if criterion.disagreement:
-        out["disagreement"] = {
-            "bins": criterion.disagreement.bins,
-            "counts": criterion.disagreement.counts,
-            "measure": criterion.disagreement.measure,
-        }
-    out["slices"] = [
-        {
-            "field": table.field,
-            "labels": [r.value for r in table.rows],
-            "alpha": [r.alpha for r in table.rows],
-            "low": [r.ci_low for r in table.rows],
-            "high": [r.ci_high for r in table.rows],
-        }
-        for table in criterion.slices
-    ]
-    if criterion.over_time:
-        out["over_time"] = {
-            "periods": [p.period for p in criterion.over_time],
-            "alpha": [p.alpha for p in criterion.over_time],
-            "low": [p.ci_low for p in criterion.over_time],
-            "high": [p.ci_high for p in criterion.over_time],
-        }
-    return out
 
 
 # --------------------------------------------------------------------------- drill-down
@@ -1180,7 +1139,7 @@ def agreement_item_rows(
         ItemRow(
             campaign_item_id=int(item),
             external_id=str(external[int(item)]),
-            score=_num(scores.loc[item, column]) if scores is not None and item in scores.index else None,
+            score=number_or_none(scores.loc[item, column]) if scores is not None and item in scores.index else None,
             n_ratings=len(labels[int(item)]),
             labels=labels[int(item)],
         )
@@ -1191,152 +1150,7 @@ def agreement_item_rows(
     return sorted(rows, key=lambda r: (-(r.score if r.score is not None else -1), r.external_id))
 
 
-# --------------------------------------------------------------------------- rubric versions
-
-
-@dataclass(frozen=True)
-class VersionColumn:
-    """One version of the rubric and the readable campaigns rated under it."""
-
-    number: int
-    campaigns: list[str]
-
-
-@dataclass(frozen=True)
-class VersionCell:
-    """Alpha of one criterion under one rubric version (labels of its campaigns pooled)."""
-
-    number: int
-    alpha: float | None
-    ci_low: float | None
-    ci_high: float | None
-    n_items: int
-    n_raters: int
-    level: str
-    message: str
-
-
-@dataclass(frozen=True)
-class VersionDiff:
-    """Alpha of the later version minus the earlier one, with an approximate 95% interval."""
-
-    from_number: int
-    to_number: int
-    diff: float
-    ci_low: float | None
-    ci_high: float | None
-
-
-@dataclass(frozen=True)
-class CriterionComparison:
-    """One criterion key across rubric versions."""
-
-    key: str
-    label: str
-    cells: list[VersionCell]
-    diffs: list[VersionDiff]
-
-
-@dataclass(frozen=True)
-class RubricComparison:
-    """Alpha per criterion per rubric version, side by side."""
-
-    rubric_id: int
-    rubric_name: str
-    versions: list[VersionColumn]
-    criteria: list[CriterionComparison]
-
-
-def readable_campaigns(rubric: Rubric, user: AbstractBaseUser) -> list[Campaign]:
-    """Campaigns on any version of the rubric whose labels the user may read (owner/adjudicator/viewer, staff)."""
-    qs = Campaign.objects.filter(rubric_version__rubric=rubric).select_related("rubric_version")
-    if not user.is_staff:
-        readers = Membership.objects.filter(user=user, role__in=READERS).values("campaign")
-        qs = qs.filter(pk__in=readers)
-    return list(qs.order_by("rubric_version__number", "slug"))
-
-
-def _version_cell(number: int, frame: pd.DataFrame, criterion: dict[str, Any], n_boot: int) -> VersionCell:
-    level = criterion_level(criterion)
-    empty = VersionCell(number, None, None, None, 0, 0, level, "No ratings.")
-    if frame.empty:
-        return empty
-    try:
-        if criterion.get("type") == "multi_label":
-            result = masi_with_ci(frame, n_boot)
-        else:
-            result = stats.alpha_with_ci(frame, level, value_domain(criterion), n_boot=n_boot)
-    except (AgreementError, ValueError) as exc:
-        return replace(
-            empty,
-            n_items=int(frame["item"].nunique()),
-            n_raters=int(frame["rater"].nunique()),
-            message=_message(str(exc)),
-        )
-    return VersionCell(
-        number,
-        _num(result.value),
-        _num(result.ci_low),
-        _num(result.ci_high),
-        result.n_items,
-        result.n_raters,
-        level,
-        "",
-    )
-
-
-def _diff(a: VersionCell, b: VersionCell) -> VersionDiff | None:
-    if a.alpha is None or b.alpha is None:
-        return None
-    diff = b.alpha - a.alpha
-    halves = [(c.ci_high - c.ci_low) / 2 for c in (a, b) if c.ci_low is not None and c.ci_high is not None]
-    if len(halves) < 2:
-        return VersionDiff(a.number, b.number, diff, None, None)
-    # Independent samples: the half-widths add in quadrature (a normal approximation).
-    half = math.hypot(*halves)
-    return VersionDiff(a.number, b.number, diff, diff - half, diff + half)
-
-
-def rubric_versions_compared(rubric: Rubric, *, user: AbstractBaseUser, n_boot: int = 1000) -> RubricComparison:
-    """Alpha per criterion key per rubric version over the campaigns the user can read, with differences."""
-    campaigns = readable_campaigns(rubric, user)
-    by_version: dict[int, list[Campaign]] = {}
-    for campaign in campaigns:
-        by_version.setdefault(campaign.rubric_version.number, []).append(campaign)
-    fingerprints = ratings_fingerprints([c.pk for c in campaigns])
-    scope = ",".join(f"{c.pk}:{fingerprints[c.pk]}" for c in campaigns)
-    digest = hashlib.sha256(scope.encode()).hexdigest()[:32]
-    key = f"ratings:rubric-compare:v{CACHE_VERSION}:{rubric.pk}:{n_boot}:{digest}"
-    cached = cache.get(key)
-    if cached is not None:
-        return cached
-    versions = [VersionColumn(n, [c.slug for c in by_version[n]]) for n in sorted(by_version)]
-    order: dict[str, str] = {}
-    for number in sorted(by_version, reverse=True):
-        for criterion in by_version[number][0].rubric_version.criteria:
-            if criterion.get("type") not in NO_AGREEMENT_TYPES:
-                order.setdefault(criterion["key"], criterion.get("label") or criterion["key"])
-    rows = []
-    for crit_key, label in order.items():
-        cells = []
-        for number in sorted(by_version):
-            group = by_version[number]
-            criterion = next((c for c in group[0].rubric_version.criteria if c.get("key") == crit_key), None)
-            if criterion is None or criterion.get("type") in NO_AGREEMENT_TYPES:
-                cells.append(VersionCell(number, None, None, None, 0, 0, "", "Not in this version."))
-                continue
-            frame = pd.concat([ratings_frame(c, crit_key, criterion=criterion) for c in group], ignore_index=True)
-            cells.append(_version_cell(number, frame, criterion, n_boot))
-        diffs = [d for a, b in zip(cells, cells[1:], strict=False) if (d := _diff(a, b)) is not None]
-        rows.append(CriterionComparison(crit_key, label, cells, diffs))
-    result = RubricComparison(rubric.pk, rubric.name, versions, rows)
-    cache.set(key, result, CACHE_SECONDS)
-    return result
-
-
-def rubric_has_versions_to_compare(rubric: Rubric) -> bool:
-    """True when campaigns use at least two versions of the rubric."""
-    return Campaign.objects.filter(rubric_version__rubric=rubric).values("rubric_version").distinct().count() > 1
+# --------------------------------------------------------------------------- labels as shown
 
 
 def label_display(criterion: dict[str, Any], value: Any) -> str:

@@ -9,7 +9,7 @@ from django.views.decorators.http import require_GET
 from accord.pages import render_page_or_fragment
 from annotate.models import CampaignItem
 from annotate.permissions import READERS, get_campaign_for, get_rubric_for, rubrics_visible_to
-from ratings import reports
+from ratings import charts, reports, rubric_comparison
 from ratings.selectors import campaign_item_ratings, criterion_of
 
 ITEMS_PER_PAGE = 50
@@ -37,10 +37,10 @@ def agreement_dashboard(request: HttpRequest, slug: str) -> HttpResponse:
         "campaign": campaign,
         "report": report,
         "selected": selected,
-        "charts": {c.key: reports.criterion_charts(c) for c in report.criteria},
-        "overview": reports.overview_chart(report),
+        "charts": {c.key: charts.criterion_charts(c) for c in report.criteria},
+        "overview": charts.overview_chart(report),
         "can_compare": rubrics_visible_to(request.user).filter(pk=rubric.pk).exists()
-        and reports.rubric_has_versions_to_compare(rubric),
+        and rubric_comparison.rubric_has_versions_to_compare(rubric),
     }
     return render_page_or_fragment(
         request, "ratings/agreement_dashboard.html", "ratings/partials/_agreement_criterion.html", context
@@ -105,5 +105,5 @@ def agreement_item(request: HttpRequest, slug: str, item_pk: int) -> HttpRespons
 def rubric_compare(request: HttpRequest, pk: int) -> HttpResponse:
     """Alpha per criterion under each version of a rubric, over the campaigns the user may read."""
     rubric = get_rubric_for(request, pk)
-    comparison = reports.rubric_versions_compared(rubric, user=request.user)
+    comparison = rubric_comparison.rubric_versions_compared(rubric, user=request.user)
     return render(request, "ratings/agreement_compare.html", {"rubric": rubric, "comparison": comparison})

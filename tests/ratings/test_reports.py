@@ -7,7 +7,7 @@ from django.core.cache import cache
 
 from annotate.models import CampaignItem, Membership
 from ratings import agreement as stats
-from ratings import reports
+from ratings import reports, rubric_comparison
 from ratings.models import Rating
 from ratings.selectors import ratings_frame, repeat_pairs_frame
 from tests.factories import (
@@ -387,7 +387,7 @@ def test_rubric_versions_compared_side_by_side_over_readable_campaigns(db, curat
     rate(old, {"r1": [1, 2, 3, 4, 5], "r2": [2, 1, 4, 3, 3]})
     rate(new, {"r1": [1, 2, 3, 4, 5], "r2": [1, 2, 3, 4, 4]})
     rate(hidden, {"r1": [1, 2, 3, 4, 5], "r2": [5, 4, 3, 2, 1]})
-    comparison = reports.rubric_versions_compared(v1.rubric, user=curator, n_boot=200)
+    comparison = rubric_comparison.rubric_versions_compared(v1.rubric, user=curator, n_boot=200)
     assert [(v.number, v.campaigns) for v in comparison.versions] == [(1, [old.slug]), (2, [new.slug])]
     row = comparison.criteria[0]
     old_alpha = stats.alpha(ratings_frame(old, "helpful"), "ordinal", [1, 2, 3, 4, 5])
