@@ -13,7 +13,8 @@ from django.core.management import call_command
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from annotate.models import Assignment, Campaign, CampaignItem
+from annotate.models import Assignment, Campaign, CampaignCounts, CampaignItem
+from annotate.selectors.campaigns import campaign_progress
 from annotate.services.assignments import (
     assignment_flag,
     assignment_next,
@@ -157,6 +158,9 @@ def test_load_demo_counts_its_ratings(settings: object) -> None:
     assert campaigns and Rating.objects.exists()
     for campaign in campaigns:
         assert _counters(campaign) == _reality(campaign)
+        # The rating page's campaign numbers, kept as counts, agree with a recount from the ratings.
+        counts, progress = CampaignCounts.objects.get(campaign=campaign), campaign_progress(campaign)
+        assert (counts.n_data_items, counts.n_complete) == (progress.n_items, progress.complete)
 
 
 def test_recount_repairs_ratings_written_around_the_services() -> None:
