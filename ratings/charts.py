@@ -1,8 +1,8 @@
-"""The agreement dashboard's chart data: what its charts draw, from a computed report (ratings.reports)."""
+"""The agreement dashboard's chart data: what its charts draw, from a computed report (ratings.report_results)."""
 
 from typing import Any
 
-from ratings.reports import CampaignAgreement, CriterionAgreement, number_or_none
+from ratings.report_results import CampaignAgreement, CriterionAgreement, number_or_none
 
 
 def overview_chart(report: CampaignAgreement) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from annotate.models import Campaign, Rubric
 from annotate.permissions import campaigns_readable_of_rubric
 from ratings import agreement as stats
 from ratings.agreement import AgreementError
+from ratings.report_results import number_or_none
 from ratings.reports import (
     CACHE_SECONDS,
     CACHE_VERSION,
@@ -24,7 +25,6 @@ from ratings.reports import (
     as_sentence,
     criterion_level,
     masi_with_ci,
-    number_or_none,
     value_domain,
 )
 from ratings.selectors import ratings_fingerprints, ratings_frame

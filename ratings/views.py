@@ -9,13 +9,13 @@ from django.views.decorators.http import require_GET
 from accord.pages import render_page_or_fragment
 from annotate.models import CampaignItem
 from annotate.permissions import READERS, get_campaign_for, get_rubric_for, rubrics_visible_to
-from ratings import charts, reports, rubric_comparison
+from ratings import charts, report_results, reports, rubric_comparison
 from ratings.selectors import campaign_item_ratings, criterion_of
 
 ITEMS_PER_PAGE = 50
 
 
-def _selected(report: reports.CampaignAgreement, key: str | None) -> reports.CriterionAgreement | None:
+def _selected(report: report_results.CampaignAgreement, key: str | None) -> report_results.CriterionAgreement | None:
     """The criterion named in ?criterion=, else the first one; an unknown key is a 404."""
     if not key:
         return report.criteria[0] if report.criteria else None

@@ -6,7 +6,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from annotate.models import Campaign
-from ratings import reports
+from ratings import report_results, reports
 
 COLUMNS = ["criterion", "level", "alpha", "95% interval", "items", "raters", "pairable", "% agree", "reading"]
 
@@ -15,7 +15,7 @@ def _fmt(value: float | None, digits: int = 3) -> str:
     return "—" if value is None else f"{value:.{digits}f}"
 
 
-def _row(c: reports.CriterionAgreement) -> list[str]:
+def _row(c: report_results.CriterionAgreement) -> list[str]:
     if c.alpha is None:
         return [c.key, c.level, "—", "—", str(c.n_items), str(c.n_raters), "0", _fmt(c.percent_agreement), c.message]
     interval = f"[{_fmt(c.alpha.ci_low)}, {_fmt(c.alpha.ci_high)}]" if c.interval_defined else "—"
@@ -32,7 +32,7 @@ def _row(c: reports.CriterionAgreement) -> list[str]:
     ]
 
 
-def format_table(report: reports.CampaignAgreement) -> str:
+def format_table(report: report_results.CampaignAgreement) -> str:
     """The per-criterion table with aligned columns (numbers right-aligned)."""
     rows = [COLUMNS, *[_row(c) for c in report.criteria]]
     widths = [max(len(r[i]) for r in rows) for i in range(len(COLUMNS))]
