@@ -1,4 +1,8 @@
-"""Inter-rater agreement statistics on tidy label tables.
+"""Inter-rater agreement coefficients on tidy label tables.
+
+One module of about 900 lines because Krippendorff's alpha, its bootstrap, its leave-one-rater-out variants
+and the other coefficients all work on the same coincidence structures built below; what is computed from
+the coefficients lives beside it (ratings.agreement_diagnostics, ratings.agreement_bias).
 
 Every function takes a long pandas DataFrame with the columns ``item``, ``rater`` and
 ``value``: one row per label. A missing label is an absent row; a row whose value is
@@ -45,14 +49,14 @@ if every resample is undefined the interval is (nan, nan).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import krippendorff
 import numpy as np
 import pandas as pd
-from scipy import sparse, stats
+from scipy import sparse
 
 LEVELS = ("nominal", "ordinal", "interval", "ratio")
 WEIGHTS = (None, "linear", "quadratic")
@@ -132,12 +136,12 @@ class PrecisionPlan:
 # ---------------------------------------------------------------------------
 
 
-def _check_level(level: str) -> None:
+def check_level(level: str) -> None:
     if level not in LEVELS:
         raise ValueError(f"level must be one of {', '.join(LEVELS)}; got {level!r}")
 
 
-def _frame(ratings: pd.DataFrame, columns: Sequence[str] = ("item", "rater", "value")) -> pd.DataFrame:
+def label_frame(ratings: pd.DataFrame, columns: Sequence[str] = ("item", "rater", "value")) -> pd.DataFrame:
     """Validate the tidy frame, drop missing values and reject duplicate labels."""
     if not isinstance(ratings, pd.DataFrame):
         raise ValueError("ratings must be a pandas DataFrame with columns item, rater, value")
@@ -174,7 +178,7 @@ def _is_number(v: Any) -> bool:
     return isinstance(v, (int, float, np.integer, np.floating, np.bool_)) and not isinstance(v, str)
 
 
-def _encode(values: pd.Series, level: str, value_domain: Sequence | None) -> tuple[np.ndarray, list]:
+def encode_values(values: pd.Series, level: str, value_domain: Sequence | None) -> tuple[np.ndarray, list]:
     """Map labels to codes 0..V-1 in scale order; return codes and the ordered domain."""
     if value_domain is not None:
         domain = list(value_domain)
@@ -277,7 +281,7 @@ class _Counts:
 
 def _pairable_counts(df: pd.DataFrame, level: str, value_domain: Sequence | None) -> _Counts:
     """Encode labels and count them per pairable item (raises on degenerate data)."""
-    _check_level(level)
+    check_level(level)
     n_raters = int(df["rater"].nunique())
     if df.empty:
         raise InsufficientDataError("there are no labels: agreement needs items labelled by at least two raters")
@@ -286,7 +290,7 @@ def _pairable_counts(df: pd.DataFrame, level: str, value_domain: Sequence | None
             f"only one rater ({_describe(df['rater'].iloc[0])}) gave labels: "
             "agreement needs items labelled by at least two raters"
         )
-    codes, domain = _encode(df["value"], level, value_domain)
+    codes, domain = encode_values(df["value"], level, value_domain)
     v = len(domain)
     item_idx, items = pd.factorize(df["item"])
     key = item_idx.astype(np.int64) * v + codes
@@ -535,7 +539,7 @@ def _bootstrap(co: _Coincidences, n_boot: int, seed: int, confidence: float) -> 
 
 def alpha(ratings: pd.DataFrame, level: str = "nominal", value_domain: Sequence | None = None) -> float:
     """Krippendorff's alpha at the given level (raises InsufficientDataError/NoVariationError)."""
-    counts = _pairable_counts(_frame(ratings), level, value_domain)
+    counts = _pairable_counts(label_frame(ratings), level, value_domain)
     v = len(counts.domain)
     if counts.n_pairable_items * v * v > _PACKAGE_MAX_CELLS:
         return _point_alpha(_coincidences_from(counts, level))
@@ -557,7 +561,7 @@ def alpha_ci(
     confidence: float = 0.95,
 ) -> tuple[float, float]:
     """Percentile bootstrap interval for alpha, resampling items (same degenerate rules as alpha)."""
-    co = _coincidences(_frame(ratings), level, value_domain)
+    co = _coincidences(label_frame(ratings), level, value_domain)
     return _bootstrap(co, n_boot, seed, confidence)
 
 
@@ -570,7 +574,7 @@ def alpha_with_ci(
     confidence: float = 0.95,
 ) -> AlphaResult:
     """Alpha and its bootstrap interval from one coincidence pass (what dashboards call)."""
-    co = _coincidences(_frame(ratings), level, value_domain)
+    co = _coincidences(label_frame(ratings), level, value_domain)
     low, high = _bootstrap(co, n_boot, seed, confidence)
     return AlphaResult(
         value=_point_alpha(co),
@@ -587,7 +591,7 @@ def coincidence_matrix(
     ratings: pd.DataFrame, level: str = "nominal", value_domain: Sequence | None = None
 ) -> pd.DataFrame:
     """Krippendorff's coincidence matrix (values x values) of the pairable labels."""
-    co = _coincidences(_frame(ratings), level, value_domain)
+    co = _coincidences(label_frame(ratings), level, value_domain)
     return pd.DataFrame(co.total(), index=co.domain, columns=co.domain)
 
 
@@ -596,9 +600,9 @@ def coincidence_matrix(
 # ---------------------------------------------------------------------------
 
 
-def _item_counts(df: pd.DataFrame, value_domain: Sequence | None = None) -> tuple[np.ndarray, list, pd.Index]:
+def item_value_counts(df: pd.DataFrame, value_domain: Sequence | None = None) -> tuple[np.ndarray, list, pd.Index]:
     """Items x categories label counts (nominal coding)."""
-    codes, domain = _encode(df["value"], "nominal", value_domain)
+    codes, domain = encode_values(df["value"], "nominal", value_domain)
     item_idx, items = pd.factorize(df["item"])
     counts = np.zeros((len(items), len(domain)), dtype=np.int64)
     np.add.at(counts, (item_idx, codes), 1)
@@ -615,9 +619,9 @@ def _require_pairs(df: pd.DataFrame) -> None:
 
 def percent_agreement(ratings: pd.DataFrame) -> float:
     """Share of agreeing pairs among all pairs of labels on the same item (1.0 when nothing varies)."""
-    df = _frame(ratings)
+    df = label_frame(ratings)
     _require_pairs(df)
-    counts, _, _ = _item_counts(df)
+    counts, _, _ = item_value_counts(df)
     m = counts.sum(axis=1)
     pairs = (m * (m - 1)).sum()
     if pairs == 0:
@@ -639,7 +643,7 @@ def cohen_kappa(
     """Cohen's kappa (weights None, "linear" or "quadratic") on the items both raters labelled."""
     if weights not in WEIGHTS:
         raise ValueError(f"weights must be None, 'linear' or 'quadratic'; got {weights!r}")
-    df = _frame(ratings)
+    df = label_frame(ratings)
     a = df[df["rater"] == rater_a].set_index("item")["value"]
     b = df[df["rater"] == rater_b].set_index("item")["value"]
     for name, labels in ((rater_a, a), (rater_b, b)):
@@ -649,7 +653,7 @@ def cohen_kappa(
     if len(shared) == 0:
         raise InsufficientDataError(f"raters {_describe(rater_a)} and {_describe(rater_b)} labelled no item in common")
     pair = pd.concat([a.loc[shared], b.loc[shared]], ignore_index=True)
-    codes, domain = _encode(pair, "ordinal" if weights and value_domain is None else "nominal", value_domain)
+    codes, domain = encode_values(pair, "ordinal" if weights and value_domain is None else "nominal", value_domain)
     k = len(domain)
     n = len(shared)
     table = np.zeros((k, k))
@@ -670,9 +674,9 @@ def cohen_kappa(
 
 def fleiss_kappa(ratings: pd.DataFrame) -> float:
     """Fleiss' kappa (nominal); every item must carry the same number of ratings."""
-    df = _frame(ratings)
+    df = label_frame(ratings)
     _require_pairs(df)
-    counts, domain, items = _item_counts(df)
+    counts, domain, items = item_value_counts(df)
     m = counts.sum(axis=1)
     if m.min() != m.max():
         example = items[int(np.argmin(m))]
@@ -698,9 +702,9 @@ def gwet_ac1(ratings: pd.DataFrame, value_domain: Sequence | None = None) -> flo
     The number of categories q is len(value_domain), or the number of observed values;
     with q >= 2 AC1 is defined even when every label is the same (it is then 1.0).
     """
-    df = _frame(ratings)
+    df = label_frame(ratings)
     _require_pairs(df)
-    counts, domain, _ = _item_counts(df, value_domain)
+    counts, domain, _ = item_value_counts(df, value_domain)
     m = counts.sum(axis=1)
     two = m >= 2
     if not two.any():
@@ -733,7 +737,7 @@ def multilabel_alpha_per_label(ratings: pd.DataFrame, labels: Sequence[str] | No
     Values are lists/tuples/sets of labels (a bare string is one label; an empty set is
     "no label chosen"). ``labels`` lists every possible label, so unused ones appear as nan.
     """
-    df = _frame(ratings)
+    df = label_frame(ratings)
     sets = df["value"].map(_label_set)
     names = list(labels) if labels is not None else sorted({x for s in sets for x in s}, key=str)
     out: dict[str, float] = {}
@@ -760,7 +764,7 @@ def masi_distance(a: frozenset, b: frozenset) -> float:
 
 def masi_alpha(ratings: pd.DataFrame) -> float:
     """Krippendorff's alpha with the MASI distance over the distinct label sets."""
-    df = _frame(ratings)
+    df = label_frame(ratings)
     sets = df.assign(value=df["value"].map(_label_set))
     co = _coincidences(sets, "nominal", None)
     v = co.n_values
@@ -774,7 +778,7 @@ def masi_alpha(ratings: pd.DataFrame) -> float:
         )
     if co.n_pairable_items * v * v > _KRIPPENDORFF_MAX_CELLS:
         return float(1.0 - (n_c.sum() - 1) * (o * d).sum() / expected)
-    codes, _ = _encode(sets["value"], "nominal", co.domain)
+    codes, _ = encode_values(sets["value"], "nominal", co.domain)
     item_idx, items = pd.factorize(sets["item"])
     value_counts = np.zeros((len(items), v), dtype=np.int64)
     np.add.at(value_counts, (item_idx, codes), 1)
@@ -792,20 +796,20 @@ def masi_alpha(ratings: pd.DataFrame) -> float:
 
 
 # ---------------------------------------------------------------------------
-# Diagnostics
+# Shared by the diagnostics and bias modules
 # ---------------------------------------------------------------------------
 
 
-def _safe(fn: Callable[[], float]) -> float:
+def nan_if_undefined(fn: Callable[[], float]) -> float:
     try:
         return fn()
     except AgreementError:
         return float("nan")
 
 
-def _scale_positions(df: pd.DataFrame, level: str, value_domain: Sequence | None) -> tuple[np.ndarray, list]:
+def scale_positions(df: pd.DataFrame, level: str, value_domain: Sequence | None) -> tuple[np.ndarray, list]:
     """Numeric position of each label: its value (interval/ratio) or its rank on the scale (ordinal)."""
-    codes, domain = _encode(df["value"], level, value_domain)
+    codes, domain = encode_values(df["value"], level, value_domain)
     if level in ("interval", "ratio"):
         return np.asarray(domain, dtype=float)[codes], domain
     return codes.astype(float), domain
@@ -816,7 +820,7 @@ def _scale_positions(df: pd.DataFrame, level: str, value_domain: Sequence | None
 _LOO_MAX_CELLS = 20_000_000
 
 
-def _alphas_without_each_rater(
+def alphas_without_each_rater(
     codes: np.ndarray, item_idx: np.ndarray, rater_idx: np.ndarray, n_raters: int, level: str, domain: list
 ) -> np.ndarray | None:
     """Alpha without each rater in turn, from the item x value counts minus that rater's labels.
@@ -862,441 +866,6 @@ def _alphas_without_each_rater(
     return np.where((marginals > 0).sum(axis=1) >= 2, out, np.nan)
 
 
-def rater_agreement(ratings: pd.DataFrame, level: str, value_domain: Sequence | None = None) -> pd.DataFrame:
-    """Per rater: labels given, alpha without them, and agreement with the other raters on their items.
-
-    Nominal: ``agreement_with_others`` is the share of the rater's labels equal to the
-    others' majority (items where the others tie are skipped). Other levels:
-    ``mean_abs_diff`` from the others' mean (in scale steps for ordinal) and
-    ``correlation`` with it (Spearman for ordinal, Pearson otherwise; nan with < 3 items
-    or no spread). ``n_compared`` counts the rater's items that others labelled too.
-    """
-    _check_level(level)
-    df = _frame(ratings)
-    if value_domain is None:
-        _, value_domain = _encode(df["value"], level, None)
-    codes, domain = _encode(df["value"], level, value_domain)
-    rater_idx, raters = pd.factorize(df["rater"])
-    item_idx, _ = pd.factorize(df["item"])
-    n_raters = len(raters)
-    m = np.bincount(item_idx)
-    others = m[item_idx] - 1
-    without = _alphas_without_each_rater(codes, item_idx, rater_idx, n_raters, level, domain)
-    if without is None:
-        without = np.array([_safe(lambda r=r: alpha(df[rater_idx != r], level, value_domain)) for r in range(n_raters)])
-    n_labels = np.bincount(rater_idx, minlength=n_raters)
-    table = pd.DataFrame({"n_labels": n_labels}, index=pd.Index(raters, name="rater", dtype=object))
-    if level == "nominal":
-        v = len(domain)
-        counts = np.bincount(item_idx * v + codes, minlength=m.size * v).reshape(m.size, v)
-        other_counts = counts[item_idx]
-        other_counts[np.arange(len(codes)), codes] -= 1
-        best = other_counts.max(axis=1)
-        unique_best = (other_counts == best[:, None]).sum(axis=1) == 1
-        agrees = other_counts[np.arange(len(codes)), codes] == best
-        compared = (others > 0) & unique_best
-        n_cmp = np.bincount(rater_idx, weights=compared, minlength=n_raters)
-        n_agree = np.bincount(rater_idx, weights=agrees & compared, minlength=n_raters)
-        table["n_compared"] = n_cmp.astype(np.int64)
-        table["alpha_without"] = without
-        with np.errstate(divide="ignore", invalid="ignore"):
-            table["agreement_with_others"] = np.where(n_cmp > 0, n_agree / np.maximum(n_cmp, 1), np.nan)
-        return table
-    x = codes.astype(float) if level == "ordinal" else np.asarray(domain, dtype=float)[codes]
-    sums = np.bincount(item_idx, weights=x)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        other_mean = (sums[item_idx] - x) / others
-    sel = others > 0
-    n_sel = np.bincount(rater_idx, weights=sel, minlength=n_raters)
-    abs_diff = np.bincount(rater_idx[sel], weights=np.abs(x[sel] - other_mean[sel]), minlength=n_raters)
-    # One stable sort groups each rater's compared labels for the correlations.
-    order = np.argsort(rater_idx[sel], kind="stable")
-    bounds = np.cumsum(np.bincount(rater_idx[sel], minlength=n_raters))
-    groups_a = np.split(x[sel][order], bounds[:-1])
-    groups_b = np.split(other_mean[sel][order], bounds[:-1])
-    test = stats.spearmanr if level == "ordinal" else stats.pearsonr
-    correlation = [
-        float(test(a, b)[0]) if len(a) >= 3 and np.ptp(a) > 0 and np.ptp(b) > 0 else np.nan
-        for a, b in zip(groups_a, groups_b, strict=True)
-    ]
-    table["n_compared"] = n_sel.astype(np.int64)
-    table["alpha_without"] = without
-    with np.errstate(divide="ignore", invalid="ignore"):
-        table["mean_abs_diff"] = np.where(n_sel > 0, abs_diff / np.maximum(n_sel, 1), np.nan)
-    table["correlation"] = correlation
-    return table
-
-
-def pairwise_kappa_matrix(
-    ratings: pd.DataFrame, weights: str | None = None, value_domain: Sequence | None = None
-) -> PairwiseKappa:
-    """Rater x rater Cohen's kappa (nan with < 2 shared items or undefined) and shared item counts.
-
-    All pairs use one scale (value_domain, or every observed value sorted), so weighted
-    kappas are comparable; the diagonal is nan (a rater is not compared with themselves).
-    Each pair's value is what cohen_kappa gives on the same labels.
-    """
-    if weights not in WEIGHTS:
-        raise ValueError(f"weights must be None, 'linear' or 'quadratic'; got {weights!r}")
-    df = _frame(ratings)
-    if value_domain is None:
-        _, value_domain = _encode(df["value"], "ordinal" if weights else "nominal", None)
-    codes, domain = _encode(df["value"], "nominal", value_domain)
-    rater_idx, raters = pd.factorize(df["rater"])
-    item_idx, items = pd.factorize(df["item"])
-    r, k = len(raters), len(domain)
-    # One sparse product counts, for every pair of raters at once, the items where the first
-    # gave value c and the second value k: every pair's contingency table.
-    labels = sparse.csr_matrix(
-        (np.ones(len(codes)), (rater_idx * k + codes, item_idx)), shape=(r * k, max(len(items), 1))
-    )
-    tables = (labels @ labels.T).toarray().reshape(r, k, r, k).transpose(0, 2, 1, 3)
-    n = tables.sum(axis=(2, 3))
-    idx = np.arange(k)
-    if weights is None:
-        w = 1.0 - np.eye(k)
-    else:
-        dist = np.abs(idx[:, None] - idx[None, :]) / max(k - 1, 1)
-        w = dist if weights == "linear" else dist**2
-    with np.errstate(divide="ignore", invalid="ignore"):
-        p = tables / n[:, :, None, None]
-        expected = np.einsum("abc,abk,ck->ab", p.sum(axis=3), p.sum(axis=2), w)
-        values = 1.0 - np.einsum("abck,ck->ab", p, w) / expected
-    values = np.where((n >= 2) & (expected > 0) & ~np.eye(r, dtype=bool), values, np.nan)
-    names = pd.Index(raters, name="rater", dtype=object)
-    kappa = pd.DataFrame(values, index=names, columns=names.copy())
-    shared = pd.DataFrame(np.rint(n).astype(np.int64), index=names.copy(), columns=names.copy())
-    return PairwiseKappa(kappa=kappa, n_shared=shared)
-
-
-def item_disagreement(ratings: pd.DataFrame, level: str, value_domain: Sequence | None = None) -> pd.DataFrame:
-    """Per item: n_ratings and spread, most disputed first.
-
-    Nominal: ``entropy`` in bits, ``majority`` (nan on a tie) and ``majority_share``.
-    Other levels: ``std`` (population, in scale steps for ordinal), ``range`` and ``median``
-    (for ordinal, the lower median label).
-    """
-    _check_level(level)
-    df = _frame(ratings)
-    if level == "nominal":
-        counts, domain, items = _item_counts(df, value_domain)
-        m = counts.sum(axis=1)
-        p = counts / m[:, None]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            entropy = -np.where(p > 0, p * np.log2(p), 0.0).sum(axis=1)
-        top = counts.max(axis=1)
-        tie = (counts == top[:, None]).sum(axis=1) > 1
-        majority = pd.Series([domain[i] for i in counts.argmax(axis=1)], index=items, dtype=object)
-        majority[tie] = np.nan
-        out = pd.DataFrame(
-            {
-                "n_ratings": m,
-                "entropy": entropy + 0.0,
-                "majority": majority.to_numpy(),
-                "majority_share": top / m,
-            },
-            index=items,
-        )
-        out = out.sort_values(["entropy", "majority_share", "n_ratings"], ascending=[False, True, False], kind="stable")
-    else:
-        x, domain = _scale_positions(df, level, value_domain)
-        frame = pd.DataFrame({"item": df["item"], "x": x})
-        g = frame.groupby("item", sort=False)["x"]
-        out = pd.DataFrame(
-            {
-                "n_ratings": g.size(),
-                "std": g.std(ddof=0),
-                "range": g.max() - g.min(),
-                "median": g.median() if level != "ordinal" else g.quantile(0.5, interpolation="lower"),
-            }
-        )
-        if level == "ordinal":
-            out["median"] = [domain[int(i)] for i in out["median"]]
-        out = out.sort_values(["std", "range", "n_ratings"], ascending=[False, False, False], kind="stable")
-    out.index.name = "item"
-    return out
-
-
-def most_disputed(ratings: pd.DataFrame, level: str, n: int = 20, value_domain: Sequence | None = None) -> pd.DataFrame:
-    """The n most disputed items with at least two ratings (see item_disagreement)."""
-    table = item_disagreement(ratings, level, value_domain)
-    return table[table["n_ratings"] >= 2].head(n)
-
-
-def label_distribution(ratings: pd.DataFrame, value_domain: Sequence | None = None) -> pd.DataFrame:
-    """Rater x value label counts and shares (columns ("count"|"share", value)), plus an all-raters row."""
-    df = _frame(ratings)
-    codes, domain = _encode(df["value"], "nominal", value_domain)
-    rater_idx, raters = pd.factorize(df["rater"])
-    counts = np.zeros((len(raters) + 1, len(domain)), dtype=np.int64)
-    np.add.at(counts, (rater_idx, codes), 1)
-    counts[-1] = counts[:-1].sum(axis=0)
-    totals = counts.sum(axis=1, keepdims=True)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        shares = counts / totals
-    index = pd.Index([*raters, ALL_RATERS], name="rater", dtype=object)
-    columns = pd.MultiIndex.from_product([["count", "share"], domain], names=["", "value"])
-    out = pd.DataFrame(np.hstack([counts, shares]), index=index, columns=columns)
-    out[("n_labels", "")] = totals[:, 0]
-    for value in domain:
-        out[("count", value)] = out[("count", value)].astype(np.int64)
-    return out
-
-
-_RESULT_FIELDS = ("value", "ci_low", "ci_high", "n_items", "n_raters", "n_pairable", "level")
-
-
-def _result_row(df: pd.DataFrame, level: str, value_domain: Sequence | None, n_boot: int, seed: int) -> dict:
-    try:
-        r = alpha_with_ci(df, level, value_domain, n_boot=n_boot, seed=seed)
-        return {**{f: getattr(r, f) for f in _RESULT_FIELDS}, "reason": ""}
-    except AgreementError as exc:
-        return {
-            "value": np.nan,
-            "ci_low": np.nan,
-            "ci_high": np.nan,
-            "n_items": int(df["item"].nunique()),
-            "n_raters": int(df["rater"].nunique()),
-            "n_pairable": 0,
-            "level": level,
-            "reason": str(exc),
-        }
-
-
-def alpha_by_slice(
-    ratings: pd.DataFrame,
-    slices: Mapping[Hashable, str],
-    level: str,
-    value_domain: Sequence | None = None,
-    n_boot: int = 500,
-    seed: int = 0,
-) -> pd.DataFrame:
-    """Per slice (e.g. a metadata value): AlphaResult fields, with nan and a reason where undefined.
-
-    Items missing from ``slices`` are left out.
-    """
-    _check_level(level)
-    df = _frame(ratings)
-    if value_domain is None:
-        _, value_domain = _encode(df["value"], level, None)
-    # Map each distinct item once, then broadcast: a per-label Python call costs seconds at a million labels.
-    item_idx, items = pd.factorize(df["item"])
-    names = pd.Series(pd.Series(items, dtype=object).map(lambda i: slices.get(i)).to_numpy(dtype=object)[item_idx])
-    rows = []
-    for name in sorted((n for n in pd.unique(names) if n is not None), key=str):
-        rows.append({"slice": name, **_result_row(df[names == name], level, value_domain, n_boot, seed)})
-    columns = ["slice", *_RESULT_FIELDS, "reason"]
-    return pd.DataFrame(rows, columns=columns).set_index("slice")
-
-
-def alpha_over_time(
-    ratings_with_time: pd.DataFrame,
-    level: str,
-    freq: str = "D",
-    window: str | None = None,
-    value_domain: Sequence | None = None,
-    n_boot: int = 500,
-    seed: int = 0,
-) -> pd.DataFrame:
-    """Alpha with interval after each period (``freq``, a pandas period alias such as "D" or "W").
-
-    Cumulative over all labels up to the period's end, or, with ``window`` (a duration
-    such as "7D"), over the labels inside that trailing window only. The frame needs an
-    extra ``time`` column.
-    """
-    _check_level(level)
-    df = _frame(ratings_with_time, ("item", "rater", "value", "time"))
-    if value_domain is None:
-        _, value_domain = _encode(df["value"], level, None)
-    time = pd.to_datetime(df["time"])
-    periods = time.dt.to_period(freq)
-    span = pd.Timedelta(window) if window is not None else None
-    rows = []
-    for period in sorted(periods.unique()):
-        end = period.end_time
-        mask = time <= end
-        if span is not None:
-            mask &= time > end - span
-        rows.append(
-            {
-                "period": period,
-                "end": end,
-                "n_labels": int(mask.sum()),
-                **_result_row(df[mask.to_numpy()], level, value_domain, n_boot, seed),
-            }
-        )
-    return pd.DataFrame(rows).set_index("period")
-
-
-def gold_accuracy(ratings: pd.DataFrame, gold: Mapping[Hashable, Any]) -> pd.DataFrame:
-    """Per rater accuracy on gold items: n gold items labelled, correct, accuracy."""
-    df = _frame(ratings)
-    on_gold = df[df["item"].isin(list(gold))]
-    expected = on_gold["item"].map(lambda i: gold[i])
-    correct = (on_gold["value"].to_numpy() == expected.to_numpy()).astype(int)
-    table = pd.DataFrame({"rater": on_gold["rater"], "correct": correct})
-    out = table.groupby("rater", sort=False)["correct"].agg(n="size", correct="sum")
-    out = out.reindex(pd.unique(df["rater"]), fill_value=0)
-    out.index.name = "rater"
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out["accuracy"] = np.where(out["n"] > 0, out["correct"] / out["n"].where(out["n"] > 0, 1), np.nan)
-    return out
-
-
-# ---------------------------------------------------------------------------
-# Rater bias and consistency
-# ---------------------------------------------------------------------------
-
-
-def _binomial_row(successes: int, n: int) -> tuple[float, float]:
-    if n == 0:
-        return float("nan"), float("nan")
-    return successes / n, float(stats.binomtest(successes, n, 0.5, alternative="two-sided").pvalue)
-
-
-def _choices(choices: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
-    df = _frame(choices, columns)
-    df = df.assign(value=df["value"].astype(str).str.strip().str.lower())
-    bad = sorted(set(df["value"]) - {"a", "b", "tie"})
-    if bad:
-        raise ValueError(f"pairwise values must be 'A', 'B' or 'tie'; got {', '.join(map(repr, bad))}")
-    return df
-
-
-def position_bias(choices: pd.DataFrame) -> pd.DataFrame:
-    """Per rater share of non-tie choices for the LEFT position, with an exact two-sided binomial p-value.
-
-    Columns in: rater, item, shown_left ("a"/"b": which original response was on the
-    left), value ("A"/"B"/"tie" in the original labelling).
-    """
-    df = _choices(choices, ("item", "rater", "shown_left", "value"))
-    left = df["shown_left"].astype(str).str.strip().str.lower()
-    bad = sorted(set(left) - {"a", "b"})
-    if bad:
-        raise ValueError(f"shown_left must be 'a' or 'b'; got {', '.join(map(repr, bad))}")
-    decided = df["value"] != "tie"
-    chose_left = decided & (df["value"] == left)
-    rows = []
-    for rater in pd.unique(df["rater"]):
-        mine = df["rater"] == rater
-        n, k = int((mine & decided).sum()), int((mine & chose_left).sum())
-        share, p = _binomial_row(k, n)
-        rows.append(
-            {
-                "rater": rater,
-                "n": n,
-                "n_ties": int((mine & ~decided).sum()),
-                "left": k,
-                "left_share": share,
-                "p_value": p,
-            }
-        )
-    return pd.DataFrame(rows).set_index("rater")
-
-
-def length_bias(
-    choices: pd.DataFrame, len_a: Mapping[Hashable, float], len_b: Mapping[Hashable, float]
-) -> pd.DataFrame:
-    """Per rater share of non-tie choices for the longer response, with an exact binomial p-value.
-
-    Items whose responses have equal length are counted in ``n_equal_length`` and left out.
-    """
-    df = _choices(choices, ("item", "rater", "value"))
-    a = df["item"].map(lambda i: len_a[i]).astype(float)
-    b = df["item"].map(lambda i: len_b[i]).astype(float)
-    longer = np.where(a > b, "a", np.where(b > a, "b", ""))
-    decided = (df["value"] != "tie").to_numpy()
-    differ = longer != ""
-    chose_longer = decided & differ & (df["value"].to_numpy() == longer)
-    rows = []
-    for rater in pd.unique(df["rater"]):
-        mine = (df["rater"] == rater).to_numpy()
-        n, k = int((mine & decided & differ).sum()), int((mine & chose_longer).sum())
-        share, p = _binomial_row(k, n)
-        rows.append(
-            {
-                "rater": rater,
-                "n": n,
-                "n_equal_length": int((mine & decided & ~differ).sum()),
-                "longer": k,
-                "longer_share": share,
-                "p_value": p,
-            }
-        )
-    return pd.DataFrame(rows).set_index("rater")
-
-
-def intransitive_triads(preferences: pd.DataFrame) -> pd.DataFrame:
-    """Per rater: cyclic triads (x>y, y>z, z>x) among their pairwise judgements and triads checked.
-
-    Columns in: rater, option_x, option_y, winner. A winner that is neither option (e.g.
-    "tie") records no preference; repeated judgements of a pair are settled by majority.
-    A triad is checked when the rater has a strict preference on all three of its pairs.
-    """
-    df = _frame(preferences, ("rater", "option_x", "option_y", "winner"))
-    rows = []
-    for rater, group in df.groupby("rater", sort=False):
-        options = pd.Index(pd.unique(pd.concat([group["option_x"], group["option_y"]])))
-        k = len(options)
-        x = options.get_indexer(group["option_x"])
-        y = options.get_indexer(group["option_y"])
-        votes = np.zeros((k, k))
-        wx = (group["winner"] == group["option_x"]).to_numpy()
-        wy = (group["winner"] == group["option_y"]).to_numpy() & ~wx
-        np.add.at(votes, (x[wx], y[wx]), 1)
-        np.add.at(votes, (y[wy], x[wy]), 1)
-        beats = (votes > votes.T).astype(np.int64)
-        np.fill_diagonal(beats, 0)
-        edges = beats + beats.T
-        checked = int(np.trace(edges @ edges @ edges) // 6)
-        cyclic = int(np.trace(beats @ beats @ beats) // 3)
-        rows.append(
-            {
-                "rater": rater,
-                "n_judgements": len(group),
-                "n_options": k,
-                "triads_checked": checked,
-                "intransitive": cyclic,
-                "intransitive_share": cyclic / checked if checked else np.nan,
-            }
-        )
-    return pd.DataFrame(rows).set_index("rater")
-
-
-def test_retest(
-    first: pd.DataFrame, repeat: pd.DataFrame, level: str, value_domain: Sequence | None = None
-) -> pd.DataFrame:
-    """Per rater: items rated twice, exact agreement share, and alpha between first and repeat labels."""
-    _check_level(level)
-    a, b = _frame(first), _frame(repeat)
-    if value_domain is None:
-        _, value_domain = _encode(pd.concat([a["value"], b["value"]], ignore_index=True), level, None)
-    both = a.merge(b, on=["item", "rater"], suffixes=("_first", "_repeat"))
-    rows = []
-    for rater in pd.unique(a["rater"]):
-        mine = both[both["rater"] == rater]
-        pairs = pd.concat(
-            [
-                pd.DataFrame({"item": mine["item"], "rater": "first", "value": mine["value_first"]}),
-                pd.DataFrame({"item": mine["item"], "rater": "repeat", "value": mine["value_repeat"]}),
-            ],
-            ignore_index=True,
-        )
-        exact = (mine["value_first"].to_numpy() == mine["value_repeat"].to_numpy()).mean() if len(mine) else np.nan
-        rows.append(
-            {
-                "rater": rater,
-                "n_repeated": len(mine),
-                "exact_agreement": float(exact),
-                "alpha": _safe(lambda p=pairs: alpha(p, level, value_domain)) if len(mine) else np.nan,
-            }
-        )
-    return pd.DataFrame(rows).set_index("rater")
-
-
-test_retest.__test__ = False  # a statistic, not a pytest test
-
-
 def items_needed_for_precision(
     ratings: pd.DataFrame,
     level: str,
@@ -1312,7 +881,7 @@ def items_needed_for_precision(
     """
     if target_half_width <= 0:
         raise ValueError("target_half_width must be positive")
-    co = _coincidences(_frame(ratings), level, value_domain)
+    co = _coincidences(label_frame(ratings), level, value_domain)
     low, high = _bootstrap(co, n_boot, seed, 0.95)
     current = co.n_pairable_items
     half = (high - low) / 2

@@ -22,6 +22,7 @@ from django.core.cache import cache
 from annotate.models import Campaign
 from annotate.rubrics import default_level
 from ratings import agreement as stats
+from ratings import agreement_bias, agreement_diagnostics
 from ratings.agreement import AgreementError, AlphaResult, InsufficientDataError, NoVariationError, PrecisionPlan
 from ratings.report_results import (
     BiasRow,
@@ -388,7 +389,7 @@ def _diagnostics(
 
 
 def _rater_rows(frame: pd.DataFrame, level: str, domain: list | None, inputs: _Inputs) -> list[RaterRow]:
-    table = stats.rater_agreement(frame, level, domain)
+    table = agreement_diagnostics.rater_agreement(frame, level, domain)
     rows = []
     for rater, row in table.iterrows():
         rows.append(
@@ -432,7 +433,7 @@ def _pairwise_kappa(
     """Cohen's kappa per pair of raters (>= 2 shared items) and shared item counts, keyed for the matrix."""
     if domain is None:
         domain = sorted(pd.unique(frame["value"]), key=str)
-    result = stats.pairwise_kappa_matrix(frame[["item", "rater", "value"]], weights, domain)
+    result = agreement_diagnostics.pairwise_kappa_matrix(frame[["item", "rater", "value"]], weights, domain)
     raters = list(result.kappa.index)
     kappa: dict[frozenset, float | None] = {}
     shared: dict[Any, int] = {r: int(result.n_shared.loc[r, r]) for r in raters}
@@ -456,9 +457,9 @@ def _distribution(
         exploded = exploded.assign(item=exploded["item"].astype(str) + "\x1f" + exploded["value"].astype(str))
         known = set(domain or [])
         extra = sorted({v for v in exploded["value"] if v not in known}, key=str)
-        table = stats.label_distribution(exploded, [*(domain or []), *extra])
+        table = agreement_diagnostics.label_distribution(exploded, [*(domain or []), *extra])
     else:
-        table = stats.label_distribution(frame, domain)
+        table = agreement_diagnostics.label_distribution(frame, domain)
     values = list(table["count"].columns)
     rows = []
     for rater in table.index:
@@ -476,7 +477,7 @@ def _distribution(
 
 
 def _scores(frame: pd.DataFrame, level: str, domain: list | None) -> tuple[pd.DataFrame, str]:
-    table = stats.item_disagreement(frame, level, domain)
+    table = agreement_diagnostics.item_disagreement(frame, level, domain)
     table = table[table["n_ratings"] >= 2]
     column = "entropy" if level == "nominal" else "std"
     return table.assign(score=table[column].astype(float)), column
@@ -566,7 +567,7 @@ def slice_fields(metadata: Mapping[int, Mapping[str, Any]], items: Sequence[int]
 def _slices(frame: pd.DataFrame, level: str, domain: list | None, inputs: _Inputs, n_boot: int) -> list[SliceTable]:
     tables = []
     for name, mapping in slice_fields(inputs.metadata, pd.unique(frame["item"]).tolist()).items():
-        table = stats.alpha_by_slice(frame, mapping, level, domain, n_boot=min(n_boot, SLICE_BOOT))
+        table = agreement_diagnostics.alpha_by_slice(frame, mapping, level, domain, n_boot=min(n_boot, SLICE_BOOT))
         rows = [
             SliceRow(
                 value=str(value),
@@ -590,7 +591,9 @@ def _over_time(frame: pd.DataFrame, level: str, domain: list | None, n_boot: int
     # Daily points for a campaign of a few weeks; weekly ones beyond, so the chart stays readable.
     freq = "D" if span_days <= 62 else "W"
     naive = frame.assign(time=times.dt.tz_convert(None))
-    table = stats.alpha_over_time(naive, level, freq, value_domain=domain, n_boot=min(n_boot, TIME_BOOT))
+    table = agreement_diagnostics.alpha_over_time(
+        naive, level, freq, value_domain=domain, n_boot=min(n_boot, TIME_BOOT)
+    )
     return [
         TimePoint(
             period=str(period),
@@ -613,7 +616,7 @@ def _gold(frame: pd.DataFrame, criterion: dict[str, Any], inputs: _Inputs) -> li
             gold[item] = _label_text(tuple(sorted(map(str, value)))) if multi and isinstance(value, list) else value
     if not gold or not frame["item"].isin(list(gold)).any():
         return []
-    table = stats.gold_accuracy(frame, gold)
+    table = agreement_diagnostics.gold_accuracy(frame, gold)
     rows = [
         GoldRow(inputs.name(r), int(row["n"]), int(row["correct"]), number_or_none(row["accuracy"]))
         for r, row in table.iterrows()
@@ -654,7 +657,7 @@ def _position_bias(frame: pd.DataFrame, inputs: _Inputs) -> list[BiasRow]:
     choices = _choices(frame).merge(shown, on=["item", "rater"])
     if choices.empty:
         return []
-    return _bias_rows(stats.position_bias(choices), "left", "left_share", inputs)
+    return _bias_rows(agreement_bias.position_bias(choices), "left", "left_share", inputs)
 
 
 def _length_bias(frame: pd.DataFrame, criterion: dict[str, Any], inputs: _Inputs) -> list[BiasRow]:
@@ -665,7 +668,7 @@ def _length_bias(frame: pd.DataFrame, criterion: dict[str, Any], inputs: _Inputs
     choices = choices[choices["item"].isin(list(len_a))]
     if choices.empty:
         return []
-    return _bias_rows(stats.length_bias(choices, len_a, len_b), "longer", "longer_share", inputs)
+    return _bias_rows(agreement_bias.length_bias(choices, len_a, len_b), "longer", "longer_share", inputs)
 
 
 def _system_fields(criterion: dict[str, Any], inputs: _Inputs) -> tuple[str, str] | None:
@@ -702,7 +705,7 @@ def _triads(frame: pd.DataFrame, system_fields: tuple[str, str] | None, inputs: 
     prefs = prefs.dropna(subset=["option_x", "option_y"])
     if prefs.empty:
         return []
-    table = stats.intransitive_triads(prefs)
+    table = agreement_bias.intransitive_triads(prefs)
     rows = [
         TriadRow(
             inputs.name(r),
@@ -726,7 +729,7 @@ def _retest(criterion: dict[str, Any], level: str, domain: list | None, inputs: 
         pairs = pairs.assign(first=pairs["first"].map(_label_text), repeat=pairs["repeat"].map(_label_text))
     first = pairs.rename(columns={"first": "value"})[["item", "rater", "value"]]
     again = pairs.rename(columns={"repeat": "value"})[["item", "rater", "value"]]
-    table = stats.test_retest(first, again, level, domain)
+    table = agreement_bias.test_retest(first, again, level, domain)
     rows = [
         RetestRow(
             inputs.name(r), int(row["n_repeated"]), number_or_none(row["exact_agreement"]), number_or_none(row["alpha"])
@@ -880,7 +883,7 @@ def agreement_item_rows(
     work = _set_frame(frame) if criterion.get("type") == "multi_label" else frame
     level = "nominal" if criterion.get("type") == "multi_label" else criterion_level(criterion)
     domain = None if criterion.get("type") == "multi_label" else value_domain(criterion)
-    scores = _try(lambda: stats.item_disagreement(work, level, domain), None)
+    scores = _try(lambda: agreement_diagnostics.item_disagreement(work, level, domain), None)
     column = "entropy" if level == "nominal" else "std"
     inputs = _Inputs(campaign, names, {}, {}, {})
     labels = _labels_by_item(work, list(pd.unique(work["item"])), inputs)

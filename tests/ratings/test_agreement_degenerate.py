@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ratings import agreement
+from ratings import agreement, agreement_diagnostics
 
 
 def _frame(rows: list[tuple]) -> pd.DataFrame:
@@ -102,7 +102,7 @@ def test_missing_values_are_dropped_like_absent_rows() -> None:
 
 
 @pytest.mark.parametrize(
-    "fn", [agreement.alpha, agreement.alpha_ci, agreement.alpha_with_ci, agreement.item_disagreement]
+    "fn", [agreement.alpha, agreement.alpha_ci, agreement.alpha_with_ci, agreement_diagnostics.item_disagreement]
 )
 def test_unknown_level_names_the_allowed_ones(fn) -> None:
     with pytest.raises(ValueError, match="nominal, ordinal, interval, ratio"):

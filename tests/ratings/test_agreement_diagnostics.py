@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ratings import agreement
+from ratings import agreement, agreement_diagnostics
 
 
 def _frame(rows: list[tuple]) -> pd.DataFrame:
@@ -28,7 +28,7 @@ ORDINAL = _frame(
 def test_rater_agreement_nominal_compares_with_the_others_majority() -> None:
     """a: only item 2 has a clear majority among the others (y = a's label); b and c match it on
     one of their two clear items."""
-    table = agreement.rater_agreement(NOMINAL, "nominal")
+    table = agreement_diagnostics.rater_agreement(NOMINAL, "nominal")
     assert table.loc["a", "n_compared"] == 1 and table.loc["a", "agreement_with_others"] == 1.0
     assert table.loc["b", "agreement_with_others"] == 0.5
     assert table.loc["c", "agreement_with_others"] == 0.5
@@ -38,7 +38,7 @@ def test_rater_agreement_nominal_compares_with_the_others_majority() -> None:
 
 def test_rater_agreement_ordinal_uses_distance_from_the_others_mean() -> None:
     """Rater c: |3 - 1.5| + |5 - 4| + |2 - 2| = 2.5 over 3 items; a: |1-2.5| + |4-4.5| + 0 + |5-4| = 3 over 4."""
-    table = agreement.rater_agreement(ORDINAL, "ordinal", value_domain=[1, 2, 3, 4, 5])
+    table = agreement_diagnostics.rater_agreement(ORDINAL, "ordinal", value_domain=[1, 2, 3, 4, 5])
     assert table.loc["c", "mean_abs_diff"] == pytest.approx(2.5 / 3)
     assert table.loc["a", "mean_abs_diff"] == pytest.approx(3 / 4)
     assert table.loc["a", "n_compared"] == 4
@@ -47,7 +47,7 @@ def test_rater_agreement_ordinal_uses_distance_from_the_others_mean() -> None:
 
 def test_rater_agreement_correlation_is_nan_with_too_few_items() -> None:
     ratings = _frame([(1, "a", 1), (1, "b", 2), (2, "a", 2), (2, "b", 3)])
-    assert np.isnan(agreement.rater_agreement(ratings, "interval").loc["a", "correlation"])
+    assert np.isnan(agreement_diagnostics.rater_agreement(ratings, "interval").loc["a", "correlation"])
 
 
 def test_pairwise_kappa_matrix() -> None:
@@ -57,7 +57,7 @@ def test_pairwise_kappa_matrix() -> None:
         + [(i, "b", v) for i, v in enumerate([1, 2, 2, 2])]
         + [(0, "c", 1)]
     )
-    result = agreement.pairwise_kappa_matrix(ratings)
+    result = agreement_diagnostics.pairwise_kappa_matrix(ratings)
     assert result.kappa.loc["a", "b"] == pytest.approx(0.5)
     assert result.kappa.loc["b", "a"] == pytest.approx(0.5)
     assert np.isnan(result.kappa.loc["a", "c"]) and np.isnan(result.kappa.loc["a", "a"])
@@ -66,7 +66,7 @@ def test_pairwise_kappa_matrix() -> None:
 
 
 def test_item_disagreement_nominal_entropy_in_bits() -> None:
-    table = agreement.item_disagreement(NOMINAL, "nominal")
+    table = agreement_diagnostics.item_disagreement(NOMINAL, "nominal")
     two_to_one = -(2 / 3) * math.log2(2 / 3) - (1 / 3) * math.log2(1 / 3)
     assert table.loc[1, "entropy"] == pytest.approx(two_to_one)
     assert table.loc[2, "entropy"] == 0.0
@@ -76,7 +76,7 @@ def test_item_disagreement_nominal_entropy_in_bits() -> None:
 
 
 def test_item_disagreement_ordinal_spread_and_median() -> None:
-    table = agreement.item_disagreement(ORDINAL, "ordinal", value_domain=[1, 2, 3, 4, 5])
+    table = agreement_diagnostics.item_disagreement(ORDINAL, "ordinal", value_domain=[1, 2, 3, 4, 5])
     assert list(table.index) == [1, 4, 2, 3]  # std 0.82, 0.5, 0.47, 0
     assert table.loc[1, "std"] == pytest.approx(np.std([0, 1, 2]))
     assert table.loc[1, "range"] == 2
@@ -86,13 +86,13 @@ def test_item_disagreement_ordinal_spread_and_median() -> None:
 
 def test_most_disputed_skips_single_label_items() -> None:
     ratings = pd.concat([ORDINAL, _frame([(9, "a", 1)])])
-    top = agreement.most_disputed(ratings, "interval", n=10)
+    top = agreement_diagnostics.most_disputed(ratings, "interval", n=10)
     assert 9 not in top.index
     assert list(top.index[:2]) == [1, 4]
 
 
 def test_label_distribution_counts_and_shares_with_an_all_raters_row() -> None:
-    table = agreement.label_distribution(ORDINAL, value_domain=[1, 2, 3, 4, 5])
+    table = agreement_diagnostics.label_distribution(ORDINAL, value_domain=[1, 2, 3, 4, 5])
     assert table.loc["a", ("count", 2)] == 1
     assert table.loc["c", ("count", 4)] == 0
     assert table.loc[agreement.ALL_RATERS, ("count", 2)] == 4
@@ -102,7 +102,7 @@ def test_label_distribution_counts_and_shares_with_an_all_raters_row() -> None:
 
 def test_alpha_by_slice_reports_undefined_slices_without_raising() -> None:
     slices = {1: "long", 2: "long", 3: "short", 4: "long"}
-    table = agreement.alpha_by_slice(ORDINAL, slices, "ordinal", value_domain=[1, 2, 3, 4, 5], n_boot=50)
+    table = agreement_diagnostics.alpha_by_slice(ORDINAL, slices, "ordinal", value_domain=[1, 2, 3, 4, 5], n_boot=50)
     long = ORDINAL[ORDINAL["item"].isin([1, 2, 4])]
     assert table.loc["long", "value"] == pytest.approx(agreement.alpha(long, "ordinal", value_domain=[1, 2, 3, 4, 5]))
     assert table.loc["long", "reason"] == ""
@@ -113,20 +113,20 @@ def test_alpha_by_slice_reports_undefined_slices_without_raising() -> None:
 def test_alpha_over_time_is_cumulative_per_period() -> None:
     days = {1: "2026-03-02", 2: "2026-03-02", 3: "2026-03-03", 4: "2026-03-05"}
     ratings = ORDINAL.assign(time=ORDINAL["item"].map(days))
-    table = agreement.alpha_over_time(ratings, "interval", freq="D", n_boot=50)
+    table = agreement_diagnostics.alpha_over_time(ratings, "interval", freq="D", n_boot=50)
     assert table["n_labels"].tolist() == [6, 9, 11]
     assert table["value"].iloc[-1] == pytest.approx(agreement.alpha(ORDINAL, "interval"))
-    windowed = agreement.alpha_over_time(ratings, "interval", freq="D", window="1D", n_boot=50)
+    windowed = agreement_diagnostics.alpha_over_time(ratings, "interval", freq="D", window="1D", n_boot=50)
     assert windowed["n_labels"].tolist() == [6, 3, 2]
     assert "no variation" in windowed["reason"].iloc[1]
 
 
 def test_gold_accuracy_per_rater() -> None:
-    table = agreement.gold_accuracy(NOMINAL, {1: "x", 3: "x"})
+    table = agreement_diagnostics.gold_accuracy(NOMINAL, {1: "x", 3: "x"})
     assert table.loc["a"].tolist() == [2, 2, 1.0]
     assert table.loc["b", "accuracy"] == 0.5
     assert table.loc["c", "correct"] == 1
-    no_gold = agreement.gold_accuracy(NOMINAL, {})
+    no_gold = agreement_diagnostics.gold_accuracy(NOMINAL, {})
     assert no_gold.loc["a", "n"] == 0 and np.isnan(no_gold.loc["a", "accuracy"])
 
 
@@ -172,7 +172,7 @@ def test_pairwise_kappa_matrix_equals_cohen_kappa_per_pair(weights: str | None) 
     rows += [(100, "lone", 2), (0, "same", 3), (1, "same", 3), (2, "same", 3)]
     ratings = _frame(rows)
     domain = [1, 2, 3, 4]
-    result = agreement.pairwise_kappa_matrix(ratings, weights, domain)
+    result = agreement_diagnostics.pairwise_kappa_matrix(ratings, weights, domain)
     raters = list(pd.unique(ratings["rater"]))
     for a in raters:
         for b in raters:

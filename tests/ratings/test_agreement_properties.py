@@ -7,7 +7,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from ratings import agreement
+from ratings import agreement, agreement_diagnostics
 
 LEVELS = list(agreement.LEVELS)
 SETTINGS = settings(max_examples=40, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
@@ -191,7 +191,7 @@ def test_alpha_without_each_rater_equals_recomputing_alpha_without_them(matrix: 
     ratings = _long(matrix)
     assume(ratings["rater"].nunique() >= 2)
     domain = sorted(ratings["value"].unique())
-    table = agreement.rater_agreement(ratings, level, domain)
+    table = agreement_diagnostics.rater_agreement(ratings, level, domain)
     for rater, row in table.iterrows():
         naive = _alpha_or_nan(ratings[ratings["rater"] != rater], level, domain)
         assert row["alpha_without"] == pytest.approx(naive, abs=1e-9, nan_ok=True)
@@ -209,7 +209,7 @@ def test_alpha_without_each_rater_on_a_larger_random_table(level: str) -> None:
             rows.append((item, f"r{rater}", int(np.clip(truth[item] + rng.integers(-2, 3), 1, 7))))
     ratings = pd.DataFrame(rows, columns=["item", "rater", "value"])
     domain = list(range(1, 8))
-    table = agreement.rater_agreement(ratings, level, domain)
+    table = agreement_diagnostics.rater_agreement(ratings, level, domain)
     for rater, row in table.iterrows():
         naive = agreement.alpha(ratings[ratings["rater"] != rater], level, domain)
         assert row["alpha_without"] == pytest.approx(naive, abs=1e-12)

@@ -7,7 +7,7 @@ from django.core.cache import cache
 
 from annotate.models import CampaignItem, Membership
 from ratings import agreement as stats
-from ratings import reports, rubric_comparison
+from ratings import agreement_diagnostics, reports, rubric_comparison
 from ratings.models import Rating
 from ratings.selectors import ratings_frame, repeat_pairs_frame
 from tests.factories import (
@@ -242,7 +242,9 @@ def test_ordinal_criterion_with_more_raters_reports_mean_pairwise_weighted_kappa
     rate(campaign, HELPFUL)
     helpful = reports.campaign_agreement(campaign, n_boot=50).criterion("helpful")
     mean = next(c for c in helpful.coefficients if c.key == "mean_pairwise_kappa")
-    matrix = stats.pairwise_kappa_matrix(ratings_frame(campaign, "helpful"), "quadratic", [1, 2, 3, 4, 5]).kappa
+    matrix = agreement_diagnostics.pairwise_kappa_matrix(
+        ratings_frame(campaign, "helpful"), "quadratic", [1, 2, 3, 4, 5]
+    ).kappa
     values = [matrix.iloc[i, j] for i in range(3) for j in range(i + 1, 3)]
     assert mean.value == pytest.approx(sum(values) / 3)
     assert [row.rater for row in helpful.kappa_matrix.rows] == ["r1", "r2", "r3"]
