@@ -633,6 +633,15 @@ def _no_variation(n: int, value: Any) -> NoVariationError:
     return NoVariationError(f"all {n} labels are {_describe(value)}: agreement is undefined when there is no variation")
 
 
+def kappa_weights(k: int, weights: str | None) -> np.ndarray:
+    """Disagreement weights between k ordered categories: 0/1 (unweighted), linear or quadratic in the distance."""
+    if weights is None:
+        return 1.0 - np.eye(k)
+    idx = np.arange(k)
+    dist = np.abs(idx[:, None] - idx[None, :]) / max(k - 1, 1)
+    return dist if weights == "linear" else dist**2
+
+
 def cohen_kappa(
     ratings: pd.DataFrame,
     rater_a: Hashable,
@@ -660,12 +669,7 @@ def cohen_kappa(
     np.add.at(table, (codes[:n], codes[n:]), 1)
     table /= n
     expected = np.outer(table.sum(axis=1), table.sum(axis=0))
-    idx = np.arange(k)
-    if weights is None:
-        w = 1.0 - np.eye(k)
-    else:
-        dist = np.abs(idx[:, None] - idx[None, :]) / max(k - 1, 1)
-        w = dist if weights == "linear" else dist**2
+    w = kappa_weights(k, weights)
     disagreement_expected = (w * expected).sum()
     if disagreement_expected == 0:
         raise _no_variation(2 * n, domain[codes[0]])

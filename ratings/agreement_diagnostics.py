@@ -22,6 +22,7 @@ from ratings.agreement import (
     check_level,
     encode_values,
     item_value_counts,
+    kappa_weights,
     label_frame,
     nan_if_undefined,
     scale_positions,
@@ -120,12 +121,7 @@ def pairwise_kappa_matrix(
     )
     tables = (labels @ labels.T).toarray().reshape(r, k, r, k).transpose(0, 2, 1, 3)
     n = tables.sum(axis=(2, 3))
-    idx = np.arange(k)
-    if weights is None:
-        w = 1.0 - np.eye(k)
-    else:
-        dist = np.abs(idx[:, None] - idx[None, :]) / max(k - 1, 1)
-        w = dist if weights == "linear" else dist**2
+    w = kappa_weights(k, weights)
     with np.errstate(divide="ignore", invalid="ignore"):
         p = tables / n[:, :, None, None]
         expected = np.einsum("abc,abk,ck->ab", p.sum(axis=3), p.sum(axis=2), w)
