@@ -103,7 +103,8 @@ def child(db: str, file: Path, workdir: Path) -> None:
     from annotate import search
     from annotate.models import Dataset
     from annotate.search import search_index_build
-    from annotate.services.datasets import CHECKPOINT_THREAD, dataset_import
+    from annotate.services.datasets import dataset_import
+    from annotate.services.item_writers import CHECKPOINT_THREAD
 
     call_command("migrate", verbosity=0)
     start = time.perf_counter()

@@ -24,7 +24,8 @@ from annotate.selectors.datasets import (
     item_for,
     items_page,
 )
-from annotate.services.datasets import dataset_import, detect_fields, upload_discard, upload_save
+from annotate.services.datasets import dataset_import, detect_fields
+from annotate.services.pending_uploads import upload_discard, upload_save
 
 UPLOADS_KEY = "dataset_uploads"
 

@@ -5,8 +5,9 @@ import sqlite3
 import pytest
 from django.db import connection
 
-from annotate.services import datasets
-from annotate.services.datasets import checkpoint_in_background, dataset_import
+from annotate.services import item_writers
+from annotate.services.datasets import dataset_import
+from annotate.services.item_writers import checkpoint_in_background
 from tests.annotate.test_import_formats import write_jsonl
 
 pytestmark = pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's write-ahead log")
@@ -41,7 +42,7 @@ def test_import_into_a_file_starts_the_checkpoint_once_it_commits(
 ):
     started = []
     monkeypatch.setattr(connection, "is_in_memory_db", lambda: False)
-    monkeypatch.setattr(datasets, "checkpoint_in_background", started.append)
+    monkeypatch.setattr(item_writers, "checkpoint_in_background", started.append)
     source = write_jsonl(tmp_path / "a.jsonl", [{"id": "1", "text": "t"}])
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         dataset_import(source=source, name="d")

@@ -208,7 +208,7 @@ def test_summary_counted_while_reading_matches_the_rows_across_appends(db, tmp_p
 
 
 def test_summary_of_many_distinct_values_comes_from_the_rows(db, tmp_path, monkeypatch):
-    monkeypatch.setattr("annotate.services.datasets.MAX_COUNTED_VALUES", 10)
+    monkeypatch.setattr("annotate.services.item_reader.MAX_COUNTED_VALUES", 10)
     records = [{"id": str(i), "text": "t", "url": f"u{i}"} for i in range(30)]
     result = dataset_import(source=write_jsonl(tmp_path / "a.jsonl", records), name="d", metadata_fields=["url"])
     url = result.dataset.summary["metadata"]["url"]
@@ -218,7 +218,7 @@ def test_summary_of_many_distinct_values_comes_from_the_rows(db, tmp_path, monke
 
 def test_many_distinct_values_are_each_stored_once_and_filterable(db, tmp_path, monkeypatch):
     """Past the import's limit of value ids kept in memory, values are looked up again, never duplicated."""
-    monkeypatch.setattr("annotate.services.datasets.MAX_KNOWN_VALUE_IDS", 7)
+    monkeypatch.setattr("annotate.services.item_writers.MAX_KNOWN_VALUE_IDS", 7)
     records = [{"id": str(i), "text": "t", "url": f"u{i % 12}", "lang": "en"} for i in range(40)]
     first = dataset_import(
         source=write_jsonl(tmp_path / "a.jsonl", records), name="d", batch_size=6, metadata_fields=["url", "lang"]
@@ -235,7 +235,7 @@ def test_many_distinct_values_are_each_stored_once_and_filterable(db, tmp_path, 
 
 
 def test_a_batch_mixing_known_and_new_values_past_the_id_limit_is_stored_whole(db, tmp_path, monkeypatch):
-    monkeypatch.setattr("annotate.services.datasets.MAX_KNOWN_VALUE_IDS", 5)
+    monkeypatch.setattr("annotate.services.item_writers.MAX_KNOWN_VALUE_IDS", 5)
     urls = ["u0", "u1", "u2", "u3", "u0", "u1", "u4", "u5"]  # the second batch: two known values, two new
     records = [{"id": str(i), "text": "t", "url": url} for i, url in enumerate(urls)]
     result = dataset_import(
