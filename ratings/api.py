@@ -8,7 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from annotate.permissions import READERS, get_campaign_for
-from ratings import reports
+from ratings import report_results, reports
 
 
 class AgreementAlphaSerializer(serializers.Serializer):
@@ -106,4 +106,4 @@ class CampaignAgreementApi(APIView):
             report = reports.campaign_agreement(campaign, criterion_key=params.validated_data.get("criterion"))
         except reports.UnknownCriterionError as exc:
             raise ValidationError({"criterion": [str(exc)]}) from None
-        return Response(self.OutputSerializer(reports.report_as_dict(report)).data)
+        return Response(self.OutputSerializer(report_results.report_as_dict(report)).data)

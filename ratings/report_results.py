@@ -6,8 +6,11 @@ ratings.reports computes them (and caches them); ratings.charts and the template
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, is_dataclass
+from datetime import date, datetime
 from typing import Any
+
+import numpy as np
 
 from ratings.agreement import AlphaResult, PrecisionPlan
 
@@ -281,3 +284,24 @@ class CampaignAgreement:
     def criterion(self, key: str) -> CriterionAgreement | None:
         """The criterion with this key, or None."""
         return next((c for c in self.criteria if c.key == key), None)
+
+
+def _plain(value: Any) -> Any:
+    if is_dataclass(value) and not isinstance(value, type):
+        return _plain(asdict(value))
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.generic):
+        return _plain(value.item())
+    if isinstance(value, float):
+        return number_or_none(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return value
+
+
+def report_as_dict(report: Any) -> dict[str, Any]:
+    """A report dataclass as JSON-ready data (undefined numbers become None)."""
+    return _plain(report)

@@ -1,5 +1,10 @@
 """Campaign-level agreement: what the dashboard, the API and the `agreement` command show.
 
+About 900 lines: one short function per figure of a criterion's report (coefficients, raters, kappa matrix,
+distribution, disputed items, slices, time, gold, bias, triads, retest), all fed by one read of its labels,
+plus the campaign-wide cache and the drill-down that reuse them. The result types are ratings.report_results,
+the statistics ratings.agreement*.
+
 The statistics live in ratings.agreement (pure functions); this module reads each
 criterion's labels in bulk, picks the statistics that fit the criterion's type and level
 of measurement, names raters and items, and caches the result under a fingerprint of the
@@ -11,8 +16,8 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Callable, Hashable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field, is_dataclass, replace
-from datetime import UTC, date, datetime
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import numpy as np
@@ -817,30 +822,6 @@ def _compute(campaign: Campaign, criterion_key: str | None, n_boot: int, fingerp
             if c.get("type") in NO_AGREEMENT_TYPES
         ],
     )
-
-
-# --------------------------------------------------------------------------- serialisation
-
-
-def _plain(value: Any) -> Any:
-    if is_dataclass(value) and not isinstance(value, type):
-        return _plain(asdict(value))
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    if isinstance(value, np.generic):
-        return _plain(value.item())
-    if isinstance(value, float):
-        return number_or_none(value)
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    return value
-
-
-def report_as_dict(report: Any) -> dict[str, Any]:
-    """A report dataclass as JSON-ready data (undefined numbers become None)."""
-    return _plain(report)
 
 
 # --------------------------------------------------------------------------- drill-down

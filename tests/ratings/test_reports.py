@@ -7,7 +7,7 @@ from django.core.cache import cache
 
 from annotate.models import CampaignItem, Membership
 from ratings import agreement as stats
-from ratings import agreement_diagnostics, reports, rubric_comparison
+from ratings import agreement_diagnostics, report_results, reports, rubric_comparison
 from ratings.models import Rating
 from ratings.selectors import ratings_frame, repeat_pairs_frame
 from tests.factories import (
@@ -375,7 +375,7 @@ def test_readings_follow_krippendorffs_thresholds():
 
 def test_report_serialises_to_strict_json(campaign):
     rate(campaign, {"solo": [1, 2, 3, 4, 5]})
-    data = reports.report_as_dict(reports.campaign_agreement(campaign, n_boot=50))
+    data = report_results.report_as_dict(reports.campaign_agreement(campaign, n_boot=50))
     json.dumps(data, allow_nan=False)
     assert data["criteria"][0]["status"] == "insufficient_data"
 

@@ -70,7 +70,7 @@ class Command(BaseCommand):
             keys = ", ".join(c["key"] for c in campaign.rubric_version.criteria)
             raise CommandError(f"{exc} (criteria: {keys})") from None
         if options["format"] == "json":
-            self.stdout.write(json.dumps(reports.report_as_dict(report), indent=2, ensure_ascii=False))
+            self.stdout.write(json.dumps(report_results.report_as_dict(report), indent=2, ensure_ascii=False))
         else:
             self.stdout.write(
                 f"{campaign.name} ({campaign.slug}) · rubric {report.rubric_name} v{report.rubric_version}"
