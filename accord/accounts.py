@@ -35,7 +35,7 @@ from drf_spectacular.authentication import BasicScheme
 from rest_framework import authentication, exceptions
 from rest_framework.request import Request
 
-from accord.rows import MAX_ROW_ID, models_from_sql
+from fixed_sql.rows import MAX_ROW_ID, models_from_sql
 
 LOCKED_OUT = "Too many failed logins for this account or from this address."
 

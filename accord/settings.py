@@ -215,8 +215,8 @@ FILE_UPLOAD_HANDLERS = [
 # The field-mapping form posts one choice per field of a file: room for ACCORD_MAX_FIELDS of them.
 DATA_UPLOAD_MAX_NUMBER_FIELDS = max(1000, ACCORD_MAX_FIELDS + 100)
 
-# Django's database sessions, read with a fixed statement (accord/sessions.py).
-SESSION_ENGINE = "accord.sessions"
+# Django's database sessions, read with a fixed statement (fixed_sql/sessions.py).
+SESSION_ENGINE = "fixed_sql.sessions"
 # The login throttle comes first so that it refuses a locked-out login before any password is checked. Django's
 # ModelBackend stays listed so that sessions it signed in remain valid; it signs no one in.
 AUTHENTICATION_BACKENDS = [

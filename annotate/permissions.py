@@ -6,8 +6,8 @@ from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 
-from accord.rows import models_from_sql
 from annotate.models import Campaign, Dataset, Membership, Rubric, RubricVersion
+from fixed_sql.rows import models_from_sql
 
 Role = Membership.Role
 ALL_ROLES = frozenset(Role.values)

@@ -18,7 +18,6 @@ from django.http import QueryDict
 from django.utils import timezone
 
 from accord.chunks import chunks
-from accord.inserts import insert_one
 from annotate import importers
 from annotate.limits import quoted
 from annotate.models import Assignment, Campaign, CampaignItem, Item, Membership
@@ -30,6 +29,7 @@ from annotate.services.assignments import (
     queue_state_count_submit,
     queue_states_invalidate,
 )
+from fixed_sql.inserts import insert_one
 from ratings import importers as rating_files
 from ratings.models import Rating, RatingRevision
 

@@ -5,9 +5,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from accord.inserts import insert_one
-from accord.rows import models_from_sql
 from annotate.models import Assignment
+from fixed_sql.inserts import insert_one
+from fixed_sql.rows import models_from_sql
 from ratings.models import Rating
 from tests.factories import CampaignFactory, RatingFactory, raters_of
 

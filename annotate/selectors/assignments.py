@@ -9,9 +9,9 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection
 from django.db.models import Count, Max, Q
 
-from accord.rows import MAX_ROW_ID, models_from_sql
 from annotate.models import Assignment, Campaign, CampaignItem, Item, Membership
 from annotate.selectors.campaigns import rater_rating_count
+from fixed_sql.rows import MAX_ROW_ID, models_from_sql
 from ratings.models import Rating
 
 # Open items read from the queue index per pick; the rater's shuffle chooses among the fullest of them. Wide

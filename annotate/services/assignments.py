@@ -11,7 +11,6 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 
-from accord.inserts import insert_one
 from annotate.limits import quoted
 from annotate.models import Assignment, Campaign, Membership
 from annotate.selectors.assignments import (
@@ -35,6 +34,7 @@ from annotate.selectors.assignments import (
     taken_params,
 )
 from annotate.selectors.campaigns import rater_rating_count
+from fixed_sql.inserts import insert_one
 
 # Each failed attempt means another rater filled that slot a moment ago; this many in a row is pathological.
 MAX_PICK_ATTEMPTS = 100

@@ -1,0 +1,22 @@
+"""Fixed SQL in place of the ORM, where a rater waits for it: why it exists, and how it is kept honest.
+
+The rating page and submit run on every item a rater sees, and at the rates Accord is measured at (a cycle in
+a few milliseconds) building the ORM's queries cost more than the database took to run them. Three tools do
+the ORM's work with statements built once per model and process:
+
+- `rows.models_from_sql` turns a fixed SELECT into model instances, as `Model.objects.raw()` would (the
+  rating page's reads: the campaign with the caller's role, the rater's leases, the item to show, the
+  signed-in user);
+- `inserts.insert_one` inserts one row as `save()` would, with the fields' pre-save values and database
+  forms, but without `save()` itself or its signals (the rating and the lease of every item);
+- `sessions.SessionStore` is Django's database session store with its read as one fixed statement.
+
+The queue's own statements (annotate.selectors.assignments, annotate.services.assignments) are SQL for another
+reason: their shape (index ranges, row locks, probes per row) must not depend on what the ORM or the planner's
+statistics would choose.
+
+How it is checked: tests/test_fixed_sql.py reads and inserts the same rows through these tools and through
+the ORM on both databases and compares every field; tests/annotate/test_rate_queries.py pins how many
+statements a rating cycle runs; tests/annotate/test_queue_plan.py (PostgreSQL) pins the plan of each queue
+statement. benchmarks/rating_instructions.py measures what they save.
+"""
