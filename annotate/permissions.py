@@ -7,6 +7,7 @@ from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 
 from annotate.models import Campaign, Dataset, Membership, Rubric, RubricVersion
+from annotate.selectors.assignments import CAMPAIGN_COUNTS_COLUMNS, CAMPAIGN_COUNTS_JOIN
 from fixed_sql.rows import models_from_sql
 
 Role = Membership.Role
@@ -37,14 +38,12 @@ def get_campaign_for(request: HttpRequest, slug: str, roles: frozenset[str] | se
 # The campaign and the caller's role in it, in one statement, with the counts the rating page shows beside
 # every item (its items, gold items, complete items and raters; see rater_progress) and its rubric version's
 # creation time, which keys the version in the cache.
-_CAMPAIGN_WITH_ROLE_SQL = """
-SELECT c.*, m.role AS member_role, rv.created_at AS rubric_version_created,
-    n.n_data_items AS counted_items, n.n_gold_items AS counted_gold, n.n_complete AS counted_complete,
-    (SELECT COUNT(*) FROM annotate_membership r WHERE r.campaign_id = c.id AND r.role = %(rater)s) AS counted_raters
+_CAMPAIGN_WITH_ROLE_SQL = f"""
+SELECT c.*, m.role AS member_role, rv.created_at AS rubric_version_created, {CAMPAIGN_COUNTS_COLUMNS}
 FROM annotate_campaign c
 JOIN annotate_rubricversion rv ON rv.id = c.rubric_version_id
 LEFT JOIN annotate_membership m ON m.campaign_id = c.id AND m.user_id = %(user)s
-LEFT JOIN annotate_campaigncounts n ON n.campaign_id = c.id
+{CAMPAIGN_COUNTS_JOIN}
 WHERE c.slug = %(slug)s"""
 
 

@@ -10,9 +10,8 @@ from django.db import connection
 from django.db.models import Count, Max, Q
 
 from annotate.models import Assignment, Campaign, CampaignItem, Item, Membership
-from annotate.selectors.campaigns import rater_rating_count
+from annotate.selectors.campaigns import campaign_progress, rater_rating_count
 from fixed_sql.rows import MAX_ROW_ID, models_from_sql
-from ratings.models import Rating
 
 # Open items read from the queue index per pick; the rater's shuffle chooses among the fullest of them. Wide
 # enough that concurrent raters mostly lock different rows, narrow enough to stay a short index scan.
@@ -59,7 +58,8 @@ def rater_permutation(campaign: Campaign, rater: AbstractBaseUser | int, salt: s
     return multiplier, offset
 
 
-def _rows(sql: str, params: dict[str, object]) -> list[tuple]:
+def sql_rows(sql: str, params: dict[str, object]) -> list[tuple]:
+    """The rows a statement returns (a SELECT, or a write with RETURNING)."""
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
@@ -214,7 +214,7 @@ def candidate_item(
     """
     head, fresh, rest = candidate_queries(campaign=campaign, rater=rater, lock=lock, fresh_after=fresh_after)
     for (sql, params), is_fresh in ((head, False), (fresh, True), (rest, False)):
-        rows = _rows(sql, params)
+        rows = sql_rows(sql, params)
         if rows:
             return Candidate(pk=rows[0][0], order_key=rows[0][1], fresh=is_fresh)
     return None
@@ -238,7 +238,7 @@ def stale_counter_items(*, campaign: Campaign, now: datetime) -> list[int]:
     raters have locked are being recounted by them and are skipped (PostgreSQL).
     """
     params = {"campaign": campaign.pk, **taken_params(now=now)}
-    return [pk for (pk,) in _rows(_STALE_SQL + row_lock("ci", skip_locked=True), params)]
+    return [pk for (pk,) in sql_rows(_STALE_SQL + row_lock("ci", skip_locked=True), params)]
 
 
 @dataclass(frozen=True)
@@ -306,7 +306,7 @@ def queue_state_locked(*, campaign: Campaign, rater: AbstractBaseUser) -> QueueS
     the pool), the rating itself is committed durably, and its commit flushes this one first.
     """
     no_sync_wait = ", set_config('synchronous_commit', 'off', true)" if connection.vendor == "postgresql" else ""
-    rows = _rows(
+    rows = sql_rows(
         f"SELECT {QUEUE_STATE_COLUMNS}{no_sync_wait} FROM annotate_membership m"
         f" WHERE m.campaign_id = %(campaign)s AND m.user_id = %(rater)s{row_lock('m')}",
         {"campaign": campaign.pk, "rater": rater.pk},
@@ -339,7 +339,7 @@ def rater_queue_counts(*, campaign: Campaign, rater: AbstractBaseUser) -> QueueC
 
 def order_key_span(campaign: Campaign) -> int:
     """One more than the campaign's highest order key (read from the end of its unique index)."""
-    highest = _rows("SELECT MAX(order_key) FROM annotate_campaignitem WHERE campaign_id = %(c)s", {"c": campaign.pk})
+    highest = sql_rows("SELECT MAX(order_key) FROM annotate_campaignitem WHERE campaign_id = %(c)s", {"c": campaign.pk})
     return (highest[0][0] or 0) + 1
 
 
@@ -390,7 +390,7 @@ def gold_candidate(
     a short index range from the cursor however many gold items they have seen.
     """
     for sql, params in gold_queries(campaign=campaign, rater=rater, start=start, cursor=cursor):
-        rows = _rows(sql, params)
+        rows = sql_rows(sql, params)
         if rows:
             return rows[0][0], rows[0][1]
     return None
@@ -440,14 +440,14 @@ def repeat_candidate(*, campaign: Campaign, rater: AbstractBaseUser, n_submitted
     the front of an index range, whose marks the queue clears as each repeat is served. Never a gold item,
     never an item already repeated (even a skipped repeat, or an imported one).
     """
-    rows = _rows(*repeat_query(campaign=campaign, rater=rater, n_submitted=n_submitted))
+    rows = sql_rows(*repeat_query(campaign=campaign, rater=rater, n_submitted=n_submitted))
     return rows[0][0] if rows else None
 
 
 def taken_count(*, campaign_item_id: int, now: datetime, exclude_rater_id: int | None = None) -> int:
     """Slots of an item held by anyone (but the given rater), counted in one statement."""
     params = {"item": campaign_item_id, **taken_params(now=now, exclude_rater_id=exclude_rater_id)}
-    return _rows(f"SELECT {TAKEN_SQL} FROM annotate_campaignitem ci WHERE ci.id = %(item)s", params)[0][0]
+    return sql_rows(f"SELECT {TAKEN_SQL} FROM annotate_campaignitem ci WHERE ci.id = %(item)s", params)[0][0]
 
 
 _LEASES_SQL = """
@@ -540,14 +540,18 @@ def expected_share(*, n_items: int, n_gold: int, n_raters: int, campaign: Campai
     return share + gold + repeats
 
 
-# The attributes get_campaign_to_rate gives a campaign, in _campaign_counts' order.
+# The campaign's kept counts and its number of raters, as columns of a statement that reads the campaign as
+# `c` and joins CAMPAIGN_COUNTS_JOIN (its parameters: `rater`, the rater role). get_campaign_to_rate selects
+# them with the campaign, which then carries them as these attributes, in _campaign_counts' order.
 _COUNTED = ("counted_items", "counted_gold", "counted_complete", "counted_raters")
+CAMPAIGN_COUNTS_COLUMNS = """n.n_data_items AS counted_items, n.n_gold_items AS counted_gold,
+    n.n_complete AS counted_complete,
+    (SELECT COUNT(*) FROM annotate_membership r WHERE r.campaign_id = c.id AND r.role = %(rater)s) AS counted_raters"""
+CAMPAIGN_COUNTS_JOIN = "LEFT JOIN annotate_campaigncounts n ON n.campaign_id = c.id"
 
-
-_COUNTS_SQL = """
-SELECT n.n_data_items, n.n_gold_items, n.n_complete,
-    (SELECT COUNT(*) FROM annotate_membership r WHERE r.campaign_id = c.id AND r.role = %(rater)s)
-FROM annotate_campaign c LEFT JOIN annotate_campaigncounts n ON n.campaign_id = c.id
+_COUNTS_SQL = f"""
+SELECT {CAMPAIGN_COUNTS_COLUMNS}
+FROM annotate_campaign c {CAMPAIGN_COUNTS_JOIN}
 WHERE c.id = %(campaign)s"""
 
 
@@ -559,15 +563,11 @@ def _campaign_counts(campaign: Campaign) -> tuple[int, int, int, int]:
     """
     counts = tuple(getattr(campaign, name, None) for name in _COUNTED)
     if counts[0] is None:
-        counts = _rows(_COUNTS_SQL, {"campaign": campaign.pk, "rater": Membership.Role.RATER})[0]
+        counts = sql_rows(_COUNTS_SQL, {"campaign": campaign.pk, "rater": Membership.Role.RATER})[0]
     if counts[0] is None:
-        found = CampaignItem.objects.filter(campaign=campaign).aggregate(
-            n_items=Count("pk", filter=Q(is_gold=False)), n_gold=Count("pk", filter=Q(is_gold=True))
-        )
-        ratings = Rating.objects.filter(campaign=campaign, is_repeat=False, campaign_item__is_gold=False)
-        per_item = ratings.order_by().values("campaign_item").annotate(n=Count("*"))
-        complete = per_item.filter(n__gte=campaign.overlap).count()
-        counts = (found["n_items"], found["n_gold"], complete, counts[3])
+        progress = campaign_progress(campaign)
+        n_gold = CampaignItem.objects.filter(campaign=campaign, is_gold=True).count()
+        counts = (progress.n_items, n_gold, progress.complete, counts[3])
     return counts
 
 

@@ -29,6 +29,7 @@ from annotate.selectors.assignments import (
     repeat_candidate,
     repeat_key,
     row_lock,
+    sql_rows,
     stale_counter_items,
     taken_count,
     taken_params,
@@ -88,7 +89,7 @@ def campaign_item_take_slot(
     or None when no slot is free; the counter is then left as it was.
     """
     params = {"item": campaign_item_id, "overlap": campaign.overlap, **taken_params(now=now, exclude_rater_id=rater_id)}
-    rows = _returning(_TAKE_SLOT_RATED if rated else _TAKE_SLOT, params)
+    rows = sql_rows(_TAKE_SLOT_RATED if rated else _TAKE_SLOT, params)
     return rows[0][0] if rows else None
 
 
@@ -118,12 +119,6 @@ def campaign_counts_recount(*, campaign: Campaign) -> None:
     the last to lock the count row, as a submit's is.
     """
     _execute(_COUNTS_RECOUNT_SQL, {"campaign": campaign.pk, "overlap": campaign.overlap})
-
-
-def _returning(sql: str, params: dict[str, object]) -> list[tuple]:
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
 
 
 def _execute(sql: str, params: dict[str, object]) -> None:
