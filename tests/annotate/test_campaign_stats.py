@@ -125,6 +125,24 @@ def test_out_of_range_rates_are_shown_again_with_what_is_wrong(
     assert (campaign.gold_rate, campaign.repeat_rate) == (0, 0)
 
 
+@pytest.mark.parametrize("value", ["9" * 5000, "nan", "inf", "1e400"])
+def test_hostile_rates_come_back_with_an_error(campaign: Campaign, owner: User, value: str) -> None:
+    data = {"gold_rate": value, "repeat_rate": "0"}
+    response = _client(owner).post(reverse("annotate:campaign-rates", args=[campaign.slug]), data)
+    assert response.status_code == 200
+    assert '<span class="errorlist" role="alert">' in response.content.decode()
+    campaign.refresh_from_db()
+    assert campaign.gold_rate == 0
+
+
+def test_a_nul_byte_in_a_rate_is_refused_before_the_form(campaign: Campaign, owner: User) -> None:
+    data = {"gold_rate": "0\x00.1", "repeat_rate": "0"}
+    response = _client(owner).post(reverse("annotate:campaign-rates", args=[campaign.slug]), data)
+    assert response.status_code == 400
+    campaign.refresh_from_db()
+    assert campaign.gold_rate == 0
+
+
 def test_rates_of_a_campaign_closed_meanwhile_are_refused_on_the_page(campaign: Campaign, owner: User) -> None:
     client = _client(owner)
     client.get(reverse("annotate:campaign-detail", args=[campaign.slug]))
