@@ -17,10 +17,13 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt | $(PY)
 
 install: $(VENV)/.installed
 
+# The task worker (imports from the web and the API, the search index) runs beside the web server and stops with it.
 demo: install
 	DEBUG=1 $(PY) manage.py migrate --no-input
 	DEBUG=1 $(PY) manage.py load_demo
-	@echo "Serving Accord on http://$(HOST):$(PORT)/ (Ctrl-C to stop)"
+	@echo "Serving Accord on http://$(HOST):$(PORT)/ with a task worker (Ctrl-C to stop)"
+	DEBUG=1 $(PY) manage.py db_worker --no-reload & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	DEBUG=1 $(PY) manage.py runserver $(HOST):$(PORT)
 
 # The browser tests (tests/browser/) drive the system Chromium. As root with apt (CI) install it when

@@ -73,6 +73,8 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_htmx",
     "csp",
+    "django_tasks",
+    "django_tasks_db",
     "annotate",
     "ratings",
 ]
@@ -129,7 +131,7 @@ if DATABASE_URL:
         # transaction-mode pooler, which cannot keep prepared statements.
         DATABASES["default"].setdefault("OPTIONS", {}).update(server_side_binding=True, prepare_threshold=5)
         # Django's backend, splitting bulk writes to the 65,535 parameters a statement may then bind.
-        DATABASES["default"]["ENGINE"] = "accord.postgresql"
+        DATABASES["default"]["ENGINE"] = "fixed_sql.postgresql"
 else:
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": DATA_DIR / "accord.sqlite3"}}
@@ -147,6 +149,18 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         ),
         **DATABASES["default"].get("OPTIONS", {}),
     }
+
+# Long work (imports started from the web or the API, the search index) runs as tasks of Django's task framework.
+# "database" queues them in the database for `manage.py db_worker` processes, on any host that reaches it;
+# "immediate" runs each task in the process that enqueues it, before enqueue() returns (the test suite's choice).
+_TASK_BACKENDS = {
+    "database": "django_tasks_db.DatabaseBackend",
+    "immediate": "django_tasks.backends.immediate.ImmediateBackend",
+}
+TASKS_BACKEND = env_str("TASKS_BACKEND", "database")
+if TASKS_BACKEND not in _TASK_BACKENDS:
+    raise ImproperlyConfigured(f"TASKS_BACKEND={TASKS_BACKEND!r} is not one of {', '.join(_TASK_BACKENDS)}")
+TASKS = {"default": {"BACKEND": _TASK_BACKENDS[TASKS_BACKEND]}}
 
 # Caches (rubric versions in use, rendered guidelines and criteria, dashboards, the lease sweep's timer): each
 # process's memory by default. Several workers or hosts share one when REDIS_URL names a Redis server, or with

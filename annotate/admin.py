@@ -16,6 +16,7 @@ from annotate.models import (
     CampaignCounts,
     CampaignItem,
     Dataset,
+    ImportRun,
     Item,
     ItemMetadata,
     Membership,
@@ -23,7 +24,7 @@ from annotate.models import (
     Rubric,
     RubricVersion,
 )
-from annotate.services.assignments import campaign_counts_recount
+from annotate.services.campaign_counts import campaign_counts_recount
 from annotate.services.campaigns import campaign_set_status
 from annotate.services.users import users_deactivate
 
@@ -93,6 +94,21 @@ class DatasetAdmin(KeepsRatersWorkAdmin):
     instead = "archive its campaigns instead."
     list_display = ["name", "item_count", "created_by", "created_at"]
     search_fields = ["name"]
+
+
+@admin.register(ImportRun)
+class ImportRunAdmin(admin.ModelAdmin):
+    """Imports run as tasks, read-only: the task records what happened."""
+
+    list_display = ["filename", "kind", "status", "started_by", "dataset", "campaign", "rows", "created_at"]
+    list_filter = ["kind", "status"]
+    list_select_related = ["started_by", "dataset", "campaign"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: ImportRun | None = None) -> bool:
+        return False
 
 
 @admin.register(Item)

@@ -2,6 +2,7 @@
 
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import PermissionDenied
@@ -10,14 +11,16 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accord import limits
 from accord.input_checks import BoundedJSONParser
-from annotate import limits
-from annotate.models import Rubric, RubricVersion
-from annotate.permissions import can_curate, datasets_visible_to, rubrics_visible_to
-from annotate.search import search_index_start
+from annotate.models import ImportRun, Rubric, RubricVersion
+from annotate.permissions import can_curate, datasets_visible_to, get_import_run_for, rubrics_visible_to
 from annotate.selectors.campaigns import campaigns_for_user
-from annotate.services.datasets import dataset_create, dataset_import
+from annotate.services.datasets import dataset_create
+from annotate.services.import_runs import import_run_rows
+from annotate.services.pending_uploads import upload_save
 from annotate.services.rubrics import rubric_load
+from annotate.tasks import item_import_start
 
 
 def _bad_request(error: ValidationError) -> Response:
@@ -73,8 +76,36 @@ class DatasetListApi(APIView):
         return Response(self.OutputSerializer(dataset).data, status=status.HTTP_201_CREATED)
 
 
+class ImportRunOutputSerializer(serializers.Serializer):
+    """An import that runs as a task: its state, rows read so far, and its outcome."""
+
+    class Meta:
+        ref_name = "ImportRunOutput"
+
+    id = serializers.UUIDField()
+    status = serializers.CharField()
+    status_url = serializers.SerializerMethodField()
+    filename = serializers.CharField()
+    rows = serializers.SerializerMethodField()
+    dataset = serializers.IntegerField(source="dataset_id", allow_null=True)
+    imported = serializers.IntegerField(source="result.n_items", default=None)
+    item_count = serializers.IntegerField(source="result.item_count", default=None)
+    errors = serializers.ListField(child=serializers.CharField())
+    created_at = serializers.DateTimeField()
+    finished_at = serializers.DateTimeField(allow_null=True)
+
+    def get_status_url(self, run: ImportRun) -> str:
+        return reverse("api:import-detail", args=[run.pk])
+
+    def get_rows(self, run: ImportRun) -> int:
+        return import_run_rows(run)
+
+
 class DatasetItemsImportApi(APIView):
-    """Import items into a dataset from an uploaded JSONL, CSV or Parquet file (atomic)."""
+    """Start an import of items into a dataset from an uploaded JSONL, CSV or Parquet file (atomic, as a task).
+
+    Answers 202 with the import's status URL; GET that URL until `status` is `succeeded` or `failed`.
+    """
 
     parser_classes = [MultiPartParser, FormParser]
 
@@ -88,15 +119,7 @@ class DatasetItemsImportApi(APIView):
         content_fields = serializers.CharField(required=False, allow_blank=True, default="")
         metadata_fields = serializers.CharField(required=False, allow_blank=True, default="")
 
-    class OutputSerializer(serializers.Serializer):
-        class Meta:
-            ref_name = "DatasetItemsImportOutput"
-
-        dataset = serializers.IntegerField(source="dataset.pk")
-        imported = serializers.IntegerField(source="n_items")
-        item_count = serializers.IntegerField(source="dataset.item_count")
-
-    @extend_schema(request=InputSerializer, responses={201: OutputSerializer})
+    @extend_schema(request=InputSerializer, responses={202: ImportRunOutputSerializer})
     def post(self, request: Request, pk: int) -> Response:
         _require_curator(request)
         dataset = get_object_or_404(datasets_visible_to(request.user), pk=pk)
@@ -107,21 +130,27 @@ class DatasetItemsImportApi(APIView):
         too_large = limits.upload_size_error(upload.size)
         if too_large:
             return _bad_request(ValidationError(f"file: {too_large}"))
-        try:
-            result = dataset_import(
-                source=upload,
-                fmt=data.validated_data.get("format"),
-                dataset=dataset,
-                id_field=data.validated_data["id_field"],
-                content_fields=_csv_list(data.validated_data["content_fields"]),
-                metadata_fields=_csv_list(data.validated_data["metadata_fields"]),
-                user=request.user,
-            )
-        except ValidationError as error:
-            return _bad_request(error)
-        # The items are browsable now; search covers them once the indexer has added them.
-        search_index_start(result.dataset.pk)
-        return Response(self.OutputSerializer(result).data, status=status.HTTP_201_CREATED)
+        _token, path = upload_save(chunks=upload.chunks(), filename=upload.name or "upload")
+        options = {
+            "fmt": data.validated_data.get("format"),
+            "id_field": data.validated_data["id_field"],
+            "content_fields": _csv_list(data.validated_data["content_fields"]),
+            "metadata_fields": _csv_list(data.validated_data["metadata_fields"]),
+        }
+        run = item_import_start(
+            user=request.user, path=path, filename=upload.name or "upload", dataset=dataset, options=options
+        )
+        body = ImportRunOutputSerializer(run).data
+        return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Location": body["status_url"]})
+
+
+class ImportRunDetailApi(APIView):
+    """An item import you started, or one into a dataset you own: its status, progress and outcome."""
+
+    @extend_schema(responses=ImportRunOutputSerializer)
+    def get(self, request: Request, pk: str) -> Response:
+        run = get_import_run_for(request, pk, kind=ImportRun.Kind.ITEMS)
+        return Response(ImportRunOutputSerializer(run).data)
 
 
 class RubricListApi(APIView):

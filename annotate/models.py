@@ -1,9 +1,13 @@
 """What gets rated and by whom: datasets, items, rubrics, campaigns, memberships."""
 
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Lower
+
+from annotate.criteria import Criterion, stored_criteria
 
 
 class Dataset(models.Model):
@@ -24,12 +28,12 @@ class Dataset(models.Model):
     # {"metadata": {field: {"top": [[value, n], ...], "other": n, "missing": n, "distinct": n}},
     #  "content": {field: {"lengths": {length: n}, "min": n, "max": n, "n": n}}}
     summary = models.JSONField(default=dict, blank=True)
-    # Full-text search is built after an import commits (annotate.search): every item of the dataset up to
-    # this id is searchable, and this many items in all.
+    # Full-text search is built by a task after an import commits (annotate.search): every item of the dataset
+    # up to this id is searchable, and this many items in all.
     search_indexed_through = models.BigIntegerField(default=0)
     search_indexed_count = models.PositiveIntegerField(default=0)
-    # The claim of the indexer working on the dataset, refreshed with every batch; a stale one is taken over.
-    search_indexer_seen_at = models.DateTimeField(null=True, blank=True)
+    # The last search index task enqueued for the dataset: while it waits or runs, no other is enqueued.
+    search_index_task_id = models.CharField(max_length=64, blank=True)
 
     class Meta:
         ordering = ["name"]
@@ -154,6 +158,11 @@ class RubricVersion(models.Model):
     def is_frozen(self) -> bool:
         """A version that any campaign uses can no longer change."""
         return self.campaigns.exists()
+
+    @property
+    def typed_criteria(self) -> tuple[Criterion, ...]:
+        """The criteria as typed objects (converted once per distinct stored list, so cheap on every request)."""
+        return stored_criteria(self.criteria)
 
 
 class Campaign(models.Model):
@@ -383,3 +392,47 @@ class Assignment(models.Model):
         if self.campaign_id is None and self.campaign_item_id is not None:
             self.campaign_id = self.campaign_item.campaign_id
         super().save(*args, **kwargs)
+
+
+class ImportRun(models.Model):
+    """A file import that runs as a task: who started it, what it reads, how far it got and how it ended."""
+
+    class Kind(models.TextChoices):
+        ITEMS = "items", "items"
+        RATINGS = "ratings", "ratings"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "queued"
+        RUNNING = "running", "running"
+        SUCCEEDED = "succeeded", "succeeded"
+        FAILED = "failed", "failed"
+
+    # Unguessable: the progress page's URL carries it.
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    started_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    # The dataset imported into (set once an import into a new dataset has created it), or the campaign.
+    dataset = models.ForeignKey(Dataset, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    campaign = models.ForeignKey(Campaign, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    filename = models.CharField(max_length=255)
+    # The uploaded file, kept until the task has read it (annotate.services.pending_uploads).
+    path = models.CharField(max_length=1024)
+    # The import's arguments, as the page or the API chose them.
+    options = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    task_id = models.CharField(max_length=64, blank=True)
+    rows = models.PositiveIntegerField(default=0)
+    result = models.JSONField(default=dict, blank=True)
+    errors = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["dataset", "status"], name="importrun_dataset_status")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} import of {self.filename}"
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (self.Status.SUCCEEDED, self.Status.FAILED)

@@ -4,6 +4,7 @@ The file is read and batched by annotate.services.item_reader and written by ann
 uploads waiting for their mapping are annotate.services.pending_uploads.
 """
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -13,12 +14,14 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Max
 
-from annotate import importers, limits
+from accord import limits
+from annotate import importers
 from annotate.models import Dataset, Item
 from annotate.services.item_reader import (
     TOP_VALUES,
     ContentLengths,
     FieldMapping,
+    ItemBatch,
     ItemReader,
     ValueCounts,
     in_background,
@@ -67,10 +70,12 @@ def dataset_import(
     metadata_fields: list[str] | None = None,
     user: AbstractBaseUser | None = None,
     batch_size: int | None = None,
+    on_progress: Callable[[int], None] | None = None,
 ) -> ImportResult:
     """Import every record of a file into a new or existing dataset, all or nothing.
 
-    `batch_size` is the number of rows per write (default: IMPORT_BATCH_SIZE for the database in use).
+    `batch_size` is the number of rows per write (default: IMPORT_BATCH_SIZE for the database in use);
+    `on_progress` is called with the number of rows read so far after each batch.
     """
     batch_size = batch_size or IMPORT_BATCH_SIZE[connection.vendor]
     fmt = importers.detect_format(source, fmt)
@@ -87,13 +92,16 @@ def dataset_import(
             records = importers.open_records(stream, fmt, max_fields=limits.max_fields())
             if records.columns is not None:
                 mapping.check_columns(records.columns)
+            read = reader.batches(records, batch_size)
+            if on_progress is not None:
+                read = _reported(read, on_progress)
             # Parsing runs in a second thread while the database writes the previous batch: SQLite and psycopg's
             # COPY release the GIL while they work.
             if connection.vendor == "sqlite":
-                with in_background(batches_for_sqlite(reader.batches(records, batch_size))) as batches:
+                with in_background(batches_for_sqlite(read)) as batches:
                     write_sqlite(dataset, batches, reader, first_position)
             else:
-                with in_background(batches_for_postgresql(reader.batches(records, batch_size), dataset)) as batches:
+                with in_background(batches_for_postgresql(read, dataset)) as batches:
                     write_postgresql(dataset, batches, reader, first_position)
         if reader.n_items == 0:
             raise ValidationError("The file is empty: it contains no items.")
@@ -109,6 +117,14 @@ def dataset_import(
             )
         _finish(dataset, reader.n_items, content_names, metadata_names, lengths, values)
     return ImportResult(dataset=dataset, n_items=reader.n_items)
+
+
+def _reported(batches: Iterator[ItemBatch], on_progress: Callable[[int], None]) -> Iterator[ItemBatch]:
+    n_rows = 0
+    for batch in batches:
+        n_rows += len(batch.numbers)
+        on_progress(n_rows)
+        yield batch
 
 
 def _target_dataset(*, dataset: Dataset | None, name: str | None, user: AbstractBaseUser | None) -> Dataset:

@@ -2,8 +2,8 @@
 
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
@@ -12,8 +12,9 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from accord.pages import render_page_or_fragment
 from annotate.forms.datasets import BrowseParams, DatasetUploadForm, FieldMappingForm
-from annotate.permissions import can_curate, get_dataset_for
-from annotate.search import search_coverage, search_index_resume, search_index_start
+from annotate.models import ImportRun
+from annotate.permissions import can_curate, get_dataset_for, get_import_run_for
+from annotate.search import search_coverage
 from annotate.selectors.datasets import (
     dataset_summary as summarise,
 )
@@ -24,8 +25,10 @@ from annotate.selectors.datasets import (
     item_for,
     items_page,
 )
-from annotate.services.datasets import dataset_import, detect_fields
+from annotate.services.datasets import detect_fields
+from annotate.services.import_runs import import_run_rows, import_runs_unfinished
 from annotate.services.pending_uploads import upload_discard, upload_save
+from annotate.tasks import item_import_start, search_index_request
 
 UPLOADS_KEY = "dataset_uploads"
 
@@ -70,8 +73,9 @@ def _upload_for(request: HttpRequest, token: str) -> dict[str, Any]:
     return upload
 
 
-def _forget_upload(request: HttpRequest, token: str, upload: dict[str, Any]) -> None:
-    upload_discard(path=upload["path"])
+def _forget_upload(request: HttpRequest, token: str, upload: dict[str, Any], *, keep_file: bool = False) -> None:
+    if not keep_file:
+        upload_discard(path=upload["path"])
     uploads = request.session.get(UPLOADS_KEY, {})
     uploads.pop(token, None)
     request.session[UPLOADS_KEY] = uploads
@@ -80,7 +84,7 @@ def _forget_upload(request: HttpRequest, token: str, upload: dict[str, Any]) -> 
 @login_required
 @require_http_methods(["GET", "POST"])
 def dataset_upload_map(request: HttpRequest, token: str) -> HttpResponse:
-    """Step 2 of an upload: pick the id field and the role of every field, then import."""
+    """Step 2 of an upload: pick the id field and the role of every field, then start the import as a task."""
     if not can_curate(request.user):
         raise PermissionDenied("You may not import datasets.")
     upload = _upload_for(request, token)
@@ -96,22 +100,15 @@ def dataset_upload_map(request: HttpRequest, token: str) -> HttpResponse:
     form = FieldMappingForm(request.POST or None, preview=preview)
     if request.method == "POST" and form.is_valid():
         id_field, content, metadata = form.mapping()
-        try:
-            result = dataset_import(
-                source=upload["path"], fmt=upload["fmt"], dataset=target, name=upload["name"] or None,
-                id_field=id_field, content_fields=content, metadata_fields=metadata, user=request.user,
-            )  # fmt: skip
-        except ValidationError as exc:
-            form.add_error(None, exc)
-        else:
-            _forget_upload(request, token, upload)
-            search_index_start(result.dataset.pk)
-            messages.success(
-                request,
-                f"Imported {result.n_items:,} items into {result.dataset.name}. "
-                "They can be browsed and filtered now; search covers them as the search index is built.",
-            )
-            return redirect("annotate:dataset-detail", pk=result.dataset.pk)
+        options = {
+            "fmt": upload["fmt"], "name": upload["name"] or None, "id_field": id_field,
+            "content_fields": content, "metadata_fields": metadata,
+        }  # fmt: skip
+        run = item_import_start(
+            user=request.user, path=upload["path"], filename=upload["filename"], dataset=target, options=options
+        )
+        _forget_upload(request, token, upload, keep_file=True)
+        return redirect("annotate:dataset-import", pk=run.pk)
     context = {"upload": upload, "target": target, "form": form, "preview": preview}
     return render(request, "annotate/dataset_upload_map.html", context)
 
@@ -138,13 +135,24 @@ def dataset_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "filter_rows": filter_rows,
         "suggestions": filter_choices(dataset),
         "search": search_coverage(dataset),
+        "imports": import_runs_unfinished(dataset=dataset),
     }
-    response = render_page_or_fragment(
+    # Whatever left the index incomplete (an upgrade, a build that failed), the next view queues a build.
+    search_index_request(dataset)
+    return render_page_or_fragment(
         request, "annotate/dataset_detail.html", "annotate/partials/_dataset_items.html", context
     )
-    # After a restart nothing else would finish an interrupted index.
-    search_index_resume(dataset)
-    return response
+
+
+@login_required
+@require_GET
+def dataset_import_progress(request: HttpRequest, pk: UUID) -> HttpResponse:
+    """An item import's progress, then its outcome; htmx polls the fragment until the import has finished."""
+    run = get_import_run_for(request, pk, kind=ImportRun.Kind.ITEMS)
+    context = {"run": run, "rows": import_run_rows(run)}
+    return render_page_or_fragment(
+        request, "annotate/dataset_import.html", "annotate/partials/_dataset_import.html", context
+    )
 
 
 @login_required

@@ -37,19 +37,36 @@ def test_curator_creates_a_dataset_and_imports_items(client, curator):
     pk = created.json()["id"]
     upload = _jsonl('{"id": "a", "prompt": "Hi", "model": "x"}', '{"id": "b", "prompt": "Yo", "model": "y"}')
     response = client.post(reverse("api:dataset-items-import", args=[pk]), {"file": upload, "metadata_fields": "model"})
-    assert response.status_code == 201, response.content
-    assert response.json() == {"dataset": pk, "imported": 2, "item_count": 2}
+    assert response.status_code == 202, response.content
+    status_url = response.json()["status_url"]
+    assert response["Location"] == status_url
+    body = client.get(status_url).json()
+    assert (body["status"], body["dataset"], body["imported"], body["item_count"]) == ("succeeded", pk, 2, 2)
+    assert body["rows"] == 2 and body["errors"] == []
     assert Item.objects.get(dataset_id=pk, external_id="b").metadata == {"model": "y"}
 
 
-def test_a_bad_row_returns_400_naming_the_row_and_imports_nothing(client, curator):
+def test_a_bad_row_fails_the_import_naming_the_row_and_imports_nothing(client, curator):
     client.force_login(curator)
     dataset = DatasetFactory(created_by=curator)
     upload = _jsonl('{"id": "a", "prompt": "Hi"}', "{not json")
     response = client.post(reverse("api:dataset-items-import", args=[dataset.pk]), {"file": upload})
-    assert response.status_code == 400
-    assert "line 2" in " ".join(response.json()["errors"]).lower()
+    assert response.status_code == 202
+    body = client.get(response.json()["status_url"]).json()
+    assert body["status"] == "failed" and body["imported"] is None
+    assert "line 2" in " ".join(body["errors"]).lower()
     assert dataset.items.count() == 0
+
+
+def test_only_the_starter_and_the_datasets_owners_see_an_import(client, curator, outsider):
+    client.force_login(curator)
+    dataset = DatasetFactory(created_by=curator)
+    response = client.post(reverse("api:dataset-items-import", args=[dataset.pk]), {"file": _jsonl('{"id": "a"}')})
+    status_url = response.json()["status_url"]
+    client.force_login(outsider)
+    assert client.get(status_url).status_code == 404
+    client.logout()
+    assert client.get(status_url).status_code in (401, 403)
 
 
 def test_a_dataset_name_the_caller_already_uses_is_a_400(client, curator):
@@ -126,8 +143,8 @@ def test_upload_size_is_streamed_not_buffered(client, curator):
         lines.write(f'{{"id": "i{n}", "prompt": "{"word " * 200}"}}\n')
     upload = SimpleUploadedFile("big.jsonl", lines.getvalue().encode())
     response = client.post(reverse("api:dataset-items-import", args=[dataset.pk]), {"file": upload})
-    assert response.status_code == 201
-    assert response.json()["imported"] == 3000
+    assert response.status_code == 202
+    assert client.get(response.json()["status_url"]).json()["imported"] == 3000
 
 
 def test_openapi_schema_generates_without_warnings(tmp_path):

@@ -8,7 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 
-from annotate.models import Dataset, Item
+from annotate.models import Dataset, ImportRun, Item
 from tests.factories import DatasetFactory, UserFactory
 
 UPLOAD = reverse("annotate:dataset-upload")
@@ -66,7 +66,7 @@ def test_upload_form_renders_for_a_curator(client, curator):
     assert b'enctype="multipart/form-data"' in response.content
 
 
-def test_upload_then_mapping_imports_and_redirects_to_the_dataset(client, curator, data_dir):
+def test_upload_then_mapping_imports_and_links_to_the_dataset(client, curator, data_dir):
     client.force_login(curator)
     map_url = _upload(client, name="uploaded")
     assert len(list((data_dir / "uploads").iterdir())) == 1
@@ -77,8 +77,10 @@ def test_upload_then_mapping_imports_and_redirects_to_the_dataset(client, curato
     assert 'name="id_field"' in html
     response = client.post(map_url, _mapping(model="metadata"), follow=True)
     dataset = Dataset.objects.get(name="uploaded")
-    assert response.redirect_chain[-1][0] == reverse("annotate:dataset-detail", args=[dataset.pk])
-    assert "Imported 2 items into uploaded" in response.content.decode()
+    run = ImportRun.objects.get()
+    assert response.redirect_chain[-1][0] == reverse("annotate:dataset-import", args=[run.pk])
+    html = response.content.decode()
+    assert "Imported 2 items into " in html and reverse("annotate:dataset-detail", args=[dataset.pk]) in html
     assert dataset.created_by == curator
     assert Item.objects.get(external_id="u1").metadata == {"model": "m1"}
     assert list((data_dir / "uploads").iterdir()) == []
@@ -137,16 +139,17 @@ def test_upload_accepts_a_name_another_owner_uses_without_saying_so(client, cura
     assert response.status_code == 302 and b"taken" not in response.content
 
 
-def test_import_error_re_renders_the_mapping_with_the_row_and_field(client, curator):
+def test_import_error_is_shown_on_the_import_page_with_the_row_and_field(client, curator, data_dir):
     client.force_login(curator)
     lines = LINES + [{"prompt": "no id here", "model": "m3"}]
     response = client.post(UPLOAD, {"file": _file(lines), "name": "bad"})
     map_url = response["Location"]
-    response = client.post(map_url, _mapping())
+    response = client.post(map_url, _mapping(), follow=True)
     assert response.status_code == 200
-    assert "line 3, field &#x27;id&#x27;: the id is missing" in response.content.decode()
+    html = response.content.decode()
+    assert "line 3, field &#x27;id&#x27;: the id is missing" in html and "Nothing was imported." in html
     assert not Dataset.objects.filter(name="bad").exists()
-    assert client.get(map_url).status_code == 200
+    assert list((data_dir / "uploads").iterdir()) == []
 
 
 def test_unreadable_file_shows_the_error_on_the_mapping_page(client, curator):

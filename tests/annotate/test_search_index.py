@@ -1,21 +1,21 @@
-"""The search index, built after an import commits: what search covers before, during and after indexing."""
+"""The search index, built by a task after an import commits: what search covers before, during and after indexing."""
 
 import json
-import time
-from datetime import timedelta
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.urls import reverse
-from django.utils import timezone
+from django_tasks import TaskResultStatus
+from django_tasks_db.models import DBTaskResult
 
 from annotate import search
 from annotate.models import Dataset
 from annotate.search import search_coverage, search_index_build
 from annotate.selectors.datasets import items_page
 from annotate.services.datasets import dataset_import
+from annotate.tasks import item_import_task, search_index_request, search_index_task
 
 WORDS = ["apple", "banana", "cherry", "damson", "elder"]
 
@@ -73,7 +73,7 @@ def test_imported_items_are_browsable_at_once_and_searchable_after_indexing(db, 
     assert run.n_items == 5 and run.complete
     assert _found(dataset, "cherry") == ["f2"]
     assert _found(dataset, "note about") == ["f0", "f1", "f2", "f3", "f4"]
-    assert search_coverage(dataset).complete and dataset.search_indexer_seen_at is None
+    assert search_coverage(dataset).complete
 
 
 def test_non_text_content_is_searchable_as_json(db, tmp_path):
@@ -90,7 +90,6 @@ def test_indexing_in_batches_records_exact_progress(db, tmp_path):
     assert run.n_items == 2 and not run.complete
     assert dataset.search_indexed_count == 2 and _search_rows(dataset) == 2
     assert dataset.search_indexed_through == dataset.items.order_by("id")[1].pk
-    assert dataset.search_indexer_seen_at is None
     assert _found(dataset, "banana") == ["f1"] and _found(dataset, "cherry") == []
     assert search_index_build(dataset=dataset, batch_size=2).n_items == 3
     assert _found(dataset, "elder") == ["f4"]
@@ -104,7 +103,7 @@ def test_an_indexer_that_dies_mid_batch_leaves_that_batch_out_and_the_next_resum
         raise RuntimeError("worker killed")
 
     # The progress update comes after the batch's search rows were written, in the same transaction.
-    monkeypatch.setattr(search, "F", crash)
+    monkeypatch.setattr(search, "_record_progress", crash)
     with pytest.raises(RuntimeError):
         search_index_build(dataset=dataset, batch_size=2)
     monkeypatch.undo()
@@ -115,47 +114,6 @@ def test_an_indexer_that_dies_mid_batch_leaves_that_batch_out_and_the_next_resum
     dataset.refresh_from_db()
     assert dataset.search_indexed_count == 5 and _search_rows(dataset) == 5
     assert _found(dataset, "cherry") == ["f2"]
-
-
-def test_a_live_indexer_keeps_the_dataset_and_a_dead_one_is_taken_over(db, tmp_path):
-    dataset = _import(tmp_path)
-    Dataset.objects.filter(pk=dataset.pk).update(search_indexer_seen_at=timezone.now())
-    run = search_index_build(dataset=dataset)
-    assert run.n_items == 0 and not run.complete
-    stale = timezone.now() - search.CLAIM_TIMEOUT - timedelta(seconds=1)
-    Dataset.objects.filter(pk=dataset.pk).update(search_indexer_seen_at=stale)
-    assert search_index_build(dataset=dataset).n_items == 5
-    assert _found(dataset, "damson") == ["f3"]
-
-
-def test_a_waiting_indexer_finishes_once_the_other_lets_go(db, tmp_path, monkeypatch):
-    dataset = _import(tmp_path)
-    Dataset.objects.filter(pk=dataset.pk).update(search_indexer_seen_at=timezone.now())
-    polls = []
-
-    def other_indexer_stops(seconds):
-        polls.append(seconds)
-        Dataset.objects.filter(pk=dataset.pk).update(search_indexer_seen_at=None)
-
-    monkeypatch.setattr(search.time, "sleep", other_indexer_stops)
-    run = search_index_build(dataset=dataset, wait=True)
-    assert polls == [search.RETRY_SECONDS] and run.n_items == 5 and run.complete
-
-
-def test_an_indexer_that_lost_its_claim_stops(db, tmp_path, monkeypatch):
-    dataset = _import(tmp_path)
-    real_batch = search._batch
-
-    def taken_over_after_first_batch(pk, stamp, batch_size):
-        result = real_batch(pk, stamp, batch_size)
-        Dataset.objects.filter(pk=pk).update(search_indexer_seen_at=timezone.now() + timedelta(seconds=5))
-        return result
-
-    monkeypatch.setattr(search, "_batch", taken_over_after_first_batch)
-    run = search_index_build(dataset=dataset, batch_size=2)
-    assert run.n_items == 2 and not run.complete
-    dataset.refresh_from_db()
-    assert dataset.search_indexed_count == 2 and dataset.search_indexer_seen_at is not None
 
 
 def test_appended_items_are_indexed_after_the_earlier_ones(db, tmp_path):
@@ -195,7 +153,9 @@ def test_each_dataset_is_indexed_on_its_own(db, tmp_path):
 # The browser while the index is incomplete
 
 
-def test_page_says_how_much_is_searchable_while_the_index_is_built(client, curator, tmp_path):
+def test_page_says_how_much_is_searchable_while_the_index_is_built(client, curator, tmp_path, settings):
+    # Queued, not run: no worker takes the build the page asks for.
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
     dataset = _import(tmp_path, user=curator)
     search_index_build(dataset=dataset, batch_size=2, max_batches=1)
     client.force_login(curator)
@@ -216,38 +176,59 @@ def test_notice_disappears_once_the_index_is_complete(client, curator, tmp_path)
     assert "Search index" not in html and "1 matching item" in html
 
 
-def test_viewing_a_partly_indexed_dataset_finishes_its_index(
-    client, curator, tmp_path, django_capture_on_commit_callbacks
-):
+def test_viewing_a_partly_indexed_dataset_builds_its_index(client, curator, tmp_path):
     dataset = _import(tmp_path, user=curator)
     client.force_login(curator)
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        html = client.get(_detail(dataset)).content.decode()
-    assert len(callbacks) == 1
+    html = client.get(_detail(dataset)).content.decode()
     assert "0 of 5 items searchable so far" in html
     assert _found(dataset, "cherry") == ["f2"]
-    with django_capture_on_commit_callbacks() as callbacks:
-        html = client.get(_detail(dataset)).content.decode()
-    assert callbacks == [] and "Search index" not in html
+    assert "Search index" not in client.get(_detail(dataset)).content.decode()
 
 
-def test_viewing_a_dataset_another_indexer_is_working_on_starts_no_second_one(
-    client, curator, tmp_path, django_capture_on_commit_callbacks
-):
+def test_reloading_a_dataset_page_queues_one_build(client, curator, tmp_path, settings):
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
     dataset = _import(tmp_path, user=curator)
-    Dataset.objects.filter(pk=dataset.pk).update(search_indexer_seen_at=timezone.now())
     client.force_login(curator)
-    with django_capture_on_commit_callbacks() as callbacks:
-        assert client.get(_detail(dataset)).status_code == 200
-    assert callbacks == []
+    for _ in range(3):
+        assert "0 of 5 items searchable so far" in client.get(_detail(dataset)).content.decode()
+    queued = DBTaskResult.objects.filter(task_path=search_index_task.module_path)
+    assert queued.count() == 1
+    dataset.refresh_from_db()
+    assert dataset.search_index_task_id == str(queued.get().id)
+    assert not search_index_request(dataset)
+    # An import that has just committed queues a build unless one is waiting (a running one may have finished).
+    assert not search_index_request(dataset, new_items=True)
+    queued.update(status=TaskResultStatus.RUNNING)
+    assert not search_index_request(dataset)
+    assert search_index_request(dataset, new_items=True)
+    assert queued.count() == 2
 
 
-# Who starts the indexer
+def test_a_finished_or_pruned_build_lets_the_page_queue_another(client, curator, tmp_path, settings):
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    dataset = _import(tmp_path, user=curator)
+    assert search_index_request(dataset)
+    queued = DBTaskResult.objects.filter(task_path=search_index_task.module_path)
+    queued.update(status=TaskResultStatus.FAILED)
+    assert search_index_request(dataset) and queued.count() == 2
+    queued.delete()
+    assert search_index_request(dataset) and queued.count() == 1
 
 
-def test_web_upload_builds_the_index_after_the_import_commits(
-    client, curator, settings, tmp_path, django_capture_on_commit_callbacks
-):
+def test_a_complete_index_queues_nothing(client, curator, tmp_path, settings):
+    dataset = _import(tmp_path, user=curator)
+    search_index_build(dataset=dataset)
+    dataset.refresh_from_db()
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    client.force_login(curator)
+    assert client.get(_detail(dataset)).status_code == 200
+    assert not DBTaskResult.objects.exists()
+
+
+# Who starts the build
+
+
+def test_web_upload_builds_the_index_after_the_import_commits(client, curator, settings, tmp_path):
     settings.DATA_DIR = tmp_path / "data"
     client.force_login(curator)
     body = "".join(json.dumps(r) + "\n" for r in _records()).encode()
@@ -255,46 +236,33 @@ def test_web_upload_builds_the_index_after_the_import_commits(
         reverse("annotate:dataset-upload"), {"file": SimpleUploadedFile("f.jsonl", body), "name": "web"}
     )
     mapping = {"id_field": "id", "role_0": "content", "role_1": "content", "role_2": "metadata"}
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        response = client.post(upload["Location"], mapping, follow=True)
-    assert len(callbacks) >= 1
-    assert "Imported 5 items into web." in response.content.decode()
+    response = client.post(upload["Location"], mapping, follow=True)
+    assert "Imported 5 items into " in response.content.decode()
     assert _found(Dataset.objects.get(name="web"), "banana") == ["f1"]
 
 
-def test_api_import_builds_the_index_after_the_import_commits(client, curator, django_capture_on_commit_callbacks):
+def test_api_import_builds_the_index_after_the_import_commits(client, curator, settings, tmp_path):
+    settings.DATA_DIR = tmp_path / "data"
     client.force_login(curator)
     dataset = Dataset.objects.create(name="api", created_by=curator)
     body = "".join(json.dumps(r) + "\n" for r in _records()).encode()
     url = reverse("api:dataset-items-import", args=[dataset.pk])
-    with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(url, {"file": SimpleUploadedFile("f.jsonl", body)})
-    assert response.status_code == 201
+    response = client.post(url, {"file": SimpleUploadedFile("f.jsonl", body)})
+    assert response.status_code == 202
     assert _found(dataset, "damson") == ["f3"]
 
 
-def test_failed_api_import_starts_no_indexer(client, curator, django_capture_on_commit_callbacks):
+def test_failed_api_import_queues_no_build(client, curator, settings, tmp_path):
+    settings.DATA_DIR = tmp_path / "data"
     client.force_login(curator)
     dataset = Dataset.objects.create(name="api", created_by=curator)
     url = reverse("api:dataset-items-import", args=[dataset.pk])
-    with django_capture_on_commit_callbacks() as callbacks:
-        response = client.post(url, {"file": SimpleUploadedFile("f.jsonl", b'{"id": "a"}\n{oops\n')})
-    assert response.status_code == 400 and callbacks == []
-
-
-@pytest.mark.django_db(transaction=True)
-def test_after_commit_the_indexer_runs_in_a_background_thread(tmp_path, monkeypatch):
-    monkeypatch.setattr(search, "IN_BACKGROUND", True)
-    dataset = _import(tmp_path)
-    search.search_index_start(dataset.pk)
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        dataset.refresh_from_db()
-        if search_coverage(dataset).complete and dataset.search_indexer_seen_at is None:
-            break
-        time.sleep(0.05)
-    assert search_coverage(dataset).complete
-    assert _found(dataset, "elder") == ["f4"]
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    response = client.post(url, {"file": SimpleUploadedFile("f.jsonl", b'{"id": "a"}\n{oops\n')})
+    assert response.status_code == 202
+    item_import_task.call(response.json()["id"])
+    assert client.get(response.json()["status_url"]).json()["status"] == "failed"
+    assert not DBTaskResult.objects.filter(task_path=search_index_task.module_path).exists()
 
 
 # Management commands

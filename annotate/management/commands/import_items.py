@@ -61,7 +61,7 @@ class Command(BaseCommand):
         if options["no_index"]:
             self.stdout.write("Search index not built: run `index_items` to make the new items searchable.")
             return
-        run = search_index_build(dataset=result.dataset, wait=True)
+        run = search_index_build(dataset=result.dataset)
         self.stdout.write(
             f"Search index: added {run.n_items} items in {run.seconds:.1f} s "
             f"({run.n_items / max(run.seconds, 1e-9):,.0f} items/s)"

@@ -11,7 +11,7 @@ from annotate.search import search_coverage, search_index_build
 
 
 class Command(BaseCommand):
-    help = "Add the items that imports left unindexed to the search index (waits for an indexer already at work)."
+    help = "Add the items that imports left unindexed to the search index, here and now (no worker needed)."
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("--dataset", help="Only this dataset (by name).")
@@ -28,7 +28,7 @@ class Command(BaseCommand):
         if not datasets:
             self.stdout.write("Every dataset's search index is complete.")
         for dataset in datasets:
-            run = search_index_build(dataset=dataset, wait=True)
+            run = search_index_build(dataset=dataset)
             dataset.refresh_from_db(fields=["item_count", "search_indexed_count"])
             coverage = search_coverage(dataset)
             self.stdout.write(

@@ -1,0 +1,82 @@
+"""Tasks of the ratings app (Django's task framework): importing a labels file into a campaign."""
+
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django_tasks import task
+
+from annotate.models import Campaign, ImportRun
+from annotate.services.import_runs import (
+    FILE_GONE_ERROR,
+    UNEXPECTED_ERROR,
+    import_run_begin,
+    import_run_create,
+    import_run_enqueued,
+    import_run_fail,
+    import_run_succeed,
+)
+from ratings.importers import Layout
+from ratings.services import ratings_import
+
+
+def ratings_import_start(
+    *,
+    user: AbstractBaseUser,
+    campaign: Campaign,
+    path: str | Path,
+    filename: str,
+    fmt: str | None,
+    layout: Layout,
+    add_missing_items: bool,
+    replace: bool,
+    match_members: bool,
+) -> ImportRun:
+    """Record an import of an uploaded labels file into the campaign and enqueue it; the task owns the file."""
+    options: dict[str, Any] = {
+        "fmt": fmt,
+        "layout": asdict(layout),
+        "add_missing_items": add_missing_items,
+        "replace": replace,
+        "match_members": match_members,
+    }
+    run = import_run_create(
+        kind=ImportRun.Kind.RATINGS, user=user, path=path, filename=filename, options=options, campaign=campaign
+    )
+    result = ratings_import_task.enqueue(str(run.pk))
+    import_run_enqueued(run=run, task_id=result.id)
+    run.refresh_from_db()
+    return run
+
+
+@task()
+def ratings_import_task(run_id: str) -> int:
+    """Import an uploaded labels file into its campaign, all or nothing; return the ratings written."""
+    run = import_run_begin(run_id=run_id)
+    if run is None or run.campaign is None:
+        return 0
+    options = run.options
+    try:
+        result = ratings_import(
+            campaign=run.campaign,
+            source=run.path,
+            fmt=options.get("fmt"),
+            layout=Layout(**options.get("layout", {})),
+            add_missing_items=bool(options.get("add_missing_items")),
+            replace=bool(options.get("replace")),
+            match_members=bool(options.get("match_members")),
+            source_name=run.filename,
+        )
+    except ValidationError as exc:
+        import_run_fail(run=run, messages=exc.messages)
+        return 0
+    except FileNotFoundError:
+        import_run_fail(run=run, messages=[FILE_GONE_ERROR])
+        return 0
+    except Exception:
+        import_run_fail(run=run, messages=[UNEXPECTED_ERROR])
+        raise
+    import_run_succeed(run=run, rows=result.n_labels, result=asdict(result))
+    return result.n_ratings
