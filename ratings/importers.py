@@ -8,8 +8,8 @@ Two layouts are understood:
 * **wide**: one row per item: the item id column plus one column per rater, holding
   values of one criterion. An empty cell is a missing label.
 
-Cells are parsed per criterion type (text from CSV, native JSON or Parquet values
-otherwise) and then checked with `ratings.services.values_validate`, so an imported
+Cells are parsed by the criterion's type (text from CSV, native JSON or Parquet values
+otherwise) and then checked with `annotate.criteria.values_validate`, so an imported
 rating obeys exactly the rules of one submitted on the rating page, and comments
 have the rating page's length cap. Nothing here writes to the database; every problem
 is a ValidationError naming the line (JSONL, CSV) or row (Parquet), the field and the
@@ -21,26 +21,19 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
-import orjson
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import ValidationError
 
+from accord.limits import MAX_SHOWN, quoted_text
 from annotate import importers
-from annotate.limits import MAX_SHOWN, quoted_text
-
-# A module reference, not a name: ratings.services imports this module for ratings_import.
-from ratings import services
+from annotate.criteria import Criterion, values_validate
+from ratings.models import MAX_COMMENT_LENGTH
 
 MAX_USERNAME_LENGTH = 150
 MAX_ID_LENGTH = 255
 # How many column names an error about a missing column lists.
 MAX_SHOWN_COLUMNS = 20
-INT_RE = re.compile(r"^[+-]?\d+(\.0*)?$")
 WHITESPACE_RE = re.compile(r"\s+")
-BINARY_WORDS = {"true": True, "yes": True, "y": True, "1": True, "false": False, "no": False, "n": False, "0": False}
-PAIRWISE_WORDS = {"a": "A", "b": "B", "tie": "tie"}
-# Criterion types whose answers carry agreement; free text is imported too, for adjudication.
-IMPORTABLE_TYPES = ("likert", "categorical", "binary", "multi_label", "numeric", "pairwise", "free_text")
 
 
 @dataclass(frozen=True)
@@ -147,113 +140,21 @@ def rater_name_from(value: Any, where: str, name: str) -> str:
     return username
 
 
-def _int_or_raw(value: Any) -> Any:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, str) and INT_RE.match(value.strip()):
-        number = float(value.strip())
-        # Some 310 digits make an infinite float: no scale has such a point, and the validator names the text.
-        return int(number) if math.isfinite(number) else value
-    return value
-
-
-def _number_or_raw(value: Any) -> Any:
-    if not isinstance(value, str):
-        return value
-    try:
-        number = float(value.strip())
-    except ValueError:
-        return value
-    if not math.isfinite(number):
-        return value
-    return int(number) if INT_RE.match(value.strip()) else number
-
-
-def _binary(criterion: dict[str, Any], value: Any) -> Any:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, int | float) and value in (0, 1):
-        return bool(value)
-    if not isinstance(value, str):
-        return value
-    word = value.strip().lower()
-    if word in BINARY_WORDS:
-        return BINARY_WORDS[word]
-    # A rubric may label the flag ("Safe" / "Unsafe"); its labels are accepted as well.
-    for option in criterion.get("options", []):
-        if word == str(option["label"]).lower():
-            return option["value"]
-    return value
-
-
-def _multi_label(value: Any) -> Any:
-    if isinstance(value, list | tuple):
-        if _is_nested(value):
-            return value
-        return [_text(v) if not isinstance(v, str) else v.strip() for v in value]
-    if not isinstance(value, str):
-        return value
-    text = value.strip()
-    if text.startswith("["):
-        try:
-            decoded = orjson.loads(text)
-        except orjson.JSONDecodeError:
-            return value
-        return _multi_label(decoded) if isinstance(decoded, list) else value
-    separator = "|" if "|" in text else ";"
-    return [part.strip() for part in text.split(separator) if part.strip()]
-
-
-def _pairwise(criterion: dict[str, Any], value: Any) -> Any:
-    if criterion.get("strength"):
-        return _int_or_raw(value)
-    if isinstance(value, str):
-        return PAIRWISE_WORDS.get(value.strip().lower(), value)
-    return value
-
-
-def parse_value(criterion: dict[str, Any], value: Any) -> Any:
-    """Turn a cell into the criterion's value type; what cannot be parsed is returned as is for the validator."""
-    ctype = criterion["type"]
-    if ctype == "likert":
-        return _int_or_raw(value)
-    if ctype == "numeric":
-        return _number_or_raw(value)
-    if ctype == "binary":
-        return _binary(criterion, value)
-    if ctype == "multi_label":
-        return _multi_label(value)
-    if ctype == "pairwise":
-        return _pairwise(criterion, value)
-    if ctype == "categorical":
-        return _text(value) if isinstance(value, int | float) and not isinstance(value, bool) else value
-    return value.strip() if isinstance(value, str) else value
-
-
-def _free_text_limit(criterion: dict[str, Any]) -> int | None:
-    """The longest free-text answer an import accepts: the criterion's max_length, else the comment cap."""
-    if criterion["type"] != "free_text":
-        return None
-    # Without a declared max_length the rating page takes what a form post holds; a file has no such bound.
-    return criterion.get("max_length") or services.MAX_COMMENT_LENGTH
-
-
-def clean_value(criterion: dict[str, Any], value: Any, where: str, name: str) -> Any:
+def clean_value(criterion: Criterion, value: Any, where: str, name: str) -> Any:
     """Parse and validate one label, or raise a ValidationError naming the row, the field and the value."""
-    parsed = parse_value(criterion, value)
+    parsed = criterion.from_cell(value)
     # Checked before validation: the validator's messages quote the value whole, which fails past ~1,000 levels.
     if _is_nested(parsed):
         raise row_error(where, name, value, "a label is one value or a list of values, not a nested structure")
-    limit = _free_text_limit(criterion)
+    # Without a declared max_length the rating page takes what a form post holds; a file has no such bound.
+    limit = criterion.import_limit(MAX_COMMENT_LENGTH)
     if limit is not None and isinstance(parsed, str) and len(parsed) > limit:
-        problem = f"an answer to {criterion['key']} has at most {limit:,} characters, got {len(parsed):,}"
+        problem = f"an answer to {criterion.key} has at most {limit:,} characters, got {len(parsed):,}"
         raise row_error(where, name, value, problem)
     try:
-        return services.values_validate([criterion], {criterion["key"]: parsed})[criterion["key"]]
+        return values_validate([criterion], {criterion.key: parsed})[criterion.key]
     except ValidationError as exc:
-        problem = exc.message_dict.get(criterion["key"], exc.messages)[0]
+        problem = exc.message_dict.get(criterion.key, exc.messages)[0]
         raise row_error(where, name, value, problem) from None
 
 
@@ -296,17 +197,17 @@ class _Collector:
         if comment and comment not in rating.comments:
             rating.comments.append(comment)
             # The merged comment is what is stored: it has the rating page's cap, like each of its parts.
-            if len(rating.comment) > services.MAX_COMMENT_LENGTH:
+            if len(rating.comment) > MAX_COMMENT_LENGTH:
                 problem = (
                     f"the comments of rater '{rater}' on item '{external_id}' add up to more than "
-                    f"{services.MAX_COMMENT_LENGTH:,} characters (the cap of one rating's comment)"
+                    f"{MAX_COMMENT_LENGTH:,} characters (the cap of one rating's comment)"
                 )
                 raise row_error(where, comment_field, comment, problem)
         self.n_labels += 1
 
 
-def _criteria_by_key(criteria: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    return {c["key"]: c for c in criteria if c["type"] in IMPORTABLE_TYPES}
+def _criteria_by_key(criteria: tuple[Criterion, ...]) -> dict[str, Criterion]:
+    return {c.key: c for c in criteria}
 
 
 def _require_columns(columns: list[str] | None, names: list[tuple[str, str]]) -> None:
@@ -325,7 +226,7 @@ def _field(record: dict[str, Any], name: str, role: str, where: str) -> Any:
     return record[name]
 
 
-def _criterion_for(known: dict[str, dict[str, Any]], key: Any, where: str, name: str) -> dict[str, Any]:
+def _criterion_for(known: dict[str, Criterion], key: Any, where: str, name: str) -> Criterion:
     # Criterion keys are text; a JSON list or object in the cell is not one (and cannot be looked up).
     criterion = known.get(key.strip()) if isinstance(key, str) else None
     if criterion is None:
@@ -338,8 +239,8 @@ def _comment_from(cell: Any, where: str, name: str) -> str:
     if not isinstance(cell, str):
         return ""
     comment = cell.strip()
-    if len(comment) > services.MAX_COMMENT_LENGTH:
-        problem = f"a comment has at most {services.MAX_COMMENT_LENGTH:,} characters, got {len(comment):,}"
+    if len(comment) > MAX_COMMENT_LENGTH:
+        problem = f"a comment has at most {MAX_COMMENT_LENGTH:,} characters, got {len(comment):,}"
         raise row_error(where, name, cell, problem)
     return comment
 
@@ -365,7 +266,7 @@ def _read_long(records: importers.RecordStream, layout: Layout, known: dict, col
         value = clean_value(criterion, raw, where, layout.value_field)
         comment = _comment_from(record.get(layout.comment_field), where, layout.comment_field)
         collector.note_rater(rater, where, layout.rater_field, record[layout.rater_field])
-        label = (external_id, rater, criterion["key"])
+        label = (external_id, rater, criterion.key)
         collector.add(where, layout.value_field, raw, label, value, comment, layout.comment_field)
 
 
@@ -387,11 +288,11 @@ def _read_wide(records: importers.RecordStream, layout: Layout, known: dict, col
                 raters[column] = rater_name_from(column, where, column)
                 collector.note_rater(raters[column], where, column, column)
             value = clean_value(criterion, raw, where, column)
-            collector.add(where, column, raw, (external_id, raters[column], criterion["key"]), value)
+            collector.add(where, column, raw, (external_id, raters[column], criterion.key), value)
 
 
 def read_ratings(
-    source: importers.Source, *, criteria: list[dict[str, Any]], layout: Layout, fmt: str | None = None
+    source: importers.Source, *, criteria: tuple[Criterion, ...], layout: Layout, fmt: str | None = None
 ) -> ParsedFile:
     """Read and validate every label of a file, merged into one rating per (item, rater)."""
     fmt = importers.detect_format(source, fmt)

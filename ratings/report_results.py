@@ -242,6 +242,8 @@ class CriterionAgreement:
     triads: list[TriadRow] = field(default_factory=list)
     triads_fields: tuple[str, str] | None = None
     test_retest: list[RetestRow] = field(default_factory=list)
+    # Answers are label sets: alpha uses the MASI distance, and slices compare exact sets.
+    multi_label: bool = False
 
     @property
     def ok(self) -> bool:

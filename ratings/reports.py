@@ -24,8 +24,8 @@ import numpy as np
 import pandas as pd
 from django.core.cache import cache
 
+from annotate.criteria import Criterion
 from annotate.models import Campaign
-from annotate.rubrics import default_level
 from ratings import agreement as stats
 from ratings import agreement_bias, agreement_diagnostics
 from ratings.agreement import AgreementError, AlphaResult, InsufficientDataError, NoVariationError, PrecisionPlan
@@ -70,7 +70,7 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 CACHE_SECONDS = 6 * 60 * 60
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 RELIABLE = 0.800
 TENTATIVE = 0.667
 # An interval wider than ±0.10 cannot tell "reliable" from "tentative" apart.
@@ -83,7 +83,6 @@ MAX_SLICE_FIELDS = 8
 MAX_SLICE_VALUES = 20
 MAX_MATRIX_RATERS = 30
 N_DISPUTED = 10
-NO_AGREEMENT_TYPES = frozenset({"free_text"})
 DASHBOARD_COLUMNS = ["item", "rater", "value", "time"]
 DIAGNOSTIC_ERRORS = (ValueError, KeyError, TypeError, ZeroDivisionError, IndexError)
 
@@ -112,21 +111,6 @@ def _label_text(value: Any) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)
-
-
-def criterion_level(criterion: dict[str, Any]) -> str:
-    """The criterion's level of measurement: declared, else the default for its type."""
-    return criterion.get("level") or default_level(criterion.get("type", ""), criterion.get("strength", 0) or 0)
-
-
-def value_domain(criterion: dict[str, Any]) -> list | None:
-    """The ordered scale: option values (likert, categorical, pairwise, multi-label), [False, True], or None."""
-    ctype = criterion.get("type")
-    if ctype == "binary":
-        return [False, True]
-    if ctype == "numeric":
-        return None
-    return [o["value"] for o in criterion.get("options", [])] or None
 
 
 def reading(result: AlphaResult | None) -> Reading:
@@ -265,16 +249,15 @@ def as_sentence(text: str) -> str:
 
 
 def criterion_agreement(
-    frame: pd.DataFrame, criterion: dict[str, Any], inputs: _Inputs, *, n_boot: int = 1000
+    frame: pd.DataFrame, criterion: Criterion, inputs: _Inputs, *, n_boot: int = 1000
 ) -> CriterionAgreement:
     """Alpha with its interval, the other coefficients and every diagnostic for one criterion's labels."""
-    ctype, level = criterion.get("type", ""), criterion_level(criterion)
-    domain = value_domain(criterion)
-    multi = ctype == "multi_label"
+    level, domain, multi = criterion.level, criterion.value_domain, criterion.is_multi_label
     base = CriterionAgreement(
-        key=criterion["key"],
-        label=criterion.get("label") or criterion["key"],
-        type=ctype,
+        key=criterion.key,
+        label=criterion.label,
+        type=criterion.type,
+        multi_label=multi,
         level=level,
         measure="Krippendorff's α with the MASI distance on label sets" if multi else f"Krippendorff's α ({level})",
         value_domain=[_label_text(v) for v in domain] if domain is not None else None,
@@ -287,7 +270,6 @@ def criterion_agreement(
     if frame.empty:
         return base
     nominal = _set_frame(frame) if multi else frame
-    nominal_domain = None if multi else domain
     try:
         result = masi_with_ci(frame, n_boot) if multi else stats.alpha_with_ci(frame, level, domain, n_boot=n_boot)
     except (AgreementError, ValueError) as exc:
@@ -309,15 +291,13 @@ def criterion_agreement(
         status=status,
         message=message,
         percent_agreement=_try(lambda: number_or_none(stats.percent_agreement(nominal)), None),
-        coefficients=_coefficients(nominal, level if not multi else "nominal", nominal_domain, ctype, diag),
+        coefficients=_coefficients(nominal, criterion.agreement_level, criterion.agreement_domain, diag),
         **extra,
         **{k: v for k, v in diag.items() if not k.startswith("_")},
     )
 
 
-def _coefficients(
-    frame: pd.DataFrame, level: str, domain: list | None, ctype: str, diag: dict[str, Any]
-) -> list[Coefficient]:
+def _coefficients(frame: pd.DataFrame, level: str, domain: list | None, diag: dict[str, Any]) -> list[Coefficient]:
     """Kappa-family coefficients that apply at this level."""
     out: list[Coefficient] = []
     raters = list(pd.unique(frame["rater"]))
@@ -328,8 +308,7 @@ def _coefficients(
             out.append(Coefficient("fleiss_kappa", "Fleiss' κ", None, "n/a: unequal raters per item"))
         except AgreementError as exc:
             out.append(Coefficient("fleiss_kappa", "Fleiss' κ", None, f"n/a: {exc}"))
-        ac1_domain = domain if ctype != "multi_label" else None
-        out.append(_coefficient("gwet_ac1", "Gwet's AC1", lambda: stats.gwet_ac1(frame, ac1_domain)))
+        out.append(_coefficient("gwet_ac1", "Gwet's AC1", lambda: stats.gwet_ac1(frame, domain)))
     if len(raters) == 2 and level in ("nominal", "ordinal"):
         weights = "quadratic" if level == "ordinal" else None
         name = "Cohen's κw (quadratic)" if weights else "Cohen's κ"
@@ -354,16 +333,15 @@ def _coefficient(key: str, name: str, fn: Callable[[], float]) -> Coefficient:
 def _diagnostics(
     frame: pd.DataFrame,
     nominal: pd.DataFrame,
-    criterion: dict[str, Any],
+    criterion: Criterion,
     level: str,
     domain: list | None,
     inputs: _Inputs,
     n_boot: int,
 ) -> dict[str, Any]:
     """Per-rater, per-item, per-slice and bias diagnostics; each is empty when the data cannot support it."""
-    multi = criterion.get("type") == "multi_label"
-    work_level = "nominal" if multi else level
-    work_domain = None if multi else domain
+    multi = criterion.is_multi_label
+    work_level, work_domain = criterion.agreement_level, criterion.agreement_domain
     work = nominal if multi else frame
     out: dict[str, Any] = {}
     out["raters"] = _try(lambda: _rater_rows(work, work_level, work_domain, inputs), [])
@@ -384,7 +362,7 @@ def _diagnostics(
     out["gold"] = _try(lambda: _gold(work, criterion, inputs), [])
     if multi:
         out["per_label"] = _try(lambda: _per_label(frame, domain), [])
-    if criterion.get("type") == "pairwise":
+    if criterion.compared_fields:
         out["position_bias"] = _try(lambda: _position_bias(frame, inputs), [])
         out["length_bias"] = _try(lambda: _length_bias(frame, criterion, inputs), [])
         out["triads_fields"] = _system_fields(criterion, inputs)
@@ -452,11 +430,12 @@ def _pairwise_kappa(
 
 
 def _distribution(
-    frame: pd.DataFrame, criterion: dict[str, Any], domain: list | None, inputs: _Inputs
+    frame: pd.DataFrame, criterion: Criterion, domain: list | None, inputs: _Inputs
 ) -> Distribution | None:
-    if criterion.get("type") == "numeric":
+    # A distribution counts each value: numbers on a continuous range have none to count.
+    if criterion.value_kind == "number":
         return None
-    if criterion.get("type") == "multi_label":
+    if criterion.is_multi_label:
         exploded = frame.explode("value").dropna(subset=["value"])
         # One row per chosen label: key the rows by (item, label) so each rater still labels each "item" once.
         exploded = exploded.assign(item=exploded["item"].astype(str) + "\x1f" + exploded["value"].astype(str))
@@ -612,8 +591,8 @@ def _over_time(frame: pd.DataFrame, level: str, domain: list | None, n_boot: int
     ]
 
 
-def _gold(frame: pd.DataFrame, criterion: dict[str, Any], inputs: _Inputs) -> list[GoldRow]:
-    key, multi = criterion["key"], criterion.get("type") == "multi_label"
+def _gold(frame: pd.DataFrame, criterion: Criterion, inputs: _Inputs) -> list[GoldRow]:
+    key, multi = criterion.key, criterion.is_multi_label
     gold = {}
     for item, answer in inputs.gold.items():
         if key in answer and answer[key] is not None:
@@ -665,8 +644,8 @@ def _position_bias(frame: pd.DataFrame, inputs: _Inputs) -> list[BiasRow]:
     return _bias_rows(agreement_bias.position_bias(choices), "left", "left_share", inputs)
 
 
-def _length_bias(frame: pd.DataFrame, criterion: dict[str, Any], inputs: _Inputs) -> list[BiasRow]:
-    fields = criterion.get("fields") or ["response_a", "response_b"]
+def _length_bias(frame: pd.DataFrame, criterion: Criterion, inputs: _Inputs) -> list[BiasRow]:
+    fields = criterion.compared_fields
     lengths = content_lengths(inputs.campaign, list(fields))
     len_a, len_b = lengths[fields[0]], lengths[fields[1]]
     choices = _choices(frame)
@@ -676,13 +655,13 @@ def _length_bias(frame: pd.DataFrame, criterion: dict[str, Any], inputs: _Inputs
     return _bias_rows(agreement_bias.length_bias(choices, len_a, len_b), "longer", "longer_share", inputs)
 
 
-def _system_fields(criterion: dict[str, Any], inputs: _Inputs) -> tuple[str, str] | None:
+def _system_fields(criterion: Criterion, inputs: _Inputs) -> tuple[str, str] | None:
     """The metadata fields naming the systems behind sides A and B, e.g. model_a and model_b.
 
     By convention a pair's metadata names each side's system with the side's suffix:
     content fields response_a/response_b go with metadata such as model_a/model_b.
     """
-    fields = criterion.get("fields") or ["response_a", "response_b"]
+    fields = criterion.compared_fields
     suffix_a, suffix_b = (f"_{name.rsplit('_', 1)[-1]}" for name in fields)
     keys = {key for meta in inputs.metadata.values() for key in meta}
     for key in sorted(keys):
@@ -724,13 +703,13 @@ def _triads(frame: pd.DataFrame, system_fields: tuple[str, str] | None, inputs: 
     return sorted(rows, key=lambda r: r.username)
 
 
-def _retest(criterion: dict[str, Any], level: str, domain: list | None, inputs: _Inputs) -> list[RetestRow]:
-    pairs = inputs.repeat_pairs.get(criterion["key"])
+def _retest(criterion: Criterion, level: str, domain: list | None, inputs: _Inputs) -> list[RetestRow]:
+    pairs = inputs.repeat_pairs.get(criterion.key)
     if pairs is None:
-        pairs = repeat_pairs_frame(inputs.campaign, criterion["key"], criterion=criterion)
+        pairs = repeat_pairs_frame(inputs.campaign, criterion.key, criterion=criterion)
     if pairs.empty:
         return []
-    if criterion.get("type") == "multi_label":
+    if criterion.is_multi_label:
         pairs = pairs.assign(first=pairs["first"].map(_label_text), repeat=pairs["repeat"].map(_label_text))
     first = pairs.rename(columns={"first": "value"})[["item", "rater", "value"]]
     again = pairs.rename(columns={"repeat": "value"})[["item", "rater", "value"]]
@@ -754,17 +733,17 @@ def _cache_key(campaign: Campaign, criterion_key: str | None, n_boot: int, finge
     )
 
 
-def agreement_criteria(campaign: Campaign) -> list[dict[str, Any]]:
+def agreement_criteria(campaign: Campaign) -> list[Criterion]:
     """The criteria of the campaign's rubric that have an agreement level (free text has none)."""
-    return [c for c in campaign.rubric_version.criteria if c.get("type") not in NO_AGREEMENT_TYPES]
+    return [c for c in campaign.rubric_version.typed_criteria if c.has_agreement]
 
 
 def campaign_agreement(
     campaign: Campaign, *, criterion_key: str | None = None, n_boot: int = 1000
 ) -> CampaignAgreement:
     """Agreement per criterion of the campaign (or one criterion), served from cache while no rating changes."""
-    criteria = campaign.rubric_version.criteria
-    if criterion_key is not None and not any(c.get("key") == criterion_key for c in criteria):
+    criteria = campaign.rubric_version.typed_criteria
+    if criterion_key is not None and not any(c.key == criterion_key for c in criteria):
         raise UnknownCriterionError(f"the rubric of campaign {campaign.slug!r} has no criterion {criterion_key!r}")
     fingerprint = ratings_fingerprint(campaign)
     whole = cache.get(_cache_key(campaign, None, n_boot, fingerprint))
@@ -787,16 +766,16 @@ def _only(report: CampaignAgreement, criterion_key: str) -> CampaignAgreement:
 
 
 def _compute(campaign: Campaign, criterion_key: str | None, n_boot: int, fingerprint: str) -> CampaignAgreement:
-    wanted = [c for c in campaign.rubric_version.criteria if criterion_key in (None, c.get("key"))]
-    rated = [c for c in wanted if c.get("type") not in NO_AGREEMENT_TYPES]
+    wanted = [c for c in campaign.rubric_version.typed_criteria if criterion_key in (None, c.key)]
+    rated = [c for c in wanted if c.has_agreement]
     # One read per criterion serves agreement (first labels) and test-retest (repeats); the time
     # column feeds alpha over time; external ids are read later for the few items shown.
     frames, pairs = {}, {}
     for c in rated:
-        labels = ratings_frame(campaign, c["key"], criterion=c, columns=DASHBOARD_COLUMNS, include_repeats=True)
+        labels = ratings_frame(campaign, c.key, criterion=c, columns=DASHBOARD_COLUMNS, include_repeats=True)
         repeat = labels["is_repeat"].to_numpy()
-        frames[c["key"]] = labels.loc[~repeat, DASHBOARD_COLUMNS].reset_index(drop=True)
-        pairs[c["key"]] = repeat_pairs(frames[c["key"]], labels.loc[repeat, DASHBOARD_COLUMNS])
+        frames[c.key] = labels.loc[~repeat, DASHBOARD_COLUMNS].reset_index(drop=True)
+        pairs[c.key] = repeat_pairs(frames[c.key], labels.loc[repeat, DASHBOARD_COLUMNS])
     rater_ids = {int(r) for f in frames.values() for r in pd.unique(f["rater"])}
     inputs = _Inputs(
         campaign=campaign,
@@ -815,11 +794,11 @@ def _compute(campaign: Campaign, criterion_key: str | None, n_boot: int, fingerp
         fingerprint=fingerprint,
         computed_at=datetime.now(UTC).isoformat(timespec="seconds"),
         n_boot=n_boot,
-        criteria=[criterion_agreement(frames[c["key"]], c, inputs, n_boot=n_boot) for c in rated],
+        criteria=[criterion_agreement(frames[c.key], c, inputs, n_boot=n_boot) for c in rated],
         skipped=[
-            SkippedCriterion(c["key"], c.get("label") or c["key"], "free text has no level of measurement")
+            SkippedCriterion(c.key, c.label, "free text has no level of measurement")
             for c in wanted
-            if c.get("type") in NO_AGREEMENT_TYPES
+            if not c.has_agreement
         ],
     )
 
@@ -840,7 +819,7 @@ class ItemRow:
 
 def agreement_item_rows(
     campaign: Campaign,
-    criterion: dict[str, Any],
+    criterion: Criterion,
     *,
     field_name: str = "",
     field_value: str = "",
@@ -848,7 +827,7 @@ def agreement_item_rows(
     order: str = "disagreement",
 ) -> list[ItemRow]:
     """Items rated on the criterion with their labels per rater, filtered by a metadata value or a rater."""
-    frame = ratings_frame(campaign, criterion["key"], criterion=criterion)
+    frame = ratings_frame(campaign, criterion.key, criterion=criterion)
     if frame.empty:
         return []
     names = usernames(pd.unique(frame["rater"]).tolist())
@@ -861,9 +840,8 @@ def agreement_item_rows(
         frame = frame[frame["item"].isin(frame.loc[frame["rater"].isin(ids), "item"])]
     if frame.empty:
         return []
-    work = _set_frame(frame) if criterion.get("type") == "multi_label" else frame
-    level = "nominal" if criterion.get("type") == "multi_label" else criterion_level(criterion)
-    domain = None if criterion.get("type") == "multi_label" else value_domain(criterion)
+    work = _set_frame(frame) if criterion.is_multi_label else frame
+    level, domain = criterion.agreement_level, criterion.agreement_domain
     scores = _try(lambda: agreement_diagnostics.item_disagreement(work, level, domain), None)
     column = "entropy" if level == "nominal" else "std"
     inputs = _Inputs(campaign, names, {}, {}, {})
@@ -882,23 +860,3 @@ def agreement_item_rows(
     if order == "item":
         return sorted(rows, key=lambda r: r.external_id)
     return sorted(rows, key=lambda r: (-(r.score if r.score is not None else -1), r.external_id))
-
-
-# --------------------------------------------------------------------------- labels as shown
-
-
-def label_display(criterion: dict[str, Any], value: Any) -> str:
-    """A stored value as the item page shows it: the value, with the option's label when it differs."""
-    if value is None or value == "":
-        return "—"
-    if isinstance(value, list):
-        return ", ".join(str(v) for v in value) if value else "(none)"
-    text = _label_text(value)
-    for option in criterion.get("options", []):
-        if (
-            type(option["value"]) is type(value)
-            and option["value"] == value
-            and option.get("label") not in (None, text)
-        ):
-            return f"{text} · {option['label']}"
-    return text

@@ -7,26 +7,18 @@ versions gets an approximate 95% interval from their bootstrap intervals.
 import hashlib
 import math
 from dataclasses import dataclass, replace
-from typing import Any
 
 import pandas as pd
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.cache import cache
 
+from annotate.criteria import Criterion
 from annotate.models import Campaign, Rubric
 from annotate.permissions import campaigns_readable_of_rubric
 from ratings import agreement as stats
 from ratings.agreement import AgreementError
 from ratings.report_results import number_or_none
-from ratings.reports import (
-    CACHE_SECONDS,
-    CACHE_VERSION,
-    NO_AGREEMENT_TYPES,
-    as_sentence,
-    criterion_level,
-    masi_with_ci,
-    value_domain,
-)
+from ratings.reports import CACHE_SECONDS, CACHE_VERSION, as_sentence, masi_with_ci
 from ratings.selectors import ratings_fingerprints, ratings_frame
 
 
@@ -83,16 +75,16 @@ class RubricComparison:
     criteria: list[CriterionComparison]
 
 
-def _version_cell(number: int, frame: pd.DataFrame, criterion: dict[str, Any], n_boot: int) -> VersionCell:
-    level = criterion_level(criterion)
+def _version_cell(number: int, frame: pd.DataFrame, criterion: Criterion, n_boot: int) -> VersionCell:
+    level = criterion.level
     empty = VersionCell(number, None, None, None, 0, 0, level, "No ratings.")
     if frame.empty:
         return empty
     try:
-        if criterion.get("type") == "multi_label":
+        if criterion.is_multi_label:
             result = masi_with_ci(frame, n_boot)
         else:
-            result = stats.alpha_with_ci(frame, level, value_domain(criterion), n_boot=n_boot)
+            result = stats.alpha_with_ci(frame, level, criterion.value_domain, n_boot=n_boot)
     except (AgreementError, ValueError) as exc:
         return replace(
             empty,
@@ -140,16 +132,16 @@ def rubric_versions_compared(rubric: Rubric, *, user: AbstractBaseUser, n_boot: 
     versions = [VersionColumn(n, [c.slug for c in by_version[n]]) for n in sorted(by_version)]
     order: dict[str, str] = {}
     for number in sorted(by_version, reverse=True):
-        for criterion in by_version[number][0].rubric_version.criteria:
-            if criterion.get("type") not in NO_AGREEMENT_TYPES:
-                order.setdefault(criterion["key"], criterion.get("label") or criterion["key"])
+        for criterion in by_version[number][0].rubric_version.typed_criteria:
+            if criterion.has_agreement:
+                order.setdefault(criterion.key, criterion.label)
     rows = []
     for crit_key, label in order.items():
         cells = []
         for number in sorted(by_version):
             group = by_version[number]
-            criterion = next((c for c in group[0].rubric_version.criteria if c.get("key") == crit_key), None)
-            if criterion is None or criterion.get("type") in NO_AGREEMENT_TYPES:
+            criterion = next((c for c in group[0].rubric_version.typed_criteria if c.key == crit_key), None)
+            if criterion is None or not criterion.has_agreement:
                 cells.append(VersionCell(number, None, None, None, 0, 0, "", "Not in this version."))
                 continue
             frame = pd.concat([ratings_frame(c, crit_key, criterion=criterion) for c in group], ignore_index=True)

@@ -13,6 +13,7 @@ from django.db.models import BigIntegerField, Count, Func, Max, QuerySet, TextFi
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast, Length
 
+from annotate.criteria import Criterion
 from annotate.models import Campaign, CampaignItem
 from ratings.models import Rating
 
@@ -48,7 +49,7 @@ FRAME_COLUMNS = ["item", "rater", "value", "time", "item_external_id"]
 ALPHA_COLUMNS = ["item", "rater", "value"]
 
 
-def _decode_values(raw: pd.Series, criterion: dict[str, Any]) -> pd.Series:
+def _decode_values(raw: pd.Series, criterion: Criterion | None) -> pd.Series:
     """Turn label text from the database back into the criterion's value type; unknown labels become NaN.
 
     SQLite hands back JSON scalars as SQL values (true is 1) and PostgreSQL as text, so both spellings map.
@@ -61,23 +62,20 @@ def _decode_values(raw: pd.Series, criterion: dict[str, Any]) -> pd.Series:
     known = codes >= 0
     out[known] = values[codes[known]]
     series = pd.Series(out, index=raw.index, dtype=object)
-    if criterion.get("type") == "numeric":
+    if criterion is not None and criterion.value_kind == "number":
         return pd.to_numeric(series, errors="coerce")
     return series
 
 
-def _decode_spellings(raw: pd.Series, criterion: dict[str, Any]) -> pd.Series:
-    """Decode distinct label spellings (see _decode_values)."""
-    ctype = criterion.get("type")
-    if ctype == "multi_label":
+def _decode_spellings(raw: pd.Series, criterion: Criterion | None) -> pd.Series:
+    """Decode distinct label spellings (see _decode_values); without a criterion every label is unknown."""
+    kind = criterion.value_kind if criterion is not None else "choice"
+    if kind == "labels":
         return raw.map(_label_tuple)
-    if ctype == "numeric":
+    if kind == "number":
         return pd.to_numeric(raw, errors="coerce").astype(object)
-    options = [o["value"] for o in criterion.get("options", [])]
-    if ctype == "binary":
-        options = [False, True]
     lookup: dict[Any, Any] = {}
-    for value in options:
+    for value in (criterion.value_domain if criterion is not None else None) or []:
         if isinstance(value, bool):
             lookup.update({str(value).lower(): value, str(int(value)): value, int(value): value})
         else:
@@ -98,20 +96,19 @@ def _label_tuple(text: Any) -> tuple | float:
     return float("nan")
 
 
-def _typed(values: pd.Series, criterion: dict[str, Any]) -> pd.Series:
+def _typed(values: pd.Series, criterion: Criterion | None) -> pd.Series:
     """After dropping unknown labels, give whole-number and boolean scales their natural dtype."""
-    options = [o["value"] for o in criterion.get("options", [])]
-    if criterion.get("type") == "binary" or (options and all(isinstance(v, bool) for v in options)):
+    domain = criterion.value_domain if criterion is not None and criterion.value_kind == "choice" else None
+    if domain and all(isinstance(v, bool) for v in domain):
         return values.astype(bool)
-    if criterion.get("type") in ("likert", "pairwise", "categorical") and options:
-        if all(isinstance(v, int) and not isinstance(v, bool) for v in options):
-            return values.astype("int64")
+    if domain and all(isinstance(v, int) and not isinstance(v, bool) for v in domain):
+        return values.astype("int64")
     return values
 
 
-def criterion_of(campaign: Campaign, criterion_key: str) -> dict[str, Any] | None:
-    """The normalised criterion dict with this key in the campaign's rubric version, or None."""
-    return next((c for c in campaign.rubric_version.criteria if c.get("key") == criterion_key), None)
+def criterion_of(campaign: Campaign, criterion_key: str) -> Criterion | None:
+    """The criterion with this key in the campaign's rubric version, or None."""
+    return next((c for c in campaign.rubric_version.typed_criteria if c.key == criterion_key), None)
 
 
 class EpochMicroseconds(Func):
@@ -158,7 +155,7 @@ def ratings_frame(
     criterion_key: str,
     *,
     include_repeats: bool = False,
-    criterion: dict[str, Any] | None = None,
+    criterion: Criterion | None = None,
     columns: Sequence[str] = FRAME_COLUMNS,
 ) -> pd.DataFrame:
     """One row per label on the criterion (item = campaign item id, rater = user id), read in bulk.
@@ -185,12 +182,12 @@ def _label_frame(
     qs: QuerySet[Rating],
     campaign: Campaign,
     criterion_key: str,
-    criterion: dict[str, Any] | None,
+    criterion: Criterion | None,
     columns: Sequence[str] = FRAME_COLUMNS,
     with_repeat: bool = True,
 ) -> pd.DataFrame:
     """The labels of the rating queryset on one criterion, as a typed frame (see ratings_frame)."""
-    criterion = criterion or criterion_of(campaign, criterion_key) or {"key": criterion_key}
+    criterion = criterion or criterion_of(campaign, criterion_key)
     qs = qs.annotate(label=KeyTextTransform(criterion_key, "values"))
     fields = ["campaign_item_id", "rater_id", "label"]
     if "time" in columns:
@@ -229,9 +226,7 @@ def external_ids(campaign: Campaign, item_ids: Iterable[int]) -> dict[int, str]:
     return dict(rows.values_list("pk", "item__external_id"))
 
 
-def repeat_pairs_frame(
-    campaign: Campaign, criterion_key: str, *, criterion: dict[str, Any] | None = None
-) -> pd.DataFrame:
+def repeat_pairs_frame(campaign: Campaign, criterion_key: str, *, criterion: Criterion | None = None) -> pd.DataFrame:
     """Test-retest pairs: per (item, rater) rated twice, columns item, rater, first and repeat.
 
     Repeats are read first; the first labels are read only for the items that have a repeat.

@@ -2,8 +2,6 @@
 
 import json
 import math
-import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -14,186 +12,27 @@ from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import BooleanField, ExpressionWrapper, Max, Q
-from django.http import QueryDict
 from django.utils import timezone
 
 from accord.chunks import chunks
 from annotate import importers
-from annotate.limits import quoted
+from annotate.criteria import pairwise_swap, values_validate
 from annotate.models import Assignment, Campaign, CampaignItem, Item, Membership
-from annotate.selectors.assignments import db_time, row_lock
-from annotate.services.assignments import (
-    campaign_counts_add_complete,
+from annotate.services.campaign_counts import campaign_counts_add_complete
+from annotate.services.campaigns import campaign_lock_open
+from fixed_sql.inserts import insert_one
+from ratings import importers as rating_files
+from ratings.models import MAX_COMMENT_LENGTH, Rating, RatingRevision
+from ratings.queue import (
     campaign_item_take_slot,
     campaign_items_recount,
     queue_state_count_submit,
     queue_states_invalidate,
 )
-from fixed_sql.inserts import insert_one
-from ratings import importers as rating_files
-from ratings.models import Rating, RatingRevision
+from ratings.queue_selectors import db_time, row_lock
 
-MAX_COMMENT_LENGTH = 10_000
-# At most 18 digits: Python refuses to turn text of more than 4,300 digits into an int, and no scale needs more.
-INT_RE = re.compile(r"^[+-]?[0-9]{1,18}$")
 # Campaign states in which a rater may still change what they said.
 REVISABLE = frozenset({Campaign.Status.ACTIVE, Campaign.Status.PAUSED})
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _same_value(a: Any, b: Any) -> bool:
-    # True == 1 in Python; an option value only matches a value of the same type.
-    return type(a) is type(b) and a == b
-
-
-def _listing(options: list[dict[str, Any]]) -> str:
-    return ", ".join(repr(o["value"]) if isinstance(o["value"], str) else str(o["value"]) for o in options)
-
-
-def _check_choice(criterion: dict[str, Any], value: Any) -> Any:
-    if not any(_same_value(value, o["value"]) for o in criterion["options"]):
-        raise ValueError(f"{quoted(value)} is not one of {_listing(criterion['options'])}")
-    return value
-
-
-def _check_binary(criterion: dict[str, Any], value: Any) -> bool:
-    if not isinstance(value, bool):
-        raise ValueError(f"{quoted(value)} is not yes or no (true or false)")
-    return value
-
-
-def _check_multi_label(criterion: dict[str, Any], value: Any) -> list[str]:
-    if not isinstance(value, list):
-        raise ValueError(f"{quoted(value)} is not a list of labels")
-    for label in value:
-        _check_choice(criterion, label)
-    if len(set(value)) != len(value):
-        raise ValueError(f"{quoted(value)} lists a label more than once")
-    low, high = criterion.get("min_selected") or 0, criterion.get("max_selected")
-    if len(value) < low:
-        raise ValueError(f"choose at least {low} labels, got {len(value)}")
-    if high is not None and len(value) > high:
-        raise ValueError(f"choose at most {high} labels, got {len(value)}")
-    order = [o["value"] for o in criterion["options"]]
-    return sorted(value, key=order.index)
-
-
-def _check_numeric(criterion: dict[str, Any], value: Any) -> int | float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise ValueError(f"{quoted(value)} is not a number")
-    low, high, step = criterion["min"], criterion["max"], criterion.get("step", 1)
-    if not low <= value <= high:
-        raise ValueError(f"{value} is outside {low}–{high}")
-    steps = (value - low) / step
-    if abs(steps - round(steps)) > 1e-9:
-        raise ValueError(f"{value} is not on a step of {step} from {low}")
-    return value
-
-
-def _check_free_text(criterion: dict[str, Any], value: Any) -> str:
-    if not isinstance(value, str):
-        raise ValueError(f"{quoted(value)} is not text")
-    limit = criterion.get("max_length")
-    if limit is not None and len(value) > limit:
-        raise ValueError(f"at most {limit} characters, got {len(value)}")
-    return value
-
-
-CHECKS: dict[str, Callable[[dict[str, Any], Any], Any]] = {
-    "likert": _check_choice,
-    "categorical": _check_choice,
-    "binary": _check_binary,
-    "multi_label": _check_multi_label,
-    "numeric": _check_numeric,
-    "pairwise": _check_choice,
-    "free_text": _check_free_text,
-}
-
-
-def values_validate(criteria: list[dict[str, Any]], values: dict[str, Any]) -> dict[str, Any]:
-    """Check answers against the criteria; return them cleaned or raise ValidationError {criterion key: message}."""
-    if not isinstance(values, dict):
-        got = quoted(values)
-        raise ValidationError({"values": f"values: must be a mapping from criterion key to answer, got {got}"})
-    known = [c["key"] for c in criteria]
-    errors: dict[str, str] = {}
-    for key in values:
-        if key not in known:
-            errors[str(key)] = f"{key}: not a criterion of this rubric (expected {', '.join(known)})"
-    clean: dict[str, Any] = {}
-    for criterion in criteria:
-        key, label = criterion["key"], criterion.get("label") or criterion["key"]
-        value = values.get(key)
-        if value is None or value == "":
-            if criterion.get("required"):
-                errors[key] = f"{label}: an answer is required"
-            continue
-        try:
-            clean[key] = CHECKS[criterion["type"]](criterion, value)
-        except ValueError as exc:
-            errors[key] = f"{label}: {exc}"
-    if errors:
-        raise ValidationError(errors)
-    return clean
-
-
-def _parse_int(raw: str) -> int | str:
-    return int(raw) if INT_RE.match(raw.strip()) else raw
-
-
-def _parse_number(raw: str) -> int | float | str:
-    text = raw.strip()
-    if INT_RE.match(text):
-        return int(text)
-    try:
-        number = float(text)
-    except ValueError:
-        return raw
-    return number if math.isfinite(number) else raw
-
-
-def values_from_post(criteria: list[dict[str, Any]], post: QueryDict) -> dict[str, Any]:
-    """Read answers from form fields named c-<key>; unparsable input is kept as text for the validator to name."""
-    values: dict[str, Any] = {}
-    for criterion in criteria:
-        name, ctype = f"c-{criterion['key']}", criterion["type"]
-        if ctype == "multi_label":
-            # An empty selection is an answer ("none of these"); min_selected is how a rubric demands labels.
-            values[criterion["key"]] = post.getlist(name)
-            continue
-        raw = post.get(name, "")
-        if ctype == "free_text":
-            raw = raw.strip()
-        if raw == "":
-            continue
-        if ctype == "likert" or (ctype == "pairwise" and criterion.get("strength")):
-            values[criterion["key"]] = _parse_int(raw)
-        elif ctype == "numeric":
-            values[criterion["key"]] = _parse_number(raw)
-        elif ctype == "binary":
-            values[criterion["key"]] = {"true": True, "false": False}.get(raw, raw)
-        else:
-            values[criterion["key"]] = raw
-    return values
-
-
-def pairwise_swap(criteria: list[dict[str, Any]], values: dict[str, Any], presentation: dict[str, Any]) -> dict:
-    """Translate pairwise answers between screen and original labelling (its own inverse)."""
-    if presentation.get("left") != "b":
-        return dict(values)
-    swapped = dict(values)
-    for criterion in criteria:
-        value = values.get(criterion["key"])
-        if criterion["type"] != "pairwise" or value is None:
-            continue
-        if _is_int(value):
-            swapped[criterion["key"]] = -value
-        elif value in ("A", "B"):
-            swapped[criterion["key"]] = "B" if value == "A" else "A"
-    return swapped
 
 
 def _check_extras(comment: str, seconds_spent: float | None) -> None:
@@ -268,25 +107,24 @@ def _rating_store(
         )
     if status != Assignment.Status.LEASED:
         raise ValidationError(f"This item is already {Assignment.Status(status).label.lower()}.")
-    criteria = campaign.rubric_version.criteria
+    criteria = campaign.rubric_version.typed_criteria
     clean = values_validate(criteria, pairwise_swap(criteria, values, assignment.presentation))
     comment = comment.strip()
     _check_extras(comment, seconds_spent)
     # Recount under the item lock on every submit, not only late ones: a lease that expired a moment
     # ago (or an imported rating) may have let someone else take the slot, and k is never exceeded.
     n_rated = _take_slot(assignment, campaign, now, bool(lapsed)) if holds_slot else 0
-    rating = Rating(
+    rating = Rating.in_campaign(
+        campaign,
         campaign_item_id=assignment.campaign_item_id,
-        campaign_id=campaign.pk,
         rater_id=assignment.rater_id,
-        rubric_version_id=campaign.rubric_version_id,
         values=clean,
         comment=comment,
         seconds_spent=seconds_spent,
         is_repeat=assignment.is_repeat,
         presentation=assignment.presentation,
     )
-    # Fixed SQL: submit is the hottest write there is. Rating.save() would only have filled the campaign.
+    # Fixed SQL: submit is the hottest write there is.
     insert_one(rating)
     with connection.cursor() as cursor:
         cursor.execute(
@@ -344,7 +182,7 @@ def rating_revise(
         raise ValidationError(
             f"This campaign is {campaign.get_status_display().lower()}: ratings can no longer change."
         )
-    criteria = rating.rubric_version.criteria
+    criteria = rating.rubric_version.typed_criteria
     clean = values_validate(criteria, pairwise_swap(criteria, values, rating.presentation))
     comment = comment.strip()
     _check_extras(comment, seconds_spent)
@@ -353,7 +191,7 @@ def rating_revise(
 
 def rating_answers_check(*, rating: Rating, values: Any, comment: str) -> tuple[dict[str, Any], str]:
     """Check answers (as stored, not as shown on screen) and a comment as rating and revising do; return them clean."""
-    clean = values_validate(rating.rubric_version.criteria, values)
+    clean = values_validate(rating.rubric_version.typed_criteria, values)
     comment = comment.strip()
     _check_extras(comment, None)
     return clean, comment
@@ -631,12 +469,9 @@ def ratings_import(
     account without a login; with `match_members`, a name that is the username of one of the campaign's
     raters is that rater.
     """
-    # Imported here: annotate.services.campaigns imports this module (for values_validate).
-    from annotate.services.campaigns import campaign_lock_open
-
     campaign_lock_open(campaign=campaign, change="ratings can no longer be imported")
     layout = layout or rating_files.Layout()
-    parsed = rating_files.read_ratings(source, criteria=campaign.rubric_version.criteria, layout=layout, fmt=fmt)
+    parsed = rating_files.read_ratings(source, criteria=campaign.rubric_version.typed_criteria, layout=layout, fmt=fmt)
     limit = Rating._meta.get_field("source").max_length
     name = Path(source_name or importers.source_name(source) or "import").name[:limit]
     # Every refusal about raters (and the cap on new ones) comes before the first write.
@@ -662,11 +497,10 @@ def ratings_import(
     now = timezone.now()
     _replace_ratings(replaced=replaced, source=name, now=now)
     fresh = [
-        Rating(
+        Rating.in_campaign(
+            campaign,
             campaign_item_id=items[external_id],
-            campaign_id=campaign.pk,
             rater_id=user_ids[rater],
-            rubric_version_id=campaign.rubric_version_id,
             values=rating.values,
             comment=rating.comment,
             source=name,

@@ -197,7 +197,7 @@ def test_rubric_detail_lists_versions_with_frozen_badge_and_campaigns(client, cu
     versions = response.context["versions"]
     assert [v.number for v in versions] == [2, 1] and response.context["version"].number == 2
     assert [v.frozen for v in versions] == [False, True]
-    assert reverse("annotate:campaign-detail", args=[mine.slug]) in html and "Mine" in html
+    assert reverse("ratings:campaign-detail", args=[mine.slug]) in html and "Mine" in html
     assert "Secret campaign" not in html and "1 other campaign" in html
 
 

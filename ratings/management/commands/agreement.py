@@ -67,7 +67,7 @@ class Command(BaseCommand):
         try:
             report = reports.campaign_agreement(campaign, criterion_key=options["criterion"], n_boot=options["n_boot"])
         except reports.UnknownCriterionError as exc:
-            keys = ", ".join(c["key"] for c in campaign.rubric_version.criteria)
+            keys = ", ".join(c.key for c in campaign.rubric_version.typed_criteria)
             raise CommandError(f"{exc} (criteria: {keys})") from None
         if options["format"] == "json":
             self.stdout.write(json.dumps(report_results.report_as_dict(report), indent=2, ensure_ascii=False))
