@@ -16,7 +16,7 @@ from django.shortcuts import render
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser
 
-from annotate.limits import quoted
+from accord.limits import quoted
 
 NUL = "\x00"
 # An escaped NUL in JSON text: \u0000 preceded by an even number of backslashes (\\u0000 is a backslash and "u0000").

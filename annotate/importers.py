@@ -1,6 +1,6 @@
 """Streaming readers for item and label files: JSONL, CSV and Parquet, one record at a time.
 
-Readers never hold the whole file, nor more of it than the limits allow (annotate/limits.py). JSONL and CSV
+Readers never hold the whole file, nor more of it than the limits allow (accord/limits.py). JSONL and CSV
 are read a line at a time with a bound (`readline(limit)`), so an endless line stops at the record limit
 instead of filling memory; Parquet a batch of rows at a time, sized from its page headers before anything is
 decoded (annotate/parquet_bounds.py). Every problem is a ValidationError that names the line (JSONL, CSV) or
@@ -28,8 +28,9 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from django.core.exceptions import ValidationError
 
-from annotate import limits, parquet_bounds
-from annotate.limits import shown
+from accord import limits
+from accord.limits import shown
+from annotate import parquet_bounds
 
 FORMATS = ("jsonl", "csv", "parquet")
 EXTENSIONS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".parquet": "parquet"}

@@ -23,7 +23,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from django.core.exceptions import ValidationError
 
-from annotate import limits
+from accord import limits
 
 # Rows per batch when the pages allow it (Arrow's reader costs little per batch from here on).
 MAX_BATCH_ROWS = 2048

@@ -6,8 +6,8 @@ from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 
-from annotate.models import Campaign, Dataset, Membership, Rubric, RubricVersion
-from annotate.selectors.assignments import CAMPAIGN_COUNTS_COLUMNS, CAMPAIGN_COUNTS_JOIN
+from annotate.models import Campaign, Dataset, ImportRun, Membership, Rubric, RubricVersion
+from annotate.services.campaign_counts import CAMPAIGN_COUNTS_COLUMNS, CAMPAIGN_COUNTS_JOIN
 from fixed_sql.rows import models_from_sql
 
 Role = Membership.Role
@@ -113,6 +113,20 @@ def rubrics_visible_to(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Rubri
 def get_dataset_for(request: HttpRequest, pk: int) -> Dataset:
     """A dataset the caller may see, else 404."""
     return get_object_or_404(datasets_visible_to(request.user), pk=pk)
+
+
+def get_import_run_for(request: HttpRequest, pk: object, *, kind: str) -> ImportRun:
+    """An import the caller started, or one into a dataset or campaign they own, else 404."""
+    run = ImportRun.objects.filter(pk=pk, kind=kind).select_related("dataset", "campaign").first()
+    if run is None or not request.user.is_authenticated:
+        raise Http404("No such import.")
+    if run.started_by_id == request.user.pk:
+        return run
+    if run.dataset_id is not None and datasets_visible_to(request.user).filter(pk=run.dataset_id).exists():
+        return run
+    if run.campaign is not None and campaign_role(request.user, run.campaign) == Role.OWNER:
+        return run
+    raise Http404("No such import.")
 
 
 def get_rubric_for(request: HttpRequest, pk: int) -> Rubric:

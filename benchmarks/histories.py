@@ -18,7 +18,7 @@ BATCH = 5000
 
 def _gold_order(campaign, rater, gold: list[tuple[int, int]]) -> list[int]:
     """The gold items in the order the queue hands them to this rater (see gold_start)."""
-    from annotate.selectors.assignments import gold_start, order_key_span
+    from ratings.queue_selectors import gold_start, order_key_span
 
     start = gold_start(campaign, rater, order_key_span(campaign))
     return [pk for pk, _ in sorted(gold, key=lambda pair: (pair[1] < start, pair[1]))]
@@ -28,7 +28,7 @@ def _sequence(
     *, n: int, data: list[int], gold: list[int], gold_rate: float, repeat_rate: float, rng: random.Random
 ) -> list[tuple[int, bool, bool]]:
     """(campaign item id, is_gold, is_repeat) for n submissions, mixed as the queue mixes them."""
-    from annotate.selectors.assignments import REPEAT_DISTANCE, QueueCounts
+    from ratings.queue_selectors import REPEAT_DISTANCE, QueueCounts
 
     served: list[tuple[int, bool, bool]] = []
     n_first = n_gold = n_repeats = n_since = 0
@@ -61,9 +61,9 @@ def _sequence(
 def write_histories(*, campaign, raters: list, per_rater: int, values: dict, seed: int = 7) -> int:
     """Give each rater `per_rater` submitted ratings in the campaign; return how many ratings were written."""
     from annotate.models import Assignment, CampaignItem
-    from annotate.selectors.assignments import queue_state_locked
-    from annotate.services.assignments import campaign_items_recount, queue_state_rebuild
     from ratings.models import Rating
+    from ratings.queue import campaign_items_recount, queue_state_rebuild
+    from ratings.queue_selectors import queue_state_locked
 
     rng = random.Random(seed)
     items = CampaignItem.objects.filter(campaign=campaign).order_by("order_key")
@@ -106,11 +106,10 @@ def write_histories(*, campaign, raters: list, per_rater: int, values: dict, see
                     for (pk, _, is_repeat), moment in zip(chunk, moments, strict=True)
                 )
                 Rating.objects.bulk_create(
-                    Rating(
+                    Rating.in_campaign(
+                        campaign,
                         campaign_item_id=pk,
-                        campaign_id=campaign.pk,
                         rater=rater,
-                        rubric_version_id=campaign.rubric_version_id,
                         values=values,
                         is_repeat=is_repeat,
                     )

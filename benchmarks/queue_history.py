@@ -88,7 +88,7 @@ def _cycle_statements(campaign, rater, timings: dict) -> list[tuple[str, object]
     """One next → submit cycle; record each statement's time under its label; return the statements."""
     from django.db import connection
 
-    from annotate.services.assignments import assignment_next
+    from ratings.queue import assignment_next
     from ratings.services import rating_submit
 
     seen: list[tuple[str, object]] = []
@@ -133,7 +133,7 @@ def _explain(statements: list[tuple[str, object]], full: bool) -> None:
 
 
 def measure(campaign, rater, cycles: int, plans: bool) -> dict:
-    from annotate.services.assignments import assignment_next
+    from ratings.queue import assignment_next
     from ratings.services import rating_submit
 
     next_ms, submit_ms = [], []

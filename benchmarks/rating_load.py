@@ -203,7 +203,7 @@ def setup_data(
             "SELECT id, %s, %s, CURRENT_TIMESTAMP FROM auth_user WHERE username LIKE 'rater%%'",
             [campaign.pk, Membership.Role.RATER],
         )
-    from annotate.services.assignments import campaign_counts_recount
+    from annotate.services.campaign_counts import campaign_counts_recount
 
     # As campaign_create and gold marking do: the rating page reads the campaign's kept counts.
     campaign_counts_recount(campaign=campaign)
@@ -371,8 +371,8 @@ def verify(n_ratings_before: int, n_assignments_before: int = 0) -> dict[str, in
     from django.db import connection
 
     from annotate.models import Membership
-    from annotate.selectors.assignments import rater_queue_counts
-    from annotate.selectors.campaigns import rater_rating_count
+    from ratings.progress import rater_rating_count
+    from ratings.queue_selectors import rater_queue_counts
 
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM ratings_rating")

@@ -11,12 +11,16 @@ the ORM's work with statements built once per model and process:
   forms, but without `save()` itself or its signals (the rating and the lease of every item);
 - `sessions.SessionStore` is Django's database session store with its read as one fixed statement.
 
-The queue's own statements (annotate.selectors.assignments, annotate.services.assignments) are SQL for another
+`postgresql` is Django's PostgreSQL backend with bulk writes and cascading deletes split to fit the 65,535
+parameters a statement may bind once parameters are bound on the server (which lets psycopg prepare the
+queue's statements).
+
+The queue's own statements (ratings.queue_selectors, ratings.queue) are SQL for another
 reason: their shape (index ranges, row locks, probes per row) must not depend on what the ORM or the planner's
 statistics would choose.
 
 How it is checked: tests/test_fixed_sql.py reads and inserts the same rows through these tools and through
-the ORM on both databases and compares every field; tests/annotate/test_rate_queries.py pins how many
-statements a rating cycle runs; tests/annotate/test_queue_plan.py (PostgreSQL) pins the plan of each queue
+the ORM on both databases and compares every field; tests/ratings/test_rate_queries.py pins how many
+statements a rating cycle runs; tests/ratings/test_queue_plan.py (PostgreSQL) pins the plan of each queue
 statement. benchmarks/rating_instructions.py measures what they save.
 """

@@ -1,10 +1,17 @@
 """Forms for ratings pages: importing existing labels."""
 
-from django import forms
+from collections.abc import Iterable, Mapping
+from typing import Any
 
+from django import forms
+from django.core.exceptions import ValidationError
+
+from annotate.criteria import Criterion
+from annotate.forms.campaigns import apply_service_errors
 from annotate.forms.imports import ImportFileForm
 from annotate.models import Campaign
-from ratings.importers import IMPORTABLE_TYPES, Layout
+from ratings.gold import gold_answer_validate, gold_criteria
+from ratings.importers import Layout
 
 LAYOUT_CHOICES = [("long", "Long: one row per label"), ("wide", "Wide: one row per item, one column per rater")]
 
@@ -37,9 +44,8 @@ class RatingsImportForm(ImportFileForm):
 
     def __init__(self, *args: object, campaign: Campaign, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
-        criteria = [c for c in campaign.rubric_version.criteria if c["type"] in IMPORTABLE_TYPES]
         self.fields["criterion"].choices = [("", "(from the criterion column)")] + [
-            (c["key"], f"{c['label']} ({c['key']}, {c['type']})") for c in criteria
+            (c.key, f"{c.label} ({c.key}, {c.type})") for c in campaign.rubric_version.typed_criteria
         ]
 
     def clean(self) -> dict:
@@ -61,3 +67,71 @@ class RatingsImportForm(ImportFileForm):
             comment_field=data["comment_field"].strip(),
             criterion=data["criterion"] or None,
         )
+
+
+def _choice_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+class GoldItemForm(forms.Form):
+    """Mark one sampled item as gold: its external id and an expected value per criterion (blank: none)."""
+
+    external_id = forms.CharField(max_length=255, label="Item id", help_text="The item's external id.")
+
+    def __init__(self, *args: object, criteria: Iterable[Criterion | Mapping[str, Any]], **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.criteria = gold_criteria(criteria)
+        # Form values are strings; remember which option value each one stands for.
+        self._options: dict[str, dict[str, Any]] = {}
+        for criterion in self.criteria:
+            self.fields[f"c-{criterion.key}"] = self._field(criterion)
+
+    def _field(self, criterion: Criterion) -> forms.Field:
+        label = criterion.label
+        if criterion.value_kind == "number":
+            step = criterion.step
+            return forms.FloatField(
+                required=False,
+                label=label,
+                min_value=criterion.min,
+                max_value=criterion.max,
+                widget=forms.NumberInput(attrs={"step": str(step)}),
+                help_text=f"{criterion.min}–{criterion.max}; a rating within {step / 2:g} counts as correct.",
+            )
+        options = {_choice_value(o.value): o.value for o in criterion.options}
+        self._options[criterion.key] = options
+        choices = [(_choice_value(o.value), o.label) for o in criterion.options]
+        if criterion.is_multi_label:
+            return forms.MultipleChoiceField(
+                required=False,
+                label=label,
+                choices=choices,
+                widget=forms.CheckboxSelectMultiple,
+                help_text="The exact set of labels expected; leave all unchecked for no expected value.",
+            )
+        return forms.ChoiceField(required=False, label=label, choices=[("", "— no expected value —"), *choices])
+
+    def clean(self) -> dict:
+        """Turn the inputs into typed expected values and check them against the rubric."""
+        data = super().clean()
+        self.answer: dict[str, Any] = {}
+        for criterion in self.criteria:
+            key, raw = criterion.key, data.get(f"c-{criterion.key}")
+            if raw in (None, "", []):
+                continue
+            if criterion.value_kind == "number":
+                # 3.0 is stored as 3, as the rating form stores a whole number.
+                self.answer[key] = int(raw) if raw.is_integer() else raw
+            elif criterion.is_multi_label:
+                self.answer[key] = [self._options[key][r] for r in raw]
+            else:
+                self.answer[key] = self._options[key][raw]
+        if not self.answer and not self.errors:
+            self.add_error(None, "Give an expected value for at least one criterion.")
+        try:
+            self.answer = gold_answer_validate(criteria=self.criteria, answer=self.answer)
+        except ValidationError as exc:
+            apply_service_errors(self, ValidationError({f"c-{k}": v for k, v in exc.message_dict.items()}))
+        return data

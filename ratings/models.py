@@ -1,8 +1,16 @@
 """What raters said: ratings and every earlier version of them."""
 
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+
+if TYPE_CHECKING:
+    from annotate.models import Campaign
+
+# The longest comment a rating may carry, from the rating page, the API or a label file.
+MAX_COMMENT_LENGTH = 10_000
 
 
 class Rating(models.Model):
@@ -24,7 +32,7 @@ class Rating(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="ratings", db_index=False
     )
     rubric_version = models.ForeignKey("annotate.RubricVersion", on_delete=models.PROTECT, related_name="ratings")
-    # {criterion key: value}; value types follow the criterion type (see annotate.rubrics).
+    # {criterion key: value}; value types follow the criterion type (see annotate.criteria).
     values = models.JSONField(default=dict)
     comment = models.TextField(blank=True)
     seconds_spent = models.FloatField(null=True, blank=True)
@@ -53,11 +61,19 @@ class Rating(models.Model):
     def __str__(self) -> str:
         return f"rating {self.pk} by {self.rater_id} on {self.campaign_item_id}"
 
-    def save(self, *args: object, **kwargs: object) -> None:
-        # The services and bulk writes set the campaign themselves; this covers a rating added one by one.
-        if self.campaign_id is None and self.campaign_item_id is not None:
-            self.campaign_id = self.campaign_item.campaign_id
-        super().save(*args, **kwargs)
+    @classmethod
+    def in_campaign(cls, campaign: "Campaign", *, campaign_item_id: int, **fields: object) -> "Rating":
+        """A new rating of one of the campaign's items, under the campaign's rubric version.
+
+        The one place a rating's campaign and rubric version are set: the submit, the label import, the demo
+        and the benchmarks all build ratings here, and insert them without save() (one fixed INSERT, or in bulk).
+        """
+        return cls(
+            campaign_item_id=campaign_item_id,
+            campaign_id=campaign.pk,
+            rubric_version_id=campaign.rubric_version_id,
+            **fields,
+        )
 
 
 class RatingRevision(models.Model):

@@ -1,14 +1,32 @@
-"""Agreement pages."""
+"""The campaign pages: the campaign, its gold items, the rating page and the agreement pages."""
 
 from django.urls import path
 
-from ratings import views
+from ratings.views import agreement, campaigns, rate
 
 app_name = "ratings"
 
 urlpatterns = [
-    path("c/<slug:slug>/agreement/", views.agreement_dashboard, name="agreement"),
-    path("c/<slug:slug>/agreement/items/", views.agreement_items, name="agreement-items"),
-    path("c/<slug:slug>/agreement/items/<int:item_pk>/", views.agreement_item, name="agreement-item"),
-    path("rubrics/<int:pk>/compare/", views.rubric_compare, name="rubric-compare"),
+    # A campaign: progress, members, settings and gold items.
+    path("c/new/", campaigns.campaign_create, name="campaign-create"),
+    path("c/<slug:slug>/", campaigns.campaign_detail, name="campaign-detail"),
+    path("c/<slug:slug>/status/", campaigns.campaign_status, name="campaign-status"),
+    path("c/<slug:slug>/members/", campaigns.campaign_member_add, name="campaign-member-add"),
+    path("c/<slug:slug>/members/<int:membership_pk>/", campaigns.campaign_member_update, name="campaign-member-update"),
+    path("c/<slug:slug>/rates/", campaigns.campaign_rates, name="campaign-rates"),
+    path("c/<slug:slug>/gold/", campaigns.campaign_gold, name="campaign-gold"),
+    path("c/<slug:slug>/gold/remove/", campaigns.campaign_gold_remove, name="campaign-gold-remove"),
+    # The rating page and the rater's own ratings.
+    path("c/<slug:slug>/rate/", rate.rate, name="rate"),
+    path("c/<slug:slug>/rate/next/", rate.rate_submit, name="rate-submit"),
+    path("c/<slug:slug>/rate/skip/", rate.rate_skip, name="rate-skip"),
+    path("c/<slug:slug>/rate/flag/", rate.rate_flag, name="rate-flag"),
+    path("c/<slug:slug>/rate/back/", rate.rate_back, name="rate-back"),
+    path("c/<slug:slug>/my-ratings/", rate.my_ratings, name="my-ratings"),
+    path("c/<slug:slug>/my-ratings/<int:rating_pk>/", rate.rating_revise_view, name="rating-revise"),
+    # Agreement of a campaign's raters, and rubric versions compared.
+    path("c/<slug:slug>/agreement/", agreement.agreement_dashboard, name="agreement"),
+    path("c/<slug:slug>/agreement/items/", agreement.agreement_items, name="agreement-items"),
+    path("c/<slug:slug>/agreement/items/<int:item_pk>/", agreement.agreement_item, name="agreement-item"),
+    path("rubrics/<int:pk>/compare/", agreement.rubric_compare, name="rubric-compare"),
 ]

@@ -4,7 +4,7 @@ import factory
 from django.contrib.auth.models import User
 
 from annotate.models import Campaign, CampaignItem, Dataset, Item, Membership, Rubric, RubricVersion
-from annotate.services.assignments import campaign_counts_recount
+from annotate.services.campaign_counts import campaign_counts_recount
 from ratings.models import Rating, RatingRevision
 
 LIKERT_CRITERION = {

@@ -13,8 +13,8 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection, connections
 
-from annotate.services.assignments import assignment_next
 from ratings.models import Rating, RatingRevision
+from ratings.queue import assignment_next
 from ratings.services import rating_revise, rating_submit
 from tests.factories import CampaignFactory, raters_of
 

@@ -7,9 +7,9 @@ pytestmark = pytest.mark.django_db
 
 
 def test_an_htmx_submit_after_the_session_expired_sends_the_whole_page_to_login(client, campaign):
-    rate_page = "http://testserver" + reverse("annotate:rate", args=[campaign.slug])
+    rate_page = "http://testserver" + reverse("ratings:rate", args=[campaign.slug])
     response = client.post(
-        reverse("annotate:rate-submit", args=[campaign.slug]),
+        reverse("ratings:rate-submit", args=[campaign.slug]),
         {"c-helpful": "3"},
         HTTP_HX_REQUEST="true",
         HTTP_HX_CURRENT_URL=rate_page,
@@ -21,7 +21,7 @@ def test_an_htmx_submit_after_the_session_expired_sends_the_whole_page_to_login(
 
 def test_a_current_url_on_another_site_is_not_where_login_returns_to(client, campaign):
     response = client.post(
-        reverse("annotate:rate-submit", args=[campaign.slug]),
+        reverse("ratings:rate-submit", args=[campaign.slug]),
         HTTP_HX_REQUEST="true",
         HTTP_HX_CURRENT_URL="https://evil.example/phish",
     )
@@ -29,5 +29,5 @@ def test_a_current_url_on_another_site_is_not_where_login_returns_to(client, cam
 
 
 def test_a_plain_request_still_gets_the_ordinary_redirect(client, campaign):
-    response = client.get(reverse("annotate:rate", args=[campaign.slug]))
+    response = client.get(reverse("ratings:rate", args=[campaign.slug]))
     assert response.status_code == 302 and response["Location"].startswith("/accounts/login/?next=")

@@ -1,7 +1,5 @@
 """Forms for creating campaigns, their gold checks and repeats, and managing their members."""
 
-from typing import Any
-
 from django import forms
 from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.auth.password_validation import password_validators_help_texts
@@ -9,7 +7,7 @@ from django.core.exceptions import ValidationError
 
 from annotate.models import Campaign, Dataset, Membership, RubricVersion
 from annotate.permissions import datasets_visible_to, rubrics_visible_to
-from annotate.services.campaigns import MAX_GOLD_RATE, MAX_OVERLAP, MAX_REPEAT_RATE, gold_answer_validate, gold_criteria
+from annotate.services.campaigns import MAX_GOLD_RATE, MAX_OVERLAP, MAX_REPEAT_RATE
 
 SAMPLE_METHODS = [
     ("all", "All items (shuffled by the seed)"),
@@ -138,74 +136,6 @@ class CampaignRatesForm(forms.Form):
     repeat_rate = forms.FloatField(
         min_value=0, max_value=MAX_REPEAT_RATE, label="Repeat rate", widget=forms.NumberInput(attrs={"step": "0.01"})
     )
-
-
-def _choice_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
-
-
-class GoldItemForm(forms.Form):
-    """Mark one sampled item as gold: its external id and an expected value per criterion (blank: none)."""
-
-    external_id = forms.CharField(max_length=255, label="Item id", help_text="The item's external id.")
-
-    def __init__(self, *args: object, criteria: list[dict[str, Any]], **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)
-        self.criteria = gold_criteria(criteria)
-        # Form values are strings; remember which option value each one stands for.
-        self._options: dict[str, dict[str, Any]] = {}
-        for criterion in self.criteria:
-            self.fields[f"c-{criterion['key']}"] = self._field(criterion)
-
-    def _field(self, criterion: dict[str, Any]) -> forms.Field:
-        label = criterion.get("label") or criterion["key"]
-        if criterion["type"] == "numeric":
-            step = criterion.get("step", 1)
-            return forms.FloatField(
-                required=False,
-                label=label,
-                min_value=criterion["min"],
-                max_value=criterion["max"],
-                widget=forms.NumberInput(attrs={"step": str(step)}),
-                help_text=f"{criterion['min']}–{criterion['max']}; a rating within {step / 2:g} counts as correct.",
-            )
-        options = {_choice_value(o["value"]): o["value"] for o in criterion.get("options", [])}
-        self._options[criterion["key"]] = options
-        choices = [(_choice_value(o["value"]), o["label"]) for o in criterion.get("options", [])]
-        if criterion["type"] == "multi_label":
-            return forms.MultipleChoiceField(
-                required=False,
-                label=label,
-                choices=choices,
-                widget=forms.CheckboxSelectMultiple,
-                help_text="The exact set of labels expected; leave all unchecked for no expected value.",
-            )
-        return forms.ChoiceField(required=False, label=label, choices=[("", "— no expected value —"), *choices])
-
-    def clean(self) -> dict:
-        """Turn the inputs into typed expected values and check them against the rubric."""
-        data = super().clean()
-        self.answer: dict[str, Any] = {}
-        for criterion in self.criteria:
-            key, raw = criterion["key"], data.get(f"c-{criterion['key']}")
-            if raw in (None, "", []):
-                continue
-            if criterion["type"] == "numeric":
-                # 3.0 is stored as 3, as the rating form stores a whole number.
-                self.answer[key] = int(raw) if raw.is_integer() else raw
-            elif criterion["type"] == "multi_label":
-                self.answer[key] = [self._options[key][r] for r in raw]
-            else:
-                self.answer[key] = self._options[key][raw]
-        if not self.answer and not self.errors:
-            self.add_error(None, "Give an expected value for at least one criterion.")
-        try:
-            self.answer = gold_answer_validate(criteria=self.criteria, answer=self.answer)
-        except ValidationError as exc:
-            apply_service_errors(self, ValidationError({f"c-{k}": v for k, v in exc.message_dict.items()}))
-        return data
 
 
 class CampaignStatusForm(forms.Form):

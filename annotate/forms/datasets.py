@@ -8,8 +8,8 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.http import QueryDict
 
+from accord import limits
 from accord.input_checks import parse_row_id
-from annotate import limits
 from annotate.forms.imports import ImportFileForm
 from annotate.models import Dataset
 from annotate.permissions import datasets_visible_to

@@ -16,8 +16,9 @@ from typing import Any
 import orjson
 from django.core.exceptions import ValidationError
 
-from annotate import importers, limits
-from annotate.limits import shown
+from accord import limits
+from accord.limits import shown
+from annotate import importers
 from annotate.models import Item
 
 # Metadata values longer than this are kept on the item but not indexed for filtering.

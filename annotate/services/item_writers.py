@@ -17,7 +17,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 
 from accord.chunks import chunks
-from annotate.limits import shown
+from accord.limits import shown
 from annotate.models import Dataset, Item
 from annotate.services import copy_binary
 from annotate.services.item_reader import ItemBatch, ItemReader

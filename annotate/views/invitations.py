@@ -22,7 +22,7 @@ def _refused(request: HttpRequest, error: ValidationError) -> HttpResponse:
 def _joined(request: HttpRequest, invitation: Invitation, role: str, created: bool) -> HttpResponse:
     name = invitation.campaign.name
     messages.success(request, f"You are now {role} in {name}." if created else f"You are already {role} in {name}.")
-    return redirect("annotate:campaign-detail", slug=invitation.campaign.slug)
+    return redirect("ratings:campaign-detail", slug=invitation.campaign.slug)
 
 
 @require_http_methods(["GET", "POST"])

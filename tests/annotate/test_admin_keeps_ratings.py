@@ -7,8 +7,8 @@ from django.test import Client
 from django.urls import reverse
 
 from annotate.models import Assignment, Campaign, CampaignItem, Dataset, Item
-from annotate.services.assignments import assignment_next, assignment_skip
 from ratings.models import Rating, RatingRevision
+from ratings.queue import assignment_next, assignment_skip
 from tests.factories import (
     CampaignFactory,
     MembershipFactory,

@@ -19,7 +19,7 @@ def test_lists_my_campaigns_with_my_role(client, rater, campaign):
     page = response.content.decode()
     roles = {c.slug: c.my_role for c in response.context["campaigns"]}
     assert roles == {campaign.slug: "rater", second.slug: "viewer"}
-    assert reverse("annotate:campaign-detail", args=[campaign.slug]) in page
+    assert reverse("ratings:campaign-detail", args=[campaign.slug]) in page
     assert "Not mine" not in page
 
 
@@ -37,13 +37,13 @@ def test_raters_are_not_shown_the_dataset_name(client, rater, campaign):
 
 def test_curators_get_a_new_campaign_button(client, curator):
     client.force_login(curator)
-    assert reverse("annotate:campaign-create") in client.get(URL).content.decode()
+    assert reverse("ratings:campaign-create") in client.get(URL).content.decode()
 
 
 def test_non_curators_get_no_new_campaign_button(client, outsider):
     client.force_login(outsider)
     page = client.get(URL).content.decode()
-    assert reverse("annotate:campaign-create") not in page
+    assert reverse("ratings:campaign-create") not in page
     assert "Ask a campaign owner to invite you" in page
 
 

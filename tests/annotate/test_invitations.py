@@ -25,7 +25,7 @@ EIGHT_DAYS = 8 * 24 * 3600
 
 
 def add_url(campaign) -> str:
-    return reverse("annotate:campaign-member-add", args=[campaign.slug])
+    return reverse("ratings:campaign-member-add", args=[campaign.slug])
 
 
 def invite(client, campaign, username: str, role: str = "rater"):
@@ -83,7 +83,7 @@ def test_the_owner_never_sees_a_password(client, owner, campaign):
     client.force_login(owner)
     for name in ("dana", "erin"):
         response = invite(client, campaign, name)
-        follow_up = client.get(reverse("annotate:campaign-detail", args=[campaign.slug]))
+        follow_up = client.get(reverse("ratings:campaign-detail", args=[campaign.slug]))
         for page in (response.content.decode(), follow_up.content.decode()):
             assert "with password" not in page
             assert "Created account" not in page
@@ -174,7 +174,7 @@ def test_an_invited_name_without_an_account_creates_it_with_a_chosen_password(cl
     assert "Choose a password for your new account <strong>kim</strong>" in page
     response = client.post(url, {"password": NEW_PASSWORD, "password_again": NEW_PASSWORD, "username": "root"})
     assert response.status_code == 302
-    assert response["Location"] == reverse("annotate:campaign-detail", args=[campaign.slug])
+    assert response["Location"] == reverse("ratings:campaign-detail", args=[campaign.slug])
     kim = User.objects.get(username="kim")
     assert kim.check_password(NEW_PASSWORD)
     assert not User.objects.filter(username="root").exists()

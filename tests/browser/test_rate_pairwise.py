@@ -3,8 +3,8 @@
 import pytest
 
 from annotate.models import Assignment
-from annotate.services.assignments import assignment_next
 from ratings.models import Rating
+from ratings.queue import assignment_next
 
 pytestmark = pytest.mark.browser
 

@@ -7,8 +7,8 @@ import pytest
 from django.urls import reverse
 
 from accord.input_checks import parse_row_id
-from annotate.services.assignments import assignment_next
 from ratings.models import Rating
+from ratings.queue import assignment_next
 
 pytestmark = pytest.mark.django_db
 
@@ -19,7 +19,7 @@ HOSTILE_IDS = ["²", "٣", "1e3", "-1", " 1", "9" * 19, "9" * 40, ""]
 def test_a_posted_assignment_id_that_is_not_a_plain_number_finds_nothing(client, campaign, rater, raw):
     assignment_next(campaign=campaign, rater=rater)
     client.force_login(rater)
-    response = client.post(reverse("annotate:rate-submit", args=[campaign.slug]), {"assignment": raw, "c-helpful": "3"})
+    response = client.post(reverse("ratings:rate-submit", args=[campaign.slug]), {"assignment": raw, "c-helpful": "3"})
     assert response.status_code == 404
     assert Rating.objects.count() == 0
 

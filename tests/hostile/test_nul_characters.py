@@ -10,8 +10,8 @@ import pytest
 from django.urls import reverse
 
 from annotate.models import Assignment, Rubric
-from annotate.services.assignments import assignment_next
 from ratings.models import Rating
+from ratings.queue import assignment_next
 
 pytestmark = pytest.mark.django_db
 
@@ -26,7 +26,7 @@ def test_a_rating_comment_with_a_nul_is_refused_and_nothing_is_stored(client, ca
     assignment = _leased(campaign, rater)
     client.force_login(rater)
     response = client.post(
-        reverse("annotate:rate-submit", args=[campaign.slug]),
+        reverse("ratings:rate-submit", args=[campaign.slug]),
         {"assignment": assignment.pk, "c-helpful": "4", "comment": "fine\x00"},
         HTTP_HX_REQUEST="true",
     )
@@ -38,8 +38,8 @@ def test_a_rating_comment_with_a_nul_is_refused_and_nothing_is_stored(client, ca
 @pytest.mark.parametrize(
     ("url_name", "data"),
     [
-        ("annotate:rate-skip", {"reason": "broken\x00"}),
-        ("annotate:rate-flag", {"flag": "broken", "note": "x\x00y"}),
+        ("ratings:rate-skip", {"reason": "broken\x00"}),
+        ("ratings:rate-flag", {"flag": "broken", "note": "x\x00y"}),
     ],
 )
 def test_skip_reasons_and_flag_notes_with_a_nul_are_refused(client, campaign, rater, url_name, data):
@@ -103,7 +103,7 @@ def test_text_without_nul_passes_untouched(client, campaign, rater):
     assignment = _leased(campaign, rater)
     client.force_login(rater)
     response = client.post(
-        reverse("annotate:rate-submit", args=[campaign.slug]),
+        reverse("ratings:rate-submit", args=[campaign.slug]),
         {"assignment": assignment.pk, "c-helpful": "4", "comment": "fine"},
         HTTP_HX_REQUEST="true",
     )

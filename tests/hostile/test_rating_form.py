@@ -3,8 +3,8 @@
 import pytest
 from django.urls import reverse
 
-from annotate.services.assignments import assignment_next
 from ratings.models import Rating
+from ratings.queue import assignment_next
 
 pytestmark = pytest.mark.django_db
 
@@ -13,7 +13,7 @@ def _submit(client, campaign, rater, **fields: str):
     assignment = assignment_next(campaign=campaign, rater=rater)
     client.force_login(rater)
     data = {"assignment": assignment.pk, **fields}
-    return client.post(reverse("annotate:rate-submit", args=[campaign.slug]), data, HTTP_HX_REQUEST="true")
+    return client.post(reverse("ratings:rate-submit", args=[campaign.slug]), data, HTTP_HX_REQUEST="true")
 
 
 @pytest.mark.parametrize("raw", ["9" * 5000, "-" + "1" * 40, "1e999", "²"])

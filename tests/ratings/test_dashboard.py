@@ -150,7 +150,7 @@ def test_an_unrated_campaign_says_so(client, campaign, owner):
 def test_the_campaign_page_links_readers_to_the_dashboard(client, campaign, owner, viewer):
     for user in (owner, viewer):
         client.force_login(user)
-        body = client.get(reverse("annotate:campaign-detail", args=[campaign.slug])).content.decode()
+        body = client.get(reverse("ratings:campaign-detail", args=[campaign.slug])).content.decode()
         assert reverse("ratings:agreement", args=[campaign.slug]) in body
 
 

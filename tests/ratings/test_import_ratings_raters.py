@@ -40,7 +40,7 @@ def test_a_real_account_named_in_the_file_gets_no_labels_sees_nothing_and_joins_
     client = Client()
     client.force_login(bob)
     assert campaign.name not in client.get(reverse("home")).content.decode()
-    assert client.get(reverse("annotate:my-ratings", args=[campaign.slug])).status_code == 404
+    assert client.get(reverse("ratings:my-ratings", args=[campaign.slug])).status_code == 404
 
 
 @pytest.mark.django_db
@@ -65,7 +65,7 @@ def test_with_the_member_flag_a_rater_of_the_campaign_gets_their_labels(tmp_path
     assert Rating.objects.get(rater=carol).values == {"helpful": 4}
     client = Client()
     client.force_login(carol)
-    page = client.get(reverse("annotate:my-ratings", args=[campaign.slug]))
+    page = client.get(reverse("ratings:my-ratings", args=[campaign.slug]))
     assert page.status_code == 200
     assert "i1" in page.content.decode()
 

@@ -9,8 +9,8 @@ from django.urls import reverse
 from annotate.models import Campaign
 from ratings.models import Rating, RatingRevision
 from ratings.services import MAX_COMMENT_LENGTH
-from tests.annotate.test_assignment_next import PAIRWISE
 from tests.factories import CampaignFactory, CampaignItemFactory, RatingFactory, RatingRevisionFactory
+from tests.ratings.test_assignment_next import PAIRWISE
 
 pytestmark = pytest.mark.django_db
 

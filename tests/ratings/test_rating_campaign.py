@@ -5,14 +5,14 @@ from pathlib import Path
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 from django.db.migrations.executor import MigrationExecutor
 from django.db.models import F
 
 from annotate.models import Campaign, Membership
-from annotate.selectors.assignments import rater_progress
-from annotate.services.assignments import assignment_next
 from ratings.models import Rating
+from ratings.queue import assignment_next
+from ratings.queue_selectors import rater_progress
 from ratings.services import rating_submit, ratings_import
 from tests.factories import CampaignFactory, MembershipFactory, RatingFactory, UserFactory
 from tests.ratings.test_import_ratings import make_campaign, write_file
@@ -24,7 +24,7 @@ def _mismatched() -> int:
     return Rating.objects.exclude(campaign_id=F("campaign_item__campaign_id")).count()
 
 
-def test_submit_import_demo_factory_and_plain_create_record_the_campaign(tmp_path: Path) -> None:
+def test_submit_import_demo_factory_and_in_campaign_record_the_campaign(tmp_path: Path) -> None:
     campaign = CampaignFactory(with_items=3)
     rater = UserFactory()
     MembershipFactory(campaign=campaign, user=rater, role=Membership.Role.RATER)
@@ -40,14 +40,21 @@ def test_submit_import_demo_factory_and_plain_create_record_the_campaign(tmp_pat
     call_command("load_demo", stdout=StringIO())
     RatingFactory()
     other = CampaignFactory(with_items=1)
-    Rating.objects.create(
-        campaign_item=other.items.get(), rater=UserFactory(), rubric_version=other.rubric_version, values={}
-    )
+    Rating.in_campaign(other, campaign_item_id=other.items.get().pk, rater=UserFactory(), values={}).save()
 
     assert Rating.objects.filter(campaign=campaign).count() == 1
     assert Rating.objects.filter(campaign=imported).count() == 2
     assert Rating.objects.filter(campaign=Campaign.objects.get(slug="demo")).exists()
     assert _mismatched() == 0
+
+
+def test_a_rating_built_without_its_campaign_is_refused_not_filled_in_behind_the_scenes() -> None:
+    campaign = CampaignFactory(with_items=1)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Rating.objects.create(
+            campaign_item=campaign.items.get(), rater=UserFactory(), rubric_version=campaign.rubric_version
+        )
+    assert not Rating.objects.exists()
 
 
 def test_rater_progress_counts_only_this_campaigns_ratings() -> None:

@@ -4,11 +4,11 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from annotate.models import Campaign, Membership
-from annotate.services.assignments import assignment_next
 from ratings.models import Rating
+from ratings.queue import assignment_next
 from ratings.services import rating_revise, rating_submit
-from tests.annotate.test_assignment_next import PAIRWISE
 from tests.factories import CampaignFactory, MembershipFactory, RatingFactory, RubricVersionFactory, UserFactory
+from tests.ratings.test_assignment_next import PAIRWISE
 
 
 @pytest.fixture

@@ -8,10 +8,11 @@ from django.core.exceptions import ValidationError
 from django.http import QueryDict
 from django.utils import timezone
 
+from annotate.criteria import values_from_post, values_validate
 from annotate.models import Assignment, Campaign, Membership
-from annotate.services.assignments import assignment_next
 from ratings.models import Rating
-from ratings.services import rating_submit, values_from_post, values_validate
+from ratings.queue import assignment_next
+from ratings.services import rating_submit
 from tests.factories import CampaignFactory, MembershipFactory, RatingFactory, RubricVersionFactory, UserFactory
 
 CRITERIA = [

@@ -9,12 +9,7 @@ from django.db import transaction
 
 from annotate.models import Campaign, Membership
 from annotate.selectors.names import dataset_named, rubric_named
-from annotate.services.campaigns import (
-    campaign_create,
-    campaign_set_status,
-    member_invite,
-    user_get_or_create,
-)
+from annotate.services.campaigns import campaign_create, campaign_set_status, member_invite, user_get_or_create
 
 
 class Command(BaseCommand):

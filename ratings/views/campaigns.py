@@ -1,0 +1,276 @@
+"""Campaign pages: create, the campaign overview, status, members, gold checks and repeat rates."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from annotate.forms.campaigns import (
+    CampaignCreateForm,
+    CampaignRatesForm,
+    CampaignStatusForm,
+    DatasetPickForm,
+    MemberInviteForm,
+    MemberUpdateForm,
+    apply_service_errors,
+)
+from annotate.models import Campaign, Membership
+from annotate.permissions import can_curate, datasets_visible_to, get_campaign_for, rubrics_visible_to
+from annotate.sampling import describe_sample_spec
+from annotate.selectors.campaigns import campaign_members
+from annotate.services import campaigns as services
+from ratings import gold
+from ratings.forms import GoldItemForm
+from ratings.gold import gold_items
+from ratings.progress import campaign_progress, rater_rating_count, rater_stats
+
+OWNER_ONLY = frozenset({Membership.Role.OWNER})
+# Buttons an owner sees for each status: (target status, label, button class).
+STATUS_ACTIONS = {
+    Campaign.Status.DRAFT: [("active", "Start", "")],
+    Campaign.Status.ACTIVE: [("paused", "Pause", "secondary"), ("closed", "Close", "danger")],
+    Campaign.Status.PAUSED: [("active", "Resume", ""), ("closed", "Close", "danger")],
+    # Archiving from the page comes after closing; staff may archive any campaign from the admin.
+    Campaign.Status.CLOSED: [("archived", "Archive", "secondary")],
+    Campaign.Status.ARCHIVED: [("closed", "Unarchive", "secondary")],
+}
+
+
+def _error_text(error: ValidationError) -> str:
+    return " ".join(error.messages)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def campaign_create(request: HttpRequest) -> HttpResponse:
+    """Pick a dataset, then set rubric version, sample, overlap, lease and visible fields."""
+    if not can_curate(request.user):
+        raise Http404("No such page.")
+    params = request.POST if request.method == "POST" else request.GET
+    picker = DatasetPickForm(params if "dataset" in params else None, user=request.user)
+    context = {"picker": picker, "has_datasets": picker.fields["dataset"].queryset.exists()}
+    context["has_rubrics"] = rubrics_visible_to(request.user).filter(versions__isnull=False).exists()
+    if not picker.is_valid():
+        return render(request, "ratings/campaign_create.html", context)
+    dataset = picker.cleaned_data["dataset"]
+    form = CampaignCreateForm(request.POST or None, user=request.user, dataset=dataset)
+    if request.method == "POST" and form.is_valid():
+        try:
+            campaign = services.campaign_create(**form.service_kwargs(), user=request.user)
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        else:
+            messages.success(request, f"Campaign created with {campaign.n_items} items. {campaign.sample_note}")
+            return redirect("ratings:campaign-detail", slug=campaign.slug)
+    return render(request, "ratings/campaign_create.html", {**context, "dataset": dataset, "form": form})
+
+
+@login_required
+@require_GET
+def campaign_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    """The campaign overview; raters see only the guidelines and their own count."""
+    campaign = get_campaign_for(request, slug)
+    if campaign.caller_role == Membership.Role.RATER:
+        context = {
+            "campaign": campaign,
+            "role": campaign.caller_role,
+            "my_count": rater_rating_count(campaign, request.user),
+            "spec_text": describe_sample_spec(campaign.sample_spec),
+        }
+        return render(request, "ratings/campaign_detail_rater.html", context)
+    return _campaign_page(request, campaign)
+
+
+def _campaign_page(
+    request: HttpRequest,
+    campaign: Campaign,
+    rates_form: CampaignRatesForm | None = None,
+    *,
+    errors: dict[str, str] | None = None,
+) -> HttpResponse:
+    """The campaign page of owners, adjudicators and viewers.
+
+    A refused change shows the page again with what was wrong beside the form that sent it: `rates_form` as
+    posted, or `errors` keyed by the form ("status", "members").
+    """
+    role = campaign.caller_role
+    context = {"campaign": campaign, "role": role, "spec_text": describe_sample_spec(campaign.sample_spec)}
+    context.update(
+        progress=campaign_progress(campaign),
+        # Gold accuracy is the owner's alone; readers get the counts and times.
+        rater_counts=rater_stats(campaign, include_gold=role == Membership.Role.OWNER),
+        members=campaign_members(campaign),
+        dataset_visible=datasets_visible_to(request.user).filter(pk=campaign.dataset_id).exists(),
+        rubric_visible=rubrics_visible_to(request.user).filter(pk=campaign.rubric_version.rubric_id).exists(),
+        errors=errors or {},
+    )
+    if role == Membership.Role.OWNER:
+        context.update(
+            status_actions=STATUS_ACTIONS[campaign.status],
+            invite_form=MemberInviteForm(),
+            roles=Membership.Role.choices,
+            **_checks_context(campaign, rates_form),
+        )
+    return render(request, "ratings/campaign_detail.html", context)
+
+
+def _checks_context(campaign: Campaign, rates_form: CampaignRatesForm | None) -> dict:
+    """What the owner's gold-and-repeats card needs."""
+    initial = {"gold_rate": campaign.gold_rate, "repeat_rate": campaign.repeat_rate}
+    return {
+        "rates_form": rates_form or CampaignRatesForm(initial=initial),
+        "rates_editable": campaign.status in services.RATES_EDITABLE,
+        "n_gold_items": gold_items(campaign).count(),
+    }
+
+
+@login_required
+@require_POST
+def campaign_status(request: HttpRequest, slug: str) -> HttpResponse:
+    """Start, pause, resume, close, archive or unarchive the campaign (owners)."""
+    campaign = get_campaign_for(request, slug, roles=OWNER_ONLY)
+    form = CampaignStatusForm(request.POST)
+    if not form.is_valid():
+        choices = ", ".join(Campaign.Status.values)
+        return _campaign_page(request, campaign, errors={"status": f"Status: choose one of {choices}."})
+    try:
+        campaign = services.campaign_set_status(campaign=campaign, status=form.cleaned_data["status"])
+    except ValidationError as exc:
+        return _campaign_page(request, campaign, errors={"status": _error_text(exc)})
+    messages.success(request, f"The campaign is now {campaign.get_status_display().lower()}.")
+    return redirect("ratings:campaign-detail", slug=campaign.slug)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def campaign_member_add(request: HttpRequest, slug: str) -> HttpResponse:
+    """Add a member the owner already knows, or make an invitation link for any other username (owners)."""
+    campaign = get_campaign_for(request, slug, roles=OWNER_ONLY)
+    form = MemberInviteForm(request.POST or None)
+    context: dict = {"campaign": campaign, "form": form}
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            user = services.member_add_known(campaign=campaign, inviter=request.user, **data)
+            token = None if user else services.invitation_make(campaign=campaign, inviter=request.user, **data)
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        else:
+            if user is not None:
+                messages.success(request, f"{user.get_username()} is now {data['role']} in this campaign.")
+                return redirect("ratings:campaign-detail", slug=campaign.slug)
+            # The same page whether or not the name has an account: the owner must not learn which names exist.
+            link = request.build_absolute_uri(reverse("annotate:invitation", args=[token]))
+            invitation = {"username": data["username"], "role": data["role"], "link": link}
+            context.update(form=MemberInviteForm(), invitation=invitation, days=services.INVITATION_MAX_AGE.days)
+    return render(request, "ratings/campaign_member_add.html", context)
+
+
+@login_required
+@require_POST
+def campaign_member_update(request: HttpRequest, slug: str, membership_pk: int) -> HttpResponse:
+    """Change a member's role or remove them (owners); the last owner stays."""
+    campaign = get_campaign_for(request, slug, roles=OWNER_ONLY)
+    membership = get_object_or_404(Membership.objects.select_related("user"), pk=membership_pk, campaign=campaign)
+    form = MemberUpdateForm(request.POST)
+    if not form.is_valid():
+        problems = " ".join(f"{field.capitalize()}: {' '.join(e)}" for field, e in form.errors.items())
+        return _campaign_page(request, campaign, errors={"members": problems})
+    name = membership.user.get_username()
+    try:
+        if form.cleaned_data["action"] == "remove":
+            services.membership_remove(campaign=campaign, membership=membership)
+        else:
+            services.membership_set(campaign=campaign, user=membership.user, role=form.cleaned_data["role"])
+    except ValidationError as exc:
+        return _campaign_page(request, campaign, errors={"members": _error_text(exc)})
+    if form.cleaned_data["action"] != "remove":
+        messages.success(request, f"{name} is now {form.cleaned_data['role']}.")
+        return redirect("ratings:campaign-detail", slug=campaign.slug)
+    messages.success(request, f"Removed {name} from the campaign.")
+    if membership.user_id == request.user.pk and not request.user.is_staff:
+        return redirect("home")
+    return redirect("ratings:campaign-detail", slug=campaign.slug)
+
+
+@login_required
+@require_POST
+def campaign_rates(request: HttpRequest, slug: str) -> HttpResponse:
+    """Change the gold rate and the repeat rate (owners; not once closed)."""
+    campaign = get_campaign_for(request, slug, roles=OWNER_ONLY)
+    form = CampaignRatesForm(request.POST)
+    if form.is_valid():
+        try:
+            updated = services.campaign_set_rates(campaign=campaign, **form.cleaned_data)
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        else:
+            messages.success(request, f"Gold rate {updated.gold_rate:g}, repeat rate {updated.repeat_rate:g}.")
+            return redirect("ratings:campaign-detail", slug=campaign.slug)
+    # The page again, with the rates as typed and what is wrong with them beside the fields.
+    return _campaign_page(request, campaign, rates_form=form)
+
+
+def _gold_answer_rows(campaign: Campaign) -> list[tuple[object, list[tuple[str, str]]]]:
+    """Each gold item with its expected values as the owner reads them: (criterion label, option label)."""
+    criteria = {c.key: c for c in campaign.rubric_version.typed_criteria}
+    rows = []
+    for campaign_item in gold_items(campaign):
+        shown = []
+        for key, value in (campaign_item.gold_answer or {}).items():
+            criterion = criteria.get(key)
+            labels = {repr(o.value): o.label for o in criterion.options} if criterion else {}
+            values = value if isinstance(value, list) else [value]
+            text = ", ".join(labels.get(repr(v), str(v)) for v in values) if values else "none"
+            shown.append((criterion.label if criterion else key, text))
+        rows.append((campaign_item, shown))
+    return rows
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def campaign_gold(request: HttpRequest, slug: str) -> HttpResponse:
+    """The gold items and their expected values; POST adds one, or updates its expected values (owners)."""
+    campaign = get_campaign_for(request, slug, roles=OWNER_ONLY)
+    form = GoldItemForm(request.POST or None, criteria=campaign.rubric_version.typed_criteria)
+    if request.method == "POST" and form.is_valid():
+        external_id = form.cleaned_data["external_id"].strip()
+        try:
+            gold.campaign_items_mark_gold(
+                campaign=campaign, external_ids=[external_id], answers={external_id: form.answer}
+            )
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        else:
+            messages.success(request, f"Item {external_id!r} is a gold item.")
+            return redirect("ratings:campaign-gold", slug=campaign.slug)
+    return _gold_page(request, campaign, form)
+
+
+def _gold_page(request: HttpRequest, campaign: Campaign, form: GoldItemForm, remove_error: str = "") -> HttpResponse:
+    """The gold page; a refused form shows what was wrong beside it."""
+    context = {"campaign": campaign, "form": form, "rows": _gold_answer_rows(campaign), "remove_error": remove_error}
+    context["is_open"] = services.campaign_is_open(campaign)
+    return render(request, "ratings/campaign_gold.html", context)
+
+
+@login_required
+@require_POST
+def campaign_gold_remove(request: HttpRequest, slug: str) -> HttpResponse:
+    """Turn a gold item back into an ordinary item (owners)."""
+    campaign = get_campaign_for(request, slug, roles=OWNER_ONLY)
+    external_id = request.POST.get("external_id", "")
+    try:
+        gold.campaign_items_unmark_gold(campaign=campaign, external_ids=[external_id])
+    except ValidationError as exc:
+        return _gold_page(
+            request,
+            campaign,
+            GoldItemForm(criteria=campaign.rubric_version.typed_criteria),
+            remove_error=_error_text(exc),
+        )
+    messages.success(request, f"Item {external_id!r} is no longer a gold item.")
+    return redirect("ratings:campaign-gold", slug=campaign.slug)
