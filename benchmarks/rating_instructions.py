@@ -100,6 +100,8 @@ def main() -> None:
     _psql(f"CREATE DATABASE {PG_DB}")
     try:
         _manage("migrate", "--noinput", "-v", "0")
+        # The pages link their static files through the manifest, which a fresh checkout has not built yet.
+        _manage("collectstatic", "--noinput", "-v", "0")
         seconds = setup_data(
             options.items,
             gold_rate=options.gold_rate,
@@ -113,8 +115,10 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             runs = {n: _counted(f"rater{i:02d}", n, Path(tmp)) for i, n in enumerate((few, many))}
             for n, run in runs.items():
-                if run.wait() != 0:
-                    sys.exit(f"the {n}-cycle child failed:\n{run.stderr.read().decode()[-2000:]}")
+                # communicate(), not wait(): a child that fills the stderr pipe would otherwise never finish.
+                _, errors = run.communicate()
+                if run.returncode != 0:
+                    sys.exit(f"the {n}-cycle child failed:\n{errors.decode()[-2000:]}")
             totals = {n: _total(Path(tmp) / f"callgrind.{n}") for n in runs}
         per_cycle = (totals[many] - totals[few]) / (many - few)
         print(f"instructions: {totals[few]:,} for {few} cycles, {totals[many]:,} for {many} cycles")
