@@ -14,7 +14,6 @@ from django.utils import timezone
 from accord.limits import quoted
 from annotate.models import Assignment, Campaign, Membership
 from annotate.services.campaign_counts import campaign_counts_recount
-from fixed_sql.inserts import insert_one
 from ratings.progress import rater_rating_count
 from ratings.queue_selectors import (
     TAKEN_SQL,
@@ -219,7 +218,7 @@ def _lease_new(*, campaign: Campaign, rater: AbstractBaseUser, now: datetime, st
         presentation=_presentation(campaign=campaign, campaign_item_id=item_id, rater_id=rater.pk),
         is_repeat=is_repeat,
     )
-    insert_one(assignment)
+    assignment.save(force_insert=True)
     if is_repeat:
         state.n_repeats, state.n_since_repeat = state.n_repeats + 1, 0
         # The item comes back once only: it leaves the range the repeat pick reads.

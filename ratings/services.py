@@ -20,7 +20,6 @@ from annotate.criteria import pairwise_swap, values_validate
 from annotate.models import Assignment, Campaign, CampaignItem, Item, Membership
 from annotate.services.campaign_counts import campaign_counts_add_complete
 from annotate.services.campaigns import campaign_lock_open
-from fixed_sql.inserts import insert_one
 from ratings import importers as rating_files
 from ratings.models import MAX_COMMENT_LENGTH, Rating, RatingRevision
 from ratings.queue import (
@@ -124,8 +123,7 @@ def _rating_store(
         is_repeat=assignment.is_repeat,
         presentation=assignment.presentation,
     )
-    # Fixed SQL: submit is the hottest write there is.
-    insert_one(rating)
+    rating.save(force_insert=True)
     with connection.cursor() as cursor:
         cursor.execute(
             "UPDATE annotate_assignment SET status = %(status)s, submitted_at = %(now)s, submitted_seq = %(seq)s,"

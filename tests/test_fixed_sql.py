@@ -1,4 +1,4 @@
-"""Fixed-SQL reads and inserts give the same instances as the ORM, on both databases."""
+"""Fixed-SQL reads give the same instances as the ORM, on both databases."""
 
 from datetime import timedelta
 
@@ -6,10 +6,8 @@ import pytest
 from django.utils import timezone
 
 from annotate.models import Assignment
-from fixed_sql.inserts import insert_one
 from fixed_sql.rows import models_from_sql
-from ratings.models import Rating
-from tests.factories import CampaignFactory, RatingFactory, raters_of
+from tests.factories import CampaignFactory, raters_of
 
 pytestmark = pytest.mark.django_db
 
@@ -61,22 +59,3 @@ def test_no_row_gives_an_empty_list_and_a_select_without_the_key_is_refused() ->
     stored = _assignment()
     with pytest.raises(ValueError, match="primary key"):
         models_from_sql(Assignment, "SELECT status FROM annotate_assignment WHERE id = %s", [stored.pk])
-
-
-def test_insert_one_stores_what_save_would() -> None:
-    """Defaults, auto_now timestamps and JSON are written; the instance gets its key and counts as saved."""
-    template = RatingFactory()
-    before = timezone.now()
-    rating = Rating(
-        campaign_item=template.campaign_item,
-        campaign_id=template.campaign_id,
-        rater=raters_of(template.campaign_item.campaign, 1)[0],
-        rubric_version=template.rubric_version,
-        values={"helpful": 4, "note": "ünïcode"},
-    )
-    insert_one(rating)
-    assert rating.pk is not None and rating._state.adding is False
-    stored = Rating.objects.get(pk=rating.pk)
-    _same_fields(rating, stored)
-    assert stored.values == {"helpful": 4, "note": "ünïcode"} and stored.created_at >= before
-    assert stored.source == Rating._meta.get_field("source").default
