@@ -20,10 +20,9 @@ from annotate.services.import_runs import (
     FILE_GONE_ERROR,
     UNEXPECTED_ERROR,
     import_run_begin,
-    import_run_create,
-    import_run_enqueued,
     import_run_fail,
     import_run_progress,
+    import_run_start,
     import_run_succeed,
 )
 
@@ -88,13 +87,15 @@ def item_import_start(
 
     `options` are dataset_import's: fmt, name (for a new dataset), id_field, content_fields, metadata_fields.
     """
-    run = import_run_create(
-        kind=ImportRun.Kind.ITEMS, user=user, path=path, filename=filename, options=options, dataset=dataset
+    return import_run_start(
+        task=item_import_task,
+        kind=ImportRun.Kind.ITEMS,
+        user=user,
+        path=path,
+        filename=filename,
+        options=options,
+        dataset=dataset,
     )
-    result = item_import_task.enqueue(str(run.pk))
-    import_run_enqueued(run=run, task_id=result.id)
-    run.refresh_from_db()
-    return run
 
 
 @task()

@@ -13,9 +13,8 @@ from annotate.services.import_runs import (
     FILE_GONE_ERROR,
     UNEXPECTED_ERROR,
     import_run_begin,
-    import_run_create,
-    import_run_enqueued,
     import_run_fail,
+    import_run_start,
     import_run_succeed,
 )
 from ratings.importers import Layout
@@ -42,13 +41,15 @@ def ratings_import_start(
         "replace": replace,
         "match_members": match_members,
     }
-    run = import_run_create(
-        kind=ImportRun.Kind.RATINGS, user=user, path=path, filename=filename, options=options, campaign=campaign
+    return import_run_start(
+        task=ratings_import_task,
+        kind=ImportRun.Kind.RATINGS,
+        user=user,
+        path=path,
+        filename=filename,
+        options=options,
+        campaign=campaign,
     )
-    result = ratings_import_task.enqueue(str(run.pk))
-    import_run_enqueued(run=run, task_id=result.id)
-    run.refresh_from_db()
-    return run
 
 
 @task()

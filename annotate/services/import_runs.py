@@ -15,6 +15,7 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
+from django_tasks.base import Task
 
 from annotate.models import Campaign, Dataset, ImportRun
 from annotate.services.pending_uploads import upload_discard
@@ -25,8 +26,9 @@ UNEXPECTED_ERROR = "The import failed unexpectedly; nothing was imported. Try ag
 FILE_GONE_ERROR = "The uploaded file is no longer there; nothing was imported. Upload it again."
 
 
-def import_run_create(
+def import_run_start(
     *,
+    task: Task,
     kind: str,
     user: AbstractBaseUser,
     path: str | Path,
@@ -35,9 +37,9 @@ def import_run_create(
     dataset: Dataset | None = None,
     campaign: Campaign | None = None,
 ) -> ImportRun:
-    """Record an import of an uploaded file, waiting for its task."""
+    """Record an import of an uploaded file and enqueue `task` for it; the task owns the file from then on."""
     limit = ImportRun._meta.get_field("filename").max_length
-    return ImportRun.objects.create(
+    run = ImportRun.objects.create(
         kind=kind,
         started_by=user,
         path=str(path),
@@ -46,12 +48,11 @@ def import_run_create(
         dataset=dataset,
         campaign=campaign,
     )
-
-
-def import_run_enqueued(*, run: ImportRun, task_id: str) -> None:
-    """Remember the id of the run's task (the run's own fields may already say how it ended)."""
-    ImportRun.objects.filter(pk=run.pk).update(task_id=task_id)
-    run.task_id = task_id
+    result = task.enqueue(str(run.pk))
+    # The run's own fields may already say how it ended (a backend that runs the task at once): keep them.
+    ImportRun.objects.filter(pk=run.pk).update(task_id=result.id)
+    run.refresh_from_db()
+    return run
 
 
 def import_run_begin(*, run_id: str) -> ImportRun | None:
