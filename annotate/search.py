@@ -7,19 +7,28 @@ into a dataset are serialised by its row lock), so the progress is one number pe
 `Dataset.search_indexed_through`: every item up to that id is searchable. Each batch commits its search
 rows together with that number, under the dataset's row lock, so builders of one dataset take turns batch by
 batch and an interrupted build resumes exactly where it stopped.
+
+On PostgreSQL a build outside a transaction writes each batch over two connections, each indexing half of the
+batch's items (odd and even ids), so both to_tsvector and the GIN insertions use two cores. The second
+connection commits its half before the first commits the rest with the progress; a build interrupted between
+the two leaves search rows above `search_indexed_through`, which the next build skips (ON CONFLICT) and which
+search may already find.
 """
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 from django.db.backends.utils import CursorWrapper
 
 from annotate.models import Dataset
 
-# Items per batch. On PostgreSQL 20,000 per batch, and a 64 MB GIN pending list with 256 MB work_mem for its
-# merges, built no faster than 2,000 (3,300–4,000 against 4,400 items/s on 200,000 items): the time goes to
-# to_tsvector (~62 µs per item on its own) and to writing the GIN entries, not to the statements.
+# Items per batch. On PostgreSQL, per item of 200,000 benchmark items, to_tsvector takes ~70 µs, writing the row
+# ~8 µs and its GIN entries (~150 distinct words) ~115 µs; a GIN built in one pass after the rows (CREATE INDEX,
+# 512 MB maintenance_work_mem) costs as much, and 20,000 per batch or a 64 MB pending list built no faster than
+# 2,000. Two connections per batch built 6,300–7,100 items/s against 3,500–4,300 for one, alternated on the same
+# items; batches of 4,000 were slower (benchmarks/RESULTS.md, "PostgreSQL search index").
 BATCH_SIZE = {"sqlite": 2000, "postgresql": 2000}
 ANALYZE_AFTER = 10_000
 # On SQLite every batch holds the database's write lock. A writer kept waiting retries after sleeps of at
@@ -37,17 +46,14 @@ SELECT i.id, (
 )
 FROM annotate_item i WHERE i.dataset_id = %s AND i.id > %s AND i.id <= %s
 """
-# One statement per batch: pick the next items, write their search rows, and report how many and up to which
-# id. Positions are stripped: searches match every word anywhere in the item, never a phrase.
+# The search rows of the batch's items whose id leaves `part` modulo `parts`. Positions are stripped: searches
+# match every word anywhere in the item, never a phrase. Rows already there come from a two-connection batch
+# whose progress was never committed.
 _POSTGRESQL_BATCH = """
-WITH batch AS (
-    SELECT i.id, i.content FROM annotate_item i WHERE i.dataset_id = %(dataset)s AND i.id > %(after)s
-    ORDER BY i.id LIMIT %(size)s
-), written AS (
-    INSERT INTO annotate_itemsearch (item_id, dataset_id, document)
-    SELECT b.id, %(dataset)s, strip(to_tsvector('simple'::regconfig, b.content)) FROM batch b
-)
-SELECT COUNT(*), MAX(id) FROM batch
+INSERT INTO annotate_itemsearch (item_id, dataset_id, document)
+SELECT i.id, i.dataset_id, strip(to_tsvector('simple'::regconfig, i.content)) FROM annotate_item i
+WHERE i.dataset_id = %(dataset)s AND i.id > %(after)s AND i.id <= %(upper)s AND i.id %% %(parts)s = %(part)s
+ON CONFLICT (item_id) DO NOTHING
 """
 
 
@@ -84,15 +90,24 @@ def search_index_build(*, dataset: Dataset, batch_size: int | None = None, max_b
     same dataset: each batch reads the progress under the dataset's row lock.
     """
     batch_size = batch_size or BATCH_SIZE[connection.vendor]
+    # Inside a caller's transaction a second connection would not see its items.
+    helper = None
+    if connection.vendor == "postgresql" and not connection.in_atomic_block:
+        helper = ThreadPoolExecutor(max_workers=1, thread_name_prefix="search-index")
     start = time.perf_counter()
     n_items, batches, done = 0, 0, False
-    while not done and (max_batches is None or batches < max_batches):
-        added = _batch(dataset.pk, batch_size)
-        done = added == 0
-        n_items += added
-        batches += 1
-        if not done and connection.vendor == "sqlite" and not connection.in_atomic_block:
-            time.sleep(SQLITE_PAUSE_SECONDS)
+    try:
+        while not done and (max_batches is None or batches < max_batches):
+            added = _batch(dataset.pk, batch_size, helper)
+            done = added == 0
+            n_items += added
+            batches += 1
+            if not done and connection.vendor == "sqlite" and not connection.in_atomic_block:
+                time.sleep(SQLITE_PAUSE_SECONDS)
+    finally:
+        if helper is not None:
+            helper.submit(connections.close_all).result()
+            helper.shutdown()
     if connection.vendor == "postgresql" and n_items >= ANALYZE_AFTER:
         # Statistics on the search table let the browser tell a rare word from a common one (autovacuum would
         # take a minute or more to notice a large import).
@@ -101,7 +116,7 @@ def search_index_build(*, dataset: Dataset, batch_size: int | None = None, max_b
     return IndexRun(n_items, time.perf_counter() - start, done)
 
 
-def _batch(pk: int, batch_size: int) -> int:
+def _batch(pk: int, batch_size: int, helper: ThreadPoolExecutor | None) -> int:
     """Index the next `batch_size` items and record the progress in the same transaction; 0 when none are left."""
     with transaction.atomic():
         # Waits for an import into the dataset to commit: its items get ids above any indexed so far.
@@ -114,21 +129,34 @@ def _batch(pk: int, batch_size: int) -> int:
         if through is None:
             return 0
         with connection.cursor() as cursor:
-            if connection.vendor == "postgresql":
-                cursor.execute(_POSTGRESQL_BATCH, {"dataset": pk, "after": through, "size": batch_size})
-                added, upper = cursor.fetchone()
+            cursor.execute(
+                "SELECT COUNT(*), MAX(id) FROM (SELECT id FROM annotate_item WHERE dataset_id = %s AND id > %s"
+                " ORDER BY id LIMIT %s) batch",
+                [pk, through, batch_size],
+            )
+            added, upper = cursor.fetchone()
+            if not added:
+                return 0
+            if connection.vendor == "sqlite":
+                cursor.execute(_SQLITE_BATCH, [pk, through, upper])
             else:
-                cursor.execute(
-                    "SELECT COUNT(*), MAX(id) FROM (SELECT id FROM annotate_item WHERE dataset_id = %s AND id > %s"
-                    " ORDER BY id LIMIT %s) batch",
-                    [pk, through, batch_size],
-                )
-                added, upper = cursor.fetchone()
-                if added:
-                    cursor.execute(_SQLITE_BATCH, [pk, through, upper])
-            if added:
-                _record_progress(cursor, pk, upper, added)
+                rows = {"dataset": pk, "after": through, "upper": upper, "parts": 1, "part": 0}
+                if helper is None:
+                    cursor.execute(_POSTGRESQL_BATCH, rows)
+                else:
+                    half = helper.submit(_write_postgresql_rows, rows | {"parts": 2, "part": 1})
+                    try:
+                        cursor.execute(_POSTGRESQL_BATCH, rows | {"parts": 2})
+                    finally:
+                        half.result()
+            _record_progress(cursor, pk, upper, added)
     return added
+
+
+def _write_postgresql_rows(rows: dict[str, int]) -> None:
+    """Write and commit part of a batch's search rows on this thread's own connection."""
+    with connections["default"].cursor() as cursor:
+        cursor.execute(_POSTGRESQL_BATCH, rows)
 
 
 def _record_progress(cursor: CursorWrapper, pk: int, upper: int, added: int) -> None:
