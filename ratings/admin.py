@@ -12,7 +12,7 @@ from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.timezone import localtime
 
-from ratings.models import Rating, RatingRevision
+from ratings.models import AgreementReport, Rating, RatingRevision
 from ratings.services import rating_answers_check, rating_correct
 
 
@@ -140,4 +140,20 @@ class RatingRevisionAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request: HttpRequest, obj: RatingRevision | None = None) -> bool:
+        return False
+
+
+@admin.register(AgreementReport)
+class AgreementReportAdmin(admin.ModelAdmin):
+    """Large campaigns' agreement reports kept by their task, shown for inspection; deleting one recomputes it."""
+
+    list_display = ["campaign", "key", "queued_at", "computed_at"]
+    list_select_related = ["campaign"]
+    fields = ["campaign", "key", "queued_at", "computed_at"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: AgreementReport | None = None) -> bool:
         return False

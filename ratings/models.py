@@ -95,3 +95,18 @@ class RatingRevision(models.Model):
 
     def __str__(self) -> str:
         return f"revision {self.number} of rating {self.rating_id}"
+
+
+class AgreementReport(models.Model):
+    """A large campaign's agreement report, computed by a task and kept so that every web process serves it."""
+
+    campaign = models.ForeignKey("annotate.Campaign", on_delete=models.CASCADE, related_name="+")
+    # The report's cache key: campaign, rubric version, bootstrap resamples and the fingerprint of its ratings.
+    key = models.CharField(max_length=255, unique=True)
+    # The pickled report, as Django's database cache stores its values; empty while its task waits or runs.
+    report = models.BinaryField(null=True, blank=True)
+    queued_at = models.DateTimeField()
+    computed_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"agreement report {self.key}"

@@ -738,6 +738,16 @@ def agreement_criteria(campaign: Campaign) -> list[Criterion]:
     return [c for c in campaign.rubric_version.typed_criteria if c.has_agreement]
 
 
+def agreement_key(campaign: Campaign, *, n_boot: int = 1000) -> str:
+    """The key of the campaign's whole report as its ratings stand now."""
+    return _cache_key(campaign, None, n_boot, ratings_fingerprint(campaign))
+
+
+def report_key(campaign: Campaign, report: CampaignAgreement) -> str:
+    """The key of a computed whole report: the ratings it was computed from."""
+    return _cache_key(campaign, None, report.n_boot, report.fingerprint)
+
+
 def campaign_agreement(
     campaign: Campaign, *, criterion_key: str | None = None, n_boot: int = 1000
 ) -> CampaignAgreement:

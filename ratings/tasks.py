@@ -1,4 +1,4 @@
-"""Tasks of the ratings app (Django's task framework): importing a labels file into a campaign."""
+"""Tasks of the ratings app (Django's task framework): importing a labels file, a large agreement report."""
 
 from dataclasses import asdict
 from pathlib import Path
@@ -17,7 +17,9 @@ from annotate.services.import_runs import (
     import_run_start,
     import_run_succeed,
 )
+from ratings import reports
 from ratings.importers import Layout
+from ratings.report_store import report_save
 from ratings.services import ratings_import
 
 
@@ -81,3 +83,13 @@ def ratings_import_task(run_id: str) -> int:
         raise
     import_run_succeed(run=run, rows=result.n_labels, result=asdict(result))
     return result.n_ratings
+
+
+@task()
+def agreement_report_task(campaign_id: int) -> None:
+    """Compute a large campaign's agreement report and store it for every web process (ratings.report_store)."""
+    campaign = Campaign.objects.select_related("rubric_version__rubric").filter(pk=campaign_id).first()
+    if campaign is None:
+        return
+    report = reports.campaign_agreement(campaign)
+    report_save(campaign=campaign, key=reports.report_key(campaign, report), report=report)

@@ -6,9 +6,8 @@ import pytest
 from django.core.cache import cache
 from django.urls import reverse
 
-from annotate.models import CampaignItem, Membership
 from ratings import reports
-from tests.factories import CampaignFactory, MembershipFactory, RatingFactory, RubricVersionFactory, UserFactory
+from tests.factories import CampaignFactory, RatingFactory, RubricVersionFactory, UserFactory
 
 HONEST = {
     "key": "honest",
@@ -30,19 +29,6 @@ FLAG = {
 def empty_cache() -> None:
     """Reports are cached across requests; every test starts cold."""
     cache.clear()
-
-
-@pytest.fixture
-def rated(campaign):
-    """The campaign's five items rated by three raters on helpfulness."""
-    items = list(CampaignItem.objects.filter(campaign=campaign).order_by("order_key"))
-    table = {"r1": [1, 2, 3, 3, 5], "r2": [1, 2, 3, 4, 4], "r3": [2, 2, 4, 4, 5]}
-    for username, values in table.items():
-        user = UserFactory(username=username)
-        MembershipFactory(campaign=campaign, user=user, role=Membership.Role.RATER)
-        for item, value in zip(items, values, strict=True):
-            RatingFactory(campaign_item=item, rater=user, values={"helpful": value})
-    return campaign
 
 
 def url(campaign, **query) -> str:
