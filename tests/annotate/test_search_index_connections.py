@@ -3,13 +3,12 @@
 import json
 
 import pytest
-from django.db import connection
 
 from annotate import search
 from annotate.models import Dataset
 from annotate.search import search_index_build
-from annotate.selectors.datasets import items_page
 from annotate.services.datasets import dataset_import
+from tests.annotate.test_search_index import _found, _search_rows
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -19,24 +18,6 @@ def _import(tmp_path, n: int = 7) -> Dataset:
     records = [{"id": f"f{i}", "text": f"A note about word{i}", "kind": "fruit"} for i in range(n)]
     path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
     return dataset_import(source=path, name="fruit", metadata_fields=["kind"]).dataset
-
-
-def _found(dataset: Dataset, query: str) -> list[str]:
-    dataset.refresh_from_db()
-    return [item.external_id for item in items_page(dataset=dataset, query=query).items]
-
-
-def _search_rows(dataset: Dataset) -> int:
-    with connection.cursor() as cursor:
-        if connection.vendor == "sqlite":
-            cursor.execute(
-                "SELECT COUNT(*) FROM annotate_item_fts f JOIN annotate_item i ON i.id = f.rowid"
-                " WHERE i.dataset_id = %s",
-                [dataset.pk],
-            )
-        else:
-            cursor.execute("SELECT COUNT(*) FROM annotate_itemsearch WHERE dataset_id = %s", [dataset.pk])
-        return cursor.fetchone()[0]
 
 
 def test_every_item_of_every_batch_is_indexed_once(tmp_path):
