@@ -1,14 +1,17 @@
 """REST API for agreement: the dashboard's numbers as JSON."""
 
 from drf_spectacular.utils import extend_schema, extend_schema_serializer
-from rest_framework import serializers
+from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from annotate.permissions import READERS, get_campaign_for
-from ratings import report_results, reports
+from ratings import report_results, reports, tasks
+
+# How long a client should wait before asking again for a report a worker is computing.
+RETRY_SECONDS = 5
 
 
 class AgreementAlphaSerializer(serializers.Serializer):
@@ -78,6 +81,13 @@ class SkippedCriterionSerializer(serializers.Serializer):
     reason = serializers.CharField()
 
 
+class ComputingSerializer(serializers.Serializer):
+    """A report that a worker is computing: ask again after the Retry-After header's seconds."""
+
+    status = serializers.ChoiceField(choices=["computing"])
+    detail = serializers.CharField()
+
+
 class CampaignAgreementApi(APIView):
     """Agreement per criterion of a campaign (owners, adjudicators and viewers)."""
 
@@ -95,15 +105,26 @@ class CampaignAgreementApi(APIView):
         n_boot = serializers.IntegerField()
         criteria = CriterionAgreementSerializer(many=True)
         skipped = SkippedCriterionSerializer(many=True)
+        current = serializers.BooleanField(help_text="False while a newer report, of the latest ratings, is computed.")
 
-    @extend_schema(parameters=[InputSerializer], responses=OutputSerializer)
+    @extend_schema(parameters=[InputSerializer], responses={200: OutputSerializer, 202: ComputingSerializer})
     def get(self, request: Request, slug: str) -> Response:
-        """Alpha with its interval, the other coefficients and the diagnostics, per criterion."""
+        """Alpha with its interval, the other coefficients and the diagnostics, per criterion.
+
+        A large campaign's report is computed by a worker: until the first one is ready the answer is 202 with
+        Retry-After; after new ratings the last report is served (`current` false) while the next is computed.
+        """
         campaign = get_campaign_for(request, slug, roles=READERS)
         params = self.InputSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
-        try:
-            report = reports.campaign_agreement(campaign, criterion_key=params.validated_data.get("criterion"))
-        except reports.UnknownCriterionError as exc:
-            raise ValidationError({"criterion": [str(exc)]}) from None
-        return Response(self.OutputSerializer(report_results.report_as_dict(report)).data)
+        key = params.validated_data.get("criterion")
+        if key is not None and not any(c.key == key for c in campaign.rubric_version.typed_criteria):
+            raise ValidationError({"criterion": [f"the rubric of campaign {campaign.slug!r} has no criterion {key!r}"]})
+        report, newer_coming = tasks.agreement_report_served(campaign)
+        if report is None:
+            body = {"status": "computing", "detail": "A worker is computing this campaign's agreement report."}
+            return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Retry-After": str(RETRY_SECONDS)})
+        if key is not None:
+            report = reports.only_criterion(report, key)
+        data = report_results.report_as_dict(report) | {"current": not newer_coming}
+        return Response(self.OutputSerializer(data).data)

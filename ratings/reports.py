@@ -758,7 +758,7 @@ def campaign_agreement(
     fingerprint = ratings_fingerprint(campaign)
     whole = cache.get(_cache_key(campaign, None, n_boot, fingerprint))
     if whole is not None:
-        return whole if criterion_key is None else _only(whole, criterion_key)
+        return whole if criterion_key is None else only_criterion(whole, criterion_key)
     key = _cache_key(campaign, criterion_key, n_boot, fingerprint)
     report = cache.get(key)
     if report is None:
@@ -767,7 +767,8 @@ def campaign_agreement(
     return report
 
 
-def _only(report: CampaignAgreement, criterion_key: str) -> CampaignAgreement:
+def only_criterion(report: CampaignAgreement, criterion_key: str) -> CampaignAgreement:
+    """The report cut down to one criterion."""
     return replace(
         report,
         criteria=[c for c in report.criteria if c.key == criterion_key],

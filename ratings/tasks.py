@@ -19,7 +19,8 @@ from annotate.services.import_runs import (
 )
 from ratings import reports
 from ratings.importers import Layout
-from ratings.report_store import report_save
+from ratings.report_results import CampaignAgreement
+from ratings.report_store import report_claim, report_in_background, report_latest, report_save, report_stored
 from ratings.services import ratings_import
 
 
@@ -83,6 +84,26 @@ def ratings_import_task(run_id: str) -> int:
         raise
     import_run_succeed(run=run, rows=result.n_labels, result=asdict(result))
     return result.n_ratings
+
+
+def agreement_report_served(campaign: Campaign) -> tuple[CampaignAgreement | None, bool]:
+    """The campaign's agreement report as the dashboard and the API serve it, and whether a newer one is coming.
+
+    A small campaign's report is computed here, or read from the cache. A large one's comes from a task
+    (ratings.report_store): until its first report is stored there is none (None); after that the latest stored
+    one is served while a task computes the report of the ratings as they stand now.
+    """
+    if not report_in_background(campaign, len(reports.agreement_criteria(campaign))):
+        return reports.campaign_agreement(campaign), False
+    key = reports.agreement_key(campaign)
+    current = report_stored(key)
+    if current is None and report_claim(campaign=campaign, key=key):
+        agreement_report_task.enqueue(campaign.pk)
+        current = report_stored(key)
+    if current is not None:
+        return current, False
+    latest = report_latest(campaign)
+    return latest, latest is not None
 
 
 @task()

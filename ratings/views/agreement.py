@@ -8,9 +8,9 @@ from django.views.decorators.http import require_GET
 from django_htmx.http import HttpResponseClientRefresh
 
 from accord.pages import render_page_or_fragment
-from annotate.models import Campaign, CampaignItem
+from annotate.models import CampaignItem
 from annotate.permissions import READERS, get_campaign_for, get_rubric_for, rubrics_visible_to
-from ratings import charts, report_results, report_store, reports, rubric_comparison, tasks
+from ratings import charts, report_results, reports, rubric_comparison, tasks
 from ratings.selectors import campaign_item_ratings, criterion_of
 
 ITEMS_PER_PAGE = 50
@@ -31,7 +31,7 @@ def _selected(report: report_results.CampaignAgreement, key: str | None) -> repo
 def agreement_dashboard(request: HttpRequest, slug: str) -> HttpResponse:
     """Alpha per criterion with intervals, and the selected criterion's diagnostics (htmx swaps the panel)."""
     campaign = get_campaign_for(request, slug, roles=READERS)
-    report, newer_coming = _report(campaign)
+    report, newer_coming = tasks.agreement_report_served(campaign)
     if report is None:
         # A large campaign's first report: a worker computes it; this page polls until it is stored.
         if request.htmx and "wait" in request.GET:
@@ -54,28 +54,6 @@ def agreement_dashboard(request: HttpRequest, slug: str) -> HttpResponse:
     return render_page_or_fragment(
         request, "ratings/agreement_dashboard.html", "ratings/partials/_agreement_criterion.html", context
     )
-
-
-def _report(campaign: Campaign) -> tuple[report_results.CampaignAgreement | None, bool]:
-    """The campaign's report, and whether a newer one is being computed.
-
-    A small campaign's report is computed here, or read from the cache. A large one's comes from a task: until
-    its first report is stored there is none (None); after that the latest stored one is shown while a task
-    computes the report of the ratings as they stand now.
-    """
-    if not report_store.report_in_background(campaign, len(reports.agreement_criteria(campaign))):
-        return reports.campaign_agreement(campaign), False
-    key = reports.agreement_key(campaign)
-    current = report_store.report_stored(key)
-    if current is not None:
-        return current, False
-    if report_store.report_claim(campaign=campaign, key=key):
-        tasks.agreement_report_task.enqueue(campaign.pk)
-    current = report_store.report_stored(key)
-    if current is not None:
-        return current, False
-    latest = report_store.report_latest(campaign)
-    return latest, latest is not None
 
 
 @login_required

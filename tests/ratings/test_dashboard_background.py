@@ -4,12 +4,12 @@ from types import SimpleNamespace
 
 import pytest
 from django.core.cache import cache
+from django.urls import reverse
 
 from annotate.models import CampaignItem
-from ratings import report_store, reports
+from ratings import report_store, reports, tasks
 from ratings.models import AgreementReport
 from ratings.tasks import agreement_report_task
-from ratings.views import agreement as agreement_views
 from tests.factories import RatingFactory
 from tests.ratings.test_dashboard import url
 
@@ -27,8 +27,7 @@ def large(monkeypatch: pytest.MonkeyPatch) -> None:
 def queued(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Tasks are queued for a worker that has not run yet: the campaigns they were queued for."""
     calls: list[int] = []
-    fake = SimpleNamespace(agreement_report_task=SimpleNamespace(enqueue=calls.append))
-    monkeypatch.setattr(agreement_views, "tasks", fake)
+    monkeypatch.setattr(tasks, "agreement_report_task", SimpleNamespace(enqueue=calls.append))
     return calls
 
 
@@ -93,3 +92,34 @@ def test_an_outsider_gets_404_and_queues_nothing(client, outsider, rated, queued
     client.force_login(outsider)
     assert client.get(url(rated)).status_code == 404
     assert queued == [] and not AgreementReport.objects.exists()
+
+
+def _api(campaign, **query) -> str:
+    base = reverse("ratings-api:campaign-agreement", args=[campaign.slug])
+    return base + ("?" + "&".join(f"{k}={v}" for k, v in query.items()) if query else "")
+
+
+def test_the_api_answers_202_until_the_worker_has_computed_the_report(client, owner, rated, queued):
+    client.force_login(owner)
+    waiting = client.get(_api(rated))
+    assert waiting.status_code == 202 and waiting.headers["Retry-After"] == "5"
+    assert waiting.json()["status"] == "computing"
+    agreement_report_task.call(rated.pk)
+    ready = client.get(_api(rated, criterion="helpful")).json()
+    assert ready["current"] is True and [c["key"] for c in ready["criteria"]] == ["helpful"]
+    assert queued == [rated.pk]
+
+
+def test_the_api_serves_the_last_report_marked_not_current_after_new_ratings(client, owner, rated, queued):
+    client.force_login(owner)
+    client.get(_api(rated))
+    agreement_report_task.call(rated.pk)
+    RatingFactory(campaign_item=CampaignItem.objects.filter(campaign=rated).first(), values={"helpful": 1})
+    assert client.get(_api(rated)).json()["current"] is False
+
+
+def test_the_api_names_an_unknown_criterion_before_queueing_anything(client, owner, rated, queued):
+    client.force_login(owner)
+    response = client.get(_api(rated, criterion="nope"))
+    assert response.status_code == 400 and "no criterion 'nope'" in response.content.decode()
+    assert queued == []
