@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.core.exceptions import ValidationError
 from django.db import OperationalError, transaction
 from django_tasks import TaskResultStatus, task
 from django_tasks.exceptions import TaskResultDoesNotExist
@@ -17,10 +16,8 @@ from annotate.models import Dataset, ImportRun
 from annotate.search import search_coverage, search_index_build
 from annotate.services.datasets import dataset_import
 from annotate.services.import_runs import (
-    FILE_GONE_ERROR,
-    UNEXPECTED_ERROR,
     import_run_begin,
-    import_run_fail,
+    import_run_execute,
     import_run_progress,
     import_run_start,
     import_run_succeed,
@@ -105,8 +102,9 @@ def item_import_task(run_id: str) -> int:
     if run is None:
         return 0
     options = run.options
-    try:
-        result = dataset_import(
+    result = import_run_execute(
+        run=run,
+        work=lambda: dataset_import(
             source=run.path,
             fmt=options.get("fmt"),
             dataset=run.dataset,
@@ -116,16 +114,10 @@ def item_import_task(run_id: str) -> int:
             metadata_fields=options.get("metadata_fields"),
             user=run.started_by,
             on_progress=lambda rows: import_run_progress(run=run, rows=rows),
-        )
-    except ValidationError as exc:
-        import_run_fail(run=run, messages=exc.messages)
+        ),
+    )
+    if result is None:
         return 0
-    except FileNotFoundError:
-        import_run_fail(run=run, messages=[FILE_GONE_ERROR])
-        return 0
-    except Exception:
-        import_run_fail(run=run, messages=[UNEXPECTED_ERROR])
-        raise
     dataset = result.dataset
     summary = {"n_items": result.n_items, "item_count": dataset.item_count, "dataset_name": dataset.name}
     import_run_succeed(run=run, rows=result.n_items, result=summary, dataset=dataset)

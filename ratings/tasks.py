@@ -5,15 +5,12 @@ from pathlib import Path
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.core.exceptions import ValidationError
 from django_tasks import task
 
 from annotate.models import Campaign, ImportRun
 from annotate.services.import_runs import (
-    FILE_GONE_ERROR,
-    UNEXPECTED_ERROR,
     import_run_begin,
-    import_run_fail,
+    import_run_execute,
     import_run_start,
     import_run_succeed,
 )
@@ -62,8 +59,9 @@ def ratings_import_task(run_id: str) -> int:
     if run is None or run.campaign is None:
         return 0
     options = run.options
-    try:
-        result = ratings_import(
+    result = import_run_execute(
+        run=run,
+        work=lambda: ratings_import(
             campaign=run.campaign,
             source=run.path,
             fmt=options.get("fmt"),
@@ -72,16 +70,10 @@ def ratings_import_task(run_id: str) -> int:
             replace=bool(options.get("replace")),
             match_members=bool(options.get("match_members")),
             source_name=run.filename,
-        )
-    except ValidationError as exc:
-        import_run_fail(run=run, messages=exc.messages)
+        ),
+    )
+    if result is None:
         return 0
-    except FileNotFoundError:
-        import_run_fail(run=run, messages=[FILE_GONE_ERROR])
-        return 0
-    except Exception:
-        import_run_fail(run=run, messages=[UNEXPECTED_ERROR])
-        raise
     import_run_succeed(run=run, rows=result.n_labels, result=asdict(result))
     return result.n_ratings
 

@@ -9,10 +9,12 @@ progress page reads.
 
 import logging
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django_tasks.base import Task
@@ -22,6 +24,7 @@ from annotate.services.pending_uploads import upload_discard
 
 logger = logging.getLogger(__name__)
 
+T = TypeVar("T")
 UNEXPECTED_ERROR = "The import failed unexpectedly; nothing was imported. Try again, or ask an administrator."
 FILE_GONE_ERROR = "The uploaded file is no longer there; nothing was imported. Upload it again."
 
@@ -97,6 +100,20 @@ def import_run_succeed(*, run: ImportRun, rows: int, result: dict[str, Any], dat
         fields.append("dataset")
     run.save(update_fields=fields)
     _discard(run)
+
+
+def import_run_execute(*, run: ImportRun, work: Callable[[], T]) -> T | None:
+    """Run an import's work; if it fails, record why on the run and return None (an unexpected error re-raises)."""
+    try:
+        return work()
+    except ValidationError as exc:
+        import_run_fail(run=run, messages=exc.messages)
+    except FileNotFoundError:
+        import_run_fail(run=run, messages=[FILE_GONE_ERROR])
+    except Exception:
+        import_run_fail(run=run, messages=[UNEXPECTED_ERROR])
+        raise
+    return None
 
 
 def import_run_fail(*, run: ImportRun, messages: list[str]) -> None:

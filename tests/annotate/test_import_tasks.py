@@ -19,7 +19,7 @@ from django_tasks_db.models import DBTaskResult
 from annotate.models import Dataset, ImportRun
 from annotate.search import search_coverage
 from annotate.selectors.datasets import items_page
-from annotate.services.import_runs import import_run_progress
+from annotate.services.import_runs import FILE_GONE_ERROR, UNEXPECTED_ERROR, import_run_execute, import_run_progress
 from tests.factories import UserFactory
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -153,3 +153,32 @@ def test_the_database_worker_imports_the_file_and_builds_the_search_index(client
     assert search_coverage(dataset).complete
     assert [item.external_id for item in items_page(dataset=dataset, query="quokka").items] == ["a1"]
     assert "Imported 2 items into " in client.get(_progress(run)).content.decode()
+
+
+def _queued_run(user: User, path: Path) -> ImportRun:
+    return ImportRun.objects.create(
+        kind=ImportRun.Kind.ITEMS, started_by=user, path=str(path), filename=path.name, options={}
+    )
+
+
+def test_a_file_gone_before_its_task_ran_fails_the_run_saying_upload_again(curator: User, tmp_path: Path) -> None:
+    run = _queued_run(curator, tmp_path / "gone.jsonl")
+
+    def missing() -> int:
+        raise FileNotFoundError(run.path)
+
+    assert import_run_execute(run=run, work=missing) is None
+    run.refresh_from_db()
+    assert run.status == ImportRun.Status.FAILED and run.errors == [FILE_GONE_ERROR]
+
+
+def test_an_unexpected_error_fails_the_run_and_reaches_the_worker(curator: User, tmp_path: Path) -> None:
+    run = _queued_run(curator, tmp_path / "items.jsonl")
+
+    def broken() -> int:
+        raise RuntimeError("disk on fire")
+
+    with pytest.raises(RuntimeError, match="disk on fire"):
+        import_run_execute(run=run, work=broken)
+    run.refresh_from_db()
+    assert run.status == ImportRun.Status.FAILED and run.errors == [UNEXPECTED_ERROR]
