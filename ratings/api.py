@@ -117,14 +117,14 @@ class CampaignAgreementApi(APIView):
         campaign = get_campaign_for(request, slug, roles=READERS)
         params = self.InputSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
-        key = params.validated_data.get("criterion")
-        if key is not None and not any(c.key == key for c in campaign.rubric_version.typed_criteria):
-            raise ValidationError({"criterion": [f"the rubric of campaign {campaign.slug!r} has no criterion {key!r}"]})
-        report, newer_coming = tasks.agreement_report_served(campaign)
+        try:
+            report, newer_coming = tasks.agreement_report_served(
+                campaign, criterion_key=params.validated_data.get("criterion")
+            )
+        except reports.UnknownCriterionError as exc:
+            raise ValidationError({"criterion": [str(exc)]}) from None
         if report is None:
             body = {"status": "computing", "detail": "A worker is computing this campaign's agreement report."}
             return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Retry-After": str(RETRY_SECONDS)})
-        if key is not None:
-            report = reports.only_criterion(report, key)
         data = report_results.report_as_dict(report) | {"current": not newer_coming}
         return Response(self.OutputSerializer(data).data)

@@ -748,13 +748,18 @@ def report_key(campaign: Campaign, report: CampaignAgreement) -> str:
     return _cache_key(campaign, None, report.n_boot, report.fingerprint)
 
 
+def criterion_require(campaign: Campaign, criterion_key: str | None) -> None:
+    """Refuse a criterion key the campaign's rubric does not have (None asks for every criterion)."""
+    criteria = campaign.rubric_version.typed_criteria
+    if criterion_key is not None and not any(c.key == criterion_key for c in criteria):
+        raise UnknownCriterionError(f"the rubric of campaign {campaign.slug!r} has no criterion {criterion_key!r}")
+
+
 def campaign_agreement(
     campaign: Campaign, *, criterion_key: str | None = None, n_boot: int = 1000
 ) -> CampaignAgreement:
     """Agreement per criterion of the campaign (or one criterion), served from cache while no rating changes."""
-    criteria = campaign.rubric_version.typed_criteria
-    if criterion_key is not None and not any(c.key == criterion_key for c in criteria):
-        raise UnknownCriterionError(f"the rubric of campaign {campaign.slug!r} has no criterion {criterion_key!r}")
+    criterion_require(campaign, criterion_key)
     fingerprint = ratings_fingerprint(campaign)
     whole = cache.get(_cache_key(campaign, None, n_boot, fingerprint))
     if whole is not None:

@@ -78,15 +78,26 @@ def ratings_import_task(run_id: str) -> int:
     return result.n_ratings
 
 
-def agreement_report_served(campaign: Campaign) -> tuple[CampaignAgreement | None, bool]:
-    """The campaign's agreement report as the dashboard and the API serve it, and whether a newer one is coming.
+def agreement_report_served(
+    campaign: Campaign, *, criterion_key: str | None = None
+) -> tuple[CampaignAgreement | None, bool]:
+    """The campaign's agreement report (or one criterion's) as the dashboard and the API serve it, and whether
+    a newer one is coming.
 
     A small campaign's report is computed here, or read from the cache. A large one's comes from a task
     (ratings.report_store): until its first report is stored there is none (None); after that the latest stored
     one is served while a task computes the report of the ratings as they stand now.
     """
     if not report_in_background(campaign, len(reports.agreement_criteria(campaign))):
-        return reports.campaign_agreement(campaign), False
+        return reports.campaign_agreement(campaign, criterion_key=criterion_key), False
+    reports.criterion_require(campaign, criterion_key)
+    report, newer_coming = _stored_report(campaign)
+    if report is not None and criterion_key is not None:
+        report = reports.only_criterion(report, criterion_key)
+    return report, newer_coming
+
+
+def _stored_report(campaign: Campaign) -> tuple[CampaignAgreement | None, bool]:
     key = reports.agreement_key(campaign)
     current = report_stored(key)
     if current is None and report_claim(campaign=campaign, key=key):
