@@ -13,6 +13,7 @@ $(PY):
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt | $(PY)
 	$(PY) -m pip install --quiet -r requirements-dev.txt
+	$(PY) -m pip install --quiet --no-deps crowd-kit==1.4.2
 	touch $@
 
 install: $(VENV)/.installed
