@@ -1,5 +1,6 @@
 """What gets rated and by whom: datasets, items, rubrics, campaigns, memberships."""
 
+import secrets
 import uuid
 
 from django.conf import settings
@@ -165,6 +166,11 @@ class RubricVersion(models.Model):
         return stored_criteria(self.criteria)
 
 
+def new_pseudonym_key() -> str:
+    """A random key for a new campaign's rater pseudonyms."""
+    return secrets.token_hex(16)
+
+
 class Campaign(models.Model):
     """A rating campaign: a sample of a dataset rated under one rubric version."""
 
@@ -193,6 +199,19 @@ class Campaign(models.Model):
     gold_rate = models.FloatField(default=0.0)
     # Share of each rater's submissions that are unannounced test-retest repeats of their own earlier items.
     repeat_rate = models.FloatField(default=0.0)
+    # {criterion key: disagreement}: an item whose disagreement on the criterion reaches it enters the
+    # adjudication queue (entropy in bits for nominal criteria, standard deviation in scale steps or units
+    # otherwise); a criterion left out uses its default (see ratings.adjudication_queue).
+    adjudication_thresholds = models.JSONField(default=dict, blank=True)
+    # How an item's final label is reached where no adjudicator decided: majority vote, or Dawid and Skene's
+    # estimate (categorical and ordinal criteria; the others always use their own aggregate).
+    final_label_method = models.CharField(
+        max_length=12,
+        choices=[("majority", "Majority vote"), ("dawid_skene", "Dawid–Skene")],
+        default="majority",
+    )
+    # Keys the campaign's rater pseudonyms (see ratings.pseudonyms): stable for the campaign, unguessable.
+    pseudonym_key = models.CharField(max_length=32, default=new_pseudonym_key, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -230,6 +249,8 @@ class CampaignItem(models.Model):
     # pick still recounts under the lock, so a stale value costs a retry, never an item above k. A database
     # default too, since sampling inserts rows with raw SQL.
     n_taken = models.PositiveIntegerField(default=0, db_default=0)
+    # Raters wanted beyond the campaign's k, added when an adjudicator sends the item back for more ratings.
+    extra_overlap = models.PositiveSmallIntegerField(default=0, db_default=0)
 
     class Meta:
         ordering = ["campaign", "order_key"]

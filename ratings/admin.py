@@ -12,7 +12,7 @@ from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.timezone import localtime
 
-from ratings.models import AgreementReport, Rating, RatingRevision
+from ratings.models import Adjudication, AdjudicationLease, AdjudicationRequest, AgreementReport, Rating, RatingRevision
 from ratings.services import rating_answers_check, rating_correct
 
 
@@ -157,3 +157,44 @@ class AgreementReportAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: AgreementReport | None = None) -> bool:
         return False
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Records kept by the services, shown for inspection only: a decision supersedes, it is never edited."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Adjudication)
+class AdjudicationAdmin(ReadOnlyAdmin):
+    """Every adjudication decision, current and superseded."""
+
+    list_display = ["campaign_item", "criterion_key", "outcome", "decided_by", "decided_at", "is_current"]
+    list_filter = ["outcome", "is_current"]
+    list_select_related = ["campaign_item", "decided_by"]
+
+
+@admin.register(AdjudicationRequest)
+class AdjudicationRequestAdmin(ReadOnlyAdmin):
+    """Items sent to the adjudication queue, with who sent them and why."""
+
+    list_display = ["campaign_item", "sent_by", "sent_at", "note"]
+    list_select_related = ["campaign_item", "sent_by"]
+
+
+@admin.register(AdjudicationLease)
+class AdjudicationLeaseAdmin(ReadOnlyAdmin):
+    """Items adjudicators hold; deleting a lease frees the item at once."""
+
+    list_display = ["campaign_item", "adjudicator", "expires_at"]
+    list_select_related = ["campaign_item", "adjudicator"]
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return True

@@ -1,4 +1,4 @@
-"""Forms for ratings pages: importing existing labels."""
+"""Forms for ratings pages: importing existing labels, gold answers, adjudication settings."""
 
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -10,6 +10,7 @@ from annotate.criteria import Criterion
 from annotate.forms.campaigns import apply_service_errors
 from annotate.forms.imports import ImportFileForm
 from annotate.models import Campaign
+from ratings.final_labels import aggregated_criteria, default_threshold, disagreement_unit
 from ratings.gold import gold_answer_validate, gold_criteria
 from ratings.importers import Layout
 
@@ -135,3 +136,48 @@ class GoldItemForm(forms.Form):
         except ValidationError as exc:
             apply_service_errors(self, ValidationError({f"c-{k}": v for k, v in exc.message_dict.items()}))
         return data
+
+
+# A threshold beyond any disagreement a criterion can show (entropy of 500 options is under 9 bits).
+MAX_THRESHOLD = 1e9
+
+
+class AdjudicationSettingsForm(forms.Form):
+    """Each criterion's disagreement threshold (blank: its default) and how final labels are reached."""
+
+    final_label_method = forms.ChoiceField(
+        choices=Campaign._meta.get_field("final_label_method").choices,
+        label="Final labels where nobody adjudicated",
+        help_text="Majority vote reports ties as ties. Dawid–Skene weighs each rater by their estimated accuracy "
+        "(categorical and ordinal criteria; unanimous items stay unanimous).",
+    )
+
+    def __init__(self, *args: Any, campaign: Campaign, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.campaign = campaign
+        self.fields["final_label_method"].initial = campaign.final_label_method
+        chosen = campaign.adjudication_thresholds or {}
+        self.criteria = aggregated_criteria(campaign.rubric_version.typed_criteria)
+        for criterion in self.criteria:
+            default = default_threshold(criterion)
+            self.fields[f"threshold-{criterion.key}"] = forms.FloatField(
+                required=False,
+                min_value=0,
+                max_value=MAX_THRESHOLD,
+                label=f"{criterion.label} ({criterion.key})",
+                initial=chosen.get(criterion.key),
+                help_text=f"In {disagreement_unit(criterion)}. "
+                + (f"Blank: the default, {default:g}." if default is not None else "Blank: items never enter."),
+            )
+
+    def save(self) -> Campaign:
+        """Store the thresholds that were given and the method."""
+        thresholds = {}
+        for criterion in self.criteria:
+            value = self.cleaned_data.get(f"threshold-{criterion.key}")
+            if value is not None:
+                thresholds[criterion.key] = value
+        self.campaign.adjudication_thresholds = thresholds
+        self.campaign.final_label_method = self.cleaned_data["final_label_method"]
+        self.campaign.save(update_fields=["adjudication_thresholds", "final_label_method"])
+        return self.campaign

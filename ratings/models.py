@@ -1,5 +1,6 @@
 """What raters said: ratings and every earlier version of them."""
 
+import uuid
 from typing import TYPE_CHECKING
 
 from django.conf import settings
@@ -110,3 +111,84 @@ class AgreementReport(models.Model):
 
     def __str__(self) -> str:
         return f"agreement report {self.key}"
+
+
+class Adjudication(models.Model):
+    """An adjudicator's decision on one criterion of one campaign item.
+
+    A later decision supersedes the current one (is_current moves to it) and never erases it: every decision
+    keeps who made it, when, and the labels it was made on.
+    """
+
+    class Outcome(models.TextChoices):
+        FINAL = "final", "Final value"
+        AMBIGUOUS = "ambiguous", "Genuinely ambiguous"
+        SEND_BACK = "send_back", "Sent back for more ratings"
+
+    campaign = models.ForeignKey("annotate.Campaign", on_delete=models.PROTECT, related_name="+", db_index=False)
+    campaign_item = models.ForeignKey(
+        "annotate.CampaignItem", on_delete=models.PROTECT, related_name="adjudications", db_index=False
+    )
+    criterion_key = models.CharField(max_length=64)
+    outcome = models.CharField(max_length=10, choices=Outcome.choices)
+    # The final value (FINAL only), in the criterion's stored form.
+    value = models.JSONField(null=True, blank=True)
+    rationale = models.TextField(blank=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    decided_at = models.DateTimeField()
+    # What the adjudicator saw: {"ratings": [[rating id, rater pseudonym, value], ...], "aggregate": ...,
+    # "method": ...}, so a decision can be read against the labels it settled even after they change.
+    seen = models.JSONField(default=dict)
+    is_current = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["campaign_item", "criterion_key", "decided_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign_item", "criterion_key"],
+                condition=Q(is_current=True),
+                name="adjudication_one_current",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["campaign", "is_current"], name="adjudication_campaign"),
+            models.Index(fields=["campaign_item", "criterion_key"], name="adjudication_item"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.outcome} on {self.criterion_key} of {self.campaign_item_id}"
+
+
+class AdjudicationRequest(models.Model):
+    """An item sent to the adjudication queue by an owner or adjudicator, with why."""
+
+    campaign = models.ForeignKey("annotate.Campaign", on_delete=models.CASCADE, related_name="+", db_index=False)
+    campaign_item = models.ForeignKey(
+        "annotate.CampaignItem", on_delete=models.CASCADE, related_name="adjudication_requests", db_index=False
+    )
+    note = models.TextField(blank=True)
+    sent_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    sent_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["campaign_item", "sent_at"]
+        indexes = [
+            models.Index(fields=["campaign", "campaign_item"], name="adjudication_request_item"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.campaign_item_id} sent by {self.sent_by_id}"
+
+
+class AdjudicationLease(models.Model):
+    """An item held by one adjudicator for a while, so that two never work the same item at once."""
+
+    campaign_item = models.OneToOneField(
+        "annotate.CampaignItem", on_delete=models.CASCADE, primary_key=True, related_name="adjudication_lease"
+    )
+    campaign = models.ForeignKey("annotate.Campaign", on_delete=models.CASCADE, related_name="+")
+    adjudicator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    expires_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.campaign_item_id} held by {self.adjudicator_id} until {self.expires_at}"

@@ -74,7 +74,7 @@ def campaign_item_set_taken(campaign_item_id: int, n_taken: int) -> None:
 # Take one of the item's k slots when others hold fewer than k: the recount and the write in one statement.
 _TAKE_SLOT_SQL = f"""
 UPDATE annotate_campaignitem AS ci SET n_taken = {TAKEN_SQL} + 1{{rated}}
-WHERE ci.id = %(item)s AND {TAKEN_SQL} < %(overlap)s
+WHERE ci.id = %(item)s AND {TAKEN_SQL} < %(overlap)s + ci.extra_overlap
 RETURNING n_rated"""
 _TAKE_SLOT = _TAKE_SLOT_SQL.format(rated="")
 _TAKE_SLOT_RATED = _TAKE_SLOT_SQL.format(rated=", n_rated = n_rated + 1")
@@ -112,7 +112,7 @@ def _renew_own_lease(
         # An expired lease keeps the item only while a slot is free: recount under the lock.
         campaign_item_lock(held.campaign_item_id)
         taken = taken_count(campaign_item_id=held.campaign_item_id, now=now, exclude_rater_id=rater.pk)
-        if taken < campaign.overlap:
+        if taken < campaign.overlap + held.item_extra_overlap:
             held.leased_at, held.expires_at = now, now + lease_for
             held.save(update_fields=["leased_at", "expires_at"])
             campaign_item_set_taken(held.campaign_item_id, taken + 1)
@@ -477,7 +477,9 @@ def assignment_skip(*, assignment: Assignment, reason: str) -> Assignment:
     _release_slot(assignment)
     assignment.status = Assignment.Status.SKIPPED
     assignment.skip_reason = reason
-    assignment.save(update_fields=["status", "skip_reason"])
+    # When the rater gave the item back: the adjudication queue tells a new skip from one already settled.
+    assignment.submitted_at = timezone.now()
+    assignment.save(update_fields=["status", "skip_reason", "submitted_at"])
     return assignment
 
 
@@ -495,7 +497,7 @@ def assignment_flag(*, assignment: Assignment, flag: str, note: str) -> Assignme
     if assignment.status == Assignment.Status.LEASED:
         # An item the rater cannot rate goes back to the pool; the flag tells the owner why.
         _release_slot(assignment)
-        assignment.status = Assignment.Status.SKIPPED
-        fields.append("status")
+        assignment.status, assignment.submitted_at = Assignment.Status.SKIPPED, timezone.now()
+        fields += ["status", "submitted_at"]
     assignment.save(update_fields=fields)
     return assignment

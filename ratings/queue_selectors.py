@@ -142,14 +142,14 @@ SELECT ci.id, ci.order_key FROM annotate_campaignitem ci
 WHERE ci.id IN (
     SELECT w.id FROM (
         SELECT h.id, h.n_taken, h.order_key FROM annotate_campaignitem h
-        WHERE h.campaign_id = %(campaign)s AND NOT h.is_gold AND h.n_taken < %(overlap)s
+        WHERE h.campaign_id = %(campaign)s AND NOT h.is_gold AND h.n_taken < %(overlap)s + h.extra_overlap
         ORDER BY h.n_taken DESC, h.order_key
         LIMIT %(scan)s
     ) w
     WHERE {untouched_w}
     ORDER BY w.n_taken DESC, w.order_key
     LIMIT %(window)s
-) AND ci.n_taken < %(overlap)s
+) AND ci.n_taken < %(overlap)s + ci.extra_overlap
 ORDER BY ci.n_taken DESC, (CAST(ci.order_key AS BIGINT) * %(multiplier)s + %(offset)s) %% %(prime)s, ci.id
 LIMIT 1"""
 # Items no one holds yet, in order key order from the rater's fresh cursor: a range of the queue index.
@@ -162,7 +162,7 @@ LIMIT 1"""
 # Every open item, fullest first: what is left once the head and the fresh range have nothing for the rater.
 _REST_SQL = """
 SELECT ci.id, ci.order_key FROM annotate_campaignitem ci
-WHERE ci.campaign_id = %(campaign)s AND NOT ci.is_gold AND ci.n_taken < %(overlap)s
+WHERE ci.campaign_id = %(campaign)s AND NOT ci.is_gold AND ci.n_taken < %(overlap)s + ci.extra_overlap
   AND {untouched_ci}
 ORDER BY ci.n_taken DESC, ci.order_key
 LIMIT 1"""
@@ -452,7 +452,7 @@ def taken_count(*, campaign_item_id: int, now: datetime, exclude_rater_id: int |
 
 
 _LEASES_SQL = """
-SELECT a.*, ci.is_gold AS item_is_gold FROM annotate_assignment a
+SELECT a.*, ci.is_gold AS item_is_gold, ci.extra_overlap AS item_extra_overlap FROM annotate_assignment a
 JOIN annotate_campaignitem ci ON ci.id = a.campaign_item_id
 WHERE a.campaign_id = %(campaign)s AND a.rater_id = %(rater)s AND a.status = %(leased)s
 ORDER BY a.leased_at, a.id"""

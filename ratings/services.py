@@ -53,7 +53,7 @@ def _take_slot(assignment: Assignment, campaign: Campaign, now: datetime, lapsed
     if n_rated is None:
         why = "Your lease on this item expired and it" if lapsed else "This item"
         raise ValidationError(
-            f"{why} has meanwhile been rated by {campaign.overlap} other raters, so this answer was not stored. "
+            f"{why} has meanwhile been rated by as many other raters as it needs, so this answer was not stored. "
             "Carry on with the next item."
         )
     return n_rated

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from ratings.views import agreement, campaigns, rate
+from ratings.views import adjudicate, agreement, campaigns, rate
 
 app_name = "ratings"
 
@@ -28,5 +28,12 @@ urlpatterns = [
     path("c/<slug:slug>/agreement/", agreement.agreement_dashboard, name="agreement"),
     path("c/<slug:slug>/agreement/items/", agreement.agreement_items, name="agreement-items"),
     path("c/<slug:slug>/agreement/items/<int:item_pk>/", agreement.agreement_item, name="agreement-item"),
+    # Adjudication: the queue, one item's decision, sending items, and the campaign's flags and skips.
+    path("c/<slug:slug>/adjudicate/", adjudicate.adjudication_queue_page, name="adjudicate"),
+    path("c/<slug:slug>/adjudicate/next/", adjudicate.adjudication_next, name="adjudicate-next"),
+    path("c/<slug:slug>/adjudicate/settings/", adjudicate.adjudication_settings, name="adjudicate-settings"),
+    path("c/<slug:slug>/adjudicate/<int:item_pk>/", adjudicate.adjudication_item, name="adjudicate-item"),
+    path("c/<slug:slug>/adjudicate/<int:item_pk>/send/", adjudicate.adjudication_send_view, name="adjudicate-send"),
+    path("c/<slug:slug>/flags/", adjudicate.campaign_flags, name="campaign-flags"),
     path("rubrics/<int:pk>/compare/", agreement.rubric_compare, name="rubric-compare"),
 ]

@@ -176,6 +176,12 @@ class Criterion:
         return ()
 
     @property
+    def span(self) -> float | None:
+        """The width of the scale in the answer's own units (numeric options' range), or None with no numbers."""
+        numbers = [o.value for o in self.options if is_number(o.value)]
+        return float(max(numbers) - min(numbers)) if len(numbers) > 1 else None
+
+    @property
     def midpoint(self) -> float | None:
         """Where a slider starts before the rater moves it (numeric criteria)."""
         return None

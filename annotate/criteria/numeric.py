@@ -28,6 +28,11 @@ class NumericCriterion(Criterion):
     template: ClassVar[str] = "ratings/criteria/_numeric.html"
     detail_template: ClassVar[str] = "annotate/criteria/_numeric.html"
 
+    @property
+    def span(self) -> float | None:
+        """The range from min to max."""
+        return float(self.max - self.min)
+
     @classmethod
     def fields_from_dict(cls, data: dict[str, Any]) -> dict[str, Any]:
         """Range, step and unit."""

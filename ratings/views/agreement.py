@@ -8,9 +8,10 @@ from django.views.decorators.http import require_GET
 from django_htmx.http import HttpResponseClientRefresh
 
 from accord.pages import render_page_or_fragment
-from annotate.models import CampaignItem
+from annotate.models import CampaignItem, Membership
 from annotate.permissions import READERS, get_campaign_for, get_rubric_for, rubrics_visible_to
 from ratings import charts, report_results, reports, rubric_comparison, tasks
+from ratings.final_labels import final_label_rows
 from ratings.selectors import campaign_item_ratings, criterion_of
 
 ITEMS_PER_PAGE = 50
@@ -101,6 +102,8 @@ def agreement_item(request: HttpRequest, slug: str, item_pk: int) -> HttpRespons
         "item": campaign_item.item,
         "ratings": ratings,
         "rows": rows,
+        "final_rows": final_label_rows(campaign, campaign_item),
+        "can_decide": campaign.caller_role in (Membership.Role.OWNER, Membership.Role.ADJUDICATOR),
         "back_criterion": request.GET.get("criterion")
         if criterion_of(campaign, request.GET.get("criterion", ""))
         else "",

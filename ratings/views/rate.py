@@ -31,28 +31,31 @@ RATINGS_PER_PAGE = 50
 FLAG_CHOICES = [(value, label, str(n)) for n, (value, label) in enumerate(Assignment.Flag.choices[1:], start=1)]
 
 
-def _input_value(value: Any) -> str:
+def control_value(value: Any) -> str:
+    """A stored answer as the form control's value."""
     if isinstance(value, bool):
         return "true" if value else "false"
     return "" if value is None else str(value)
 
 
-def _controls(criteria: tuple[Criterion, ...], values: dict[str, Any], errors: dict[str, list[str]]) -> list[dict]:
+def criteria_controls(
+    criteria: tuple[Criterion, ...], values: dict[str, Any], errors: dict[str, list[str]]
+) -> list[dict]:
     """Criteria as the template draws them: each option knows its form value and whether it is chosen."""
     controls = []
     for criterion in criteria:
         value = values.get(criterion.key)
-        chosen = {_input_value(v) for v in value} if isinstance(value, list) else {_input_value(value)}
+        chosen = {control_value(v) for v in value} if isinstance(value, list) else {control_value(value)}
         options = []
         for option in criterion.options:
-            form_value = _input_value(option.value)
+            form_value = control_value(option.value)
             options.append({**option.to_dict(), "input_value": form_value, "checked": form_value in chosen})
         controls.append(
             {
                 **criterion.to_dict(),
                 "options": options,
                 "error": " ".join(errors.get(criterion.key, [])),
-                "input_value": _input_value(value),
+                "input_value": control_value(value),
                 "midpoint": criterion.midpoint,
                 "template": criterion.template,
             }
@@ -109,7 +112,7 @@ def _panel_context(
                 presentation=assignment.presentation,
             ),
             # Drawn from the template's cache when the form is blank (see _rate_panel.html): built only if needed.
-            criteria=lambda: _controls(campaign.rubric_version.typed_criteria, values or {}, errors or {}),
+            criteria=lambda: criteria_controls(campaign.rubric_version.typed_criteria, values or {}, errors or {}),
             blank_form=not values and not errors and not comment,
             comment=comment,
             rendered_at=f"{timezone.now().timestamp():.3f}",
@@ -241,9 +244,9 @@ def _answers(rating: Rating) -> list[tuple[str, str]]:
         if criterion.key not in shown:
             continue
         value = shown[criterion.key]
-        labels = {_input_value(o.value): o.label for o in criterion.options}
+        labels = {control_value(o.value): o.label for o in criterion.options}
         items = value if isinstance(value, list) else [value]
-        answers.append((criterion.label, ", ".join(labels.get(_input_value(v), _input_value(v)) for v in items)))
+        answers.append((criterion.label, ", ".join(labels.get(control_value(v), control_value(v)) for v in items)))
     return answers
 
 
@@ -291,7 +294,7 @@ def _revise_context(
         "item_view": item_view(
             campaign=campaign, item_content=item.content, item_metadata=item.metadata, presentation=rating.presentation
         ),
-        "criteria": _controls(rating.rubric_version.typed_criteria, values, errors),
+        "criteria": criteria_controls(rating.rubric_version.typed_criteria, values, errors),
         "form_errors": errors,
         "non_field_errors": errors.get("__all__", []),
         "comment": comment,

@@ -19,7 +19,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
-from annotate.models import Campaign, CampaignItem, Dataset, Membership, RubricVersion
+from annotate.models import Assignment, Campaign, CampaignItem, Dataset, Membership, RubricVersion
 from annotate.search import search_index_build
 from annotate.services.campaigns import campaign_create, campaign_set_status, membership_set
 from annotate.services.datasets import dataset_import
@@ -154,6 +154,8 @@ class Command(BaseCommand):
                 continue
             campaign = _campaign(spec, datasets[spec.dataset], versions[spec.rubric], users)
             n_ratings = _save_ratings(campaign, simulate[spec.slug](campaign, users))
+            if spec.slug == "demo":
+                _flag_and_skip(campaign, users)
             created.append(f"campaign {spec.slug} with {campaign.n_items} items and {n_ratings} simulated ratings")
         return created
 
@@ -354,6 +356,32 @@ def _rating(campaign: Campaign, pk: int, rater: AbstractBaseUser, values: dict, 
         seconds_spent=seconds,
         source="demo",
     )
+
+
+def _flag_and_skip(campaign: Campaign, users: dict[str, AbstractBaseUser]) -> None:
+    """One rater flagged an item and another skipped one, as happens in any campaign: both reach adjudication."""
+    rated = set(Rating.objects.filter(campaign=campaign).values_list("campaign_item_id", "rater_id"))
+    items = list(CampaignItem.objects.filter(campaign=campaign).order_by("order_key").values_list("pk", flat=True))
+    when = timezone.now() - timedelta(hours=2)
+    for username, flag, note, reason in (
+        ("rater3", Assignment.Flag.BROKEN, "The response stops in the middle of a sentence.", ""),
+        ("rater4", Assignment.Flag.NONE, "", "I don't know enough about this topic to judge the answer."),
+    ):
+        user = users[username]
+        item_id = next(pk for pk in reversed(items) if (pk, user.pk) not in rated)
+        Assignment.objects.create(
+            campaign_item_id=item_id,
+            campaign=campaign,
+            rater=user,
+            status=Assignment.Status.SKIPPED,
+            flag=flag,
+            flag_note=note,
+            skip_reason=reason,
+            leased_at=when,
+            expires_at=when,
+            submitted_at=when,
+        )
+    queue_states_invalidate(campaign=campaign)
 
 
 def _save_ratings(campaign: Campaign, ratings: list[Rating]) -> int:

@@ -1,0 +1,348 @@
+"""Adjudication pages: the queue, one item's labels side by side with a decision per criterion, sending items."""
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accord.input_checks import parse_row_id
+from annotate.criteria import Criterion
+from annotate.models import Assignment, Campaign, CampaignItem, Membership
+from annotate.permissions import READERS, get_campaign_for
+from ratings import adjudication_queue as queue
+from ratings.adjudication import (
+    MAX_EXTRA_OVERLAP,
+    Decision,
+    adjudication_lease_take,
+    adjudication_record,
+    adjudication_send,
+    lease_holder,
+)
+from ratings.final_labels import (
+    aggregated_criteria,
+    disagreement_threshold,
+    disagreement_unit,
+    display_value,
+    estimates_for_pages,
+    final_labels,
+)
+from ratings.forms import AdjudicationSettingsForm
+from ratings.models import Adjudication, AdjudicationLease, Rating
+from ratings.pseudonyms import rater_pseudonym
+from ratings.views.rate import control_value, criteria_controls
+
+DECIDERS = frozenset({Membership.Role.OWNER, Membership.Role.ADJUDICATOR})
+QUEUE_PER_PAGE = 50
+FILTERS = ("reason", "criterion")
+
+
+def _filters(request: HttpRequest, campaign: Campaign) -> dict[str, str]:
+    """The queue's filters from the query string; unknown values are dropped, never trusted."""
+    keys = {c.key for c in aggregated_criteria(campaign.rubric_version.typed_criteria)}
+    reason = request.GET.get("reason", "")
+    criterion = request.GET.get("criterion", "")
+    return {"reason": reason if reason in queue.REASONS else "", "criterion": criterion if criterion in keys else ""}
+
+
+def _query(filters: dict[str, str]) -> str:
+    query = QueryDict(mutable=True)
+    query.update({k: v for k, v in filters.items() if v})
+    return query.urlencode()
+
+
+def _queue_context(request: HttpRequest, campaign: Campaign, filters: dict[str, str]) -> dict[str, Any]:
+    entries = queue.adjudication_queue(campaign)
+    shown = queue.queue_filtered(entries, reason=filters["reason"], criterion_key=filters["criterion"])
+    criteria = aggregated_criteria(campaign.rubric_version.typed_criteria)
+    counts = queue.queue_counts(entries)
+    page = Paginator(shown, QUEUE_PER_PAGE).get_page(request.GET.get("page"))
+    page.object_list = queue.named(page.object_list)
+    context = {
+        "campaign": campaign,
+        "page": page,
+        "counts": counts,
+        "reason_counts": [(kind, label, counts.by_reason[kind]) for kind, label in queue.REASONS.items()],
+        "criterion_counts": [(c, counts.by_criterion.get(c.key, 0)) for c in criteria],
+        "n_shown": len(shown),
+        "filters": filters,
+        "query": _query(filters),
+        "reasons": queue.REASONS,
+        "criteria": criteria,
+        "can_decide": campaign.caller_role in DECIDERS,
+        "thresholds": [
+            {"criterion": c, "value": disagreement_threshold(campaign, c), "unit": disagreement_unit(c)}
+            for c in criteria
+        ],
+    }
+    if campaign.caller_role == Membership.Role.OWNER:
+        context["settings_form"] = AdjudicationSettingsForm(campaign=campaign)
+    return context
+
+
+@login_required
+@require_GET
+def adjudication_queue_page(request: HttpRequest, slug: str) -> HttpResponse:
+    """Items waiting for an adjudicator: why each is there, most disputed first, filtered by reason and criterion."""
+    campaign = get_campaign_for(request, slug, roles=READERS)
+    context = _queue_context(request, campaign, _filters(request, campaign))
+    return render(request, "ratings/adjudication_queue.html", context)
+
+
+@login_required
+@require_GET
+def adjudication_next(request: HttpRequest, slug: str) -> HttpResponse:
+    """Open the next item nobody else holds (after `after`, keeping the filters), or say the queue is clear."""
+    campaign = get_campaign_for(request, slug, roles=DECIDERS)
+    filters = _filters(request, campaign)
+    entries = queue.queue_filtered(
+        queue.adjudication_queue(campaign), reason=filters["reason"], criterion_key=filters["criterion"]
+    )
+    after = parse_row_id(request.GET.get("after"))
+    entry = queue.queue_next(entries, adjudicator_id=request.user.pk, after=after)
+    query = _query(filters)
+    if entry is None:
+        messages.success(request, "Nothing left to adjudicate here: the queue is clear.")
+        return redirect(reverse("ratings:adjudicate", args=[slug]) + (f"?{query}" if query else ""))
+    url = reverse("ratings:adjudicate-item", args=[slug, entry.campaign_item_id])
+    return redirect(url + (f"?{query}" if query else ""))
+
+
+def _rater_columns(campaign: Campaign, ratings: list[Rating], reveal: bool) -> list[dict[str, Any]]:
+    return [
+        {
+            "name": r.rater.get_username() if reveal else rater_pseudonym(campaign, r.rater_id),
+            "rating": r,
+        }
+        for r in ratings
+    ]
+
+
+def _criterion_rows(
+    campaign: Campaign,
+    campaign_item: CampaignItem,
+    criteria: list[Criterion],
+    ratings: list[Rating],
+    labels: dict,
+    errors: dict[str, list[str]],
+    posted: QueryDict | None,
+) -> list[dict[str, Any]]:
+    history: dict[str, list[Adjudication]] = {}
+    for decision in Adjudication.objects.filter(campaign_item=campaign_item).select_related("decided_by"):
+        history.setdefault(decision.criterion_key, []).append(decision)
+    rows = []
+    for criterion in criteria:
+        label = labels[criterion.key]
+        if posted is not None:
+            outcome = posted.get(f"outcome-{criterion.key}", "")
+            value = criterion.from_post(posted)
+            rationale = posted.get(f"rationale-{criterion.key}", "")
+        else:
+            current = label.adjudication
+            outcome = current.outcome if current else ("final" if label.aggregate is not None else "")
+            value = current.value if current and current.outcome == "final" else label.aggregate
+            rationale = current.rationale if current else ""
+        control = criteria_controls((criterion,), {criterion.key: _form_value(value)}, {})[0]
+        # The outcome decides whether a value is needed: the browser must not demand one for "ambiguous".
+        control["required"] = False
+        rows.append(
+            {
+                "criterion": criterion,
+                "control": control,
+                "label": label,
+                "labels": [criterion.display(r.values.get(criterion.key)) for r in ratings],
+                "distribution": [
+                    {"value": criterion.display(list(v) if isinstance(v, tuple) else v), "n": n}
+                    for v, n in label.distribution.items()
+                ],
+                "aggregate": display_value(criterion, label.aggregate),
+                # The form value of the aggregate: choosing any other value asks for a rationale (adjudicate.js).
+                "aggregate_input": control_value(_form_value(label.aggregate)),
+                "final": display_value(criterion, label.value),
+                "threshold": disagreement_threshold(campaign, criterion),
+                "unit": disagreement_unit(criterion),
+                "outcome": outcome,
+                "rationale": rationale,
+                "history": sorted(history.get(criterion.key, []), key=lambda d: d.decided_at, reverse=True),
+                "error": " ".join(errors.get(criterion.key, [])),
+            }
+        )
+    return rows
+
+
+def _form_value(value: Any) -> Any:
+    """A value as the criterion's form control shows it (label sets as lists, NumPy scalars as Python ones)."""
+    if hasattr(value, "item"):
+        value = value.item()
+    return list(value) if isinstance(value, tuple) else value
+
+
+def _item_context(
+    request: HttpRequest,
+    campaign: Campaign,
+    campaign_item: CampaignItem,
+    *,
+    errors: dict[str, list[str]] | None = None,
+    posted: QueryDict | None = None,
+    holder: AdjudicationLease | None = None,
+) -> dict[str, Any]:
+    criteria = aggregated_criteria(campaign.rubric_version.typed_criteria)
+    # Repeats count for when the item's ratings last changed; the page shows first-time ratings only.
+    all_ratings = list(Rating.objects.filter(campaign_item=campaign_item).select_related("rater").order_by("id"))
+    ratings = [r for r in all_ratings if not r.is_repeat]
+    labels = final_labels(campaign, [campaign_item.pk], estimates=estimates_for_pages(campaign))[campaign_item.pk]
+    is_owner = campaign.caller_role == Membership.Role.OWNER
+    reveal = is_owner and request.GET.get("names") == "1"
+    filters = _filters(request, campaign)
+    # The lease just taken (or someone else's), else whoever holds the item now.
+    holder = holder if holder is not None else lease_holder(campaign_item)
+    return {
+        "campaign": campaign,
+        "campaign_item": campaign_item,
+        "item": campaign_item.item,
+        "raters": _rater_columns(campaign, ratings, reveal),
+        "rows": _criterion_rows(campaign, campaign_item, criteria, ratings, labels, errors or {}, posted),
+        "free_text": [
+            {"criterion": c, "texts": [r.values.get(c.key) for r in ratings]}
+            for c in campaign.rubric_version.typed_criteria
+            if not c.has_agreement
+        ],
+        "entry": queue.item_entry(
+            campaign, campaign_item, labels, max((r.updated_at for r in all_ratings), default=None)
+        ),
+        "holder": holder,
+        "holds_it": holder is not None and holder.adjudicator_id == request.user.pk,
+        "can_decide": campaign.caller_role in DECIDERS,
+        "can_reveal": is_owner,
+        "reveal": reveal,
+        "query": _query(filters),
+        "form_errors": errors or {},
+        # Errors about the whole form: the item held by someone else, nothing chosen, sending back refused.
+        "general_errors": [*(errors or {}).get("__all__", []), *(errors or {}).get("more_raters", [])],
+        "more_raters": (posted.get("more_raters") if posted is not None else "") or "2",
+        "max_more_raters": MAX_EXTRA_OVERLAP,
+        "flags": _flags_and_skips(campaign, Assignment.objects.filter(campaign_item=campaign_item)),
+    }
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def adjudication_item(request: HttpRequest, slug: str, item_pk: int) -> HttpResponse:
+    """One item: every rater's labels side by side, the aggregate, and a decision per criterion."""
+    campaign = get_campaign_for(request, slug, roles=READERS)
+    campaign_item = get_object_or_404(CampaignItem.objects.select_related("item"), campaign=campaign, pk=item_pk)
+    can_decide = campaign.caller_role in DECIDERS
+    if request.method == "POST":
+        if not can_decide:
+            raise Http404("No such page.")
+        return _record(request, campaign, campaign_item)
+    lease = None
+    if can_decide:
+        lease = adjudication_lease_take(campaign=campaign, campaign_item=campaign_item, adjudicator=request.user)
+    context = _item_context(request, campaign, campaign_item, holder=lease)
+    return render(request, "ratings/adjudication_item.html", context)
+
+
+def _decisions_from_post(criteria: list[Criterion], post: QueryDict) -> list[Decision]:
+    decisions = []
+    for criterion in criteria:
+        outcome = post.get(f"outcome-{criterion.key}", "")
+        if not outcome:
+            continue
+        value = criterion.from_post(post) if outcome == Adjudication.Outcome.FINAL else None
+        rationale = post.get(f"rationale-{criterion.key}", "")
+        decisions.append(Decision(criterion.key, outcome, value, rationale))
+    return decisions
+
+
+def _record(request: HttpRequest, campaign: Campaign, campaign_item: CampaignItem) -> HttpResponse:
+    criteria = aggregated_criteria(campaign.rubric_version.typed_criteria)
+    decisions = _decisions_from_post(criteria, request.POST)
+    more = parse_row_id(request.POST.get("more_raters"))
+    try:
+        adjudication_record(
+            campaign=campaign,
+            campaign_item=campaign_item,
+            adjudicator=request.user,
+            decisions=decisions,
+            more_raters=more if more is not None else 0,
+        )
+    except ValidationError as error:
+        errors = error.message_dict if hasattr(error, "error_dict") else {"__all__": error.messages}
+        context = _item_context(request, campaign, campaign_item, errors=errors, posted=request.POST)
+        return render(request, "ratings/adjudication_item.html", context, status=400)
+    n = len(decisions)
+    messages.success(request, f"Recorded {n} decision{'s' if n != 1 else ''} on item {campaign_item.item.external_id}.")
+    query = _query(_filters(request, campaign))
+    url = reverse("ratings:adjudicate-next", args=[campaign.slug]) + f"?after={campaign_item.pk}"
+    return redirect(url + (f"&{query}" if query else ""))
+
+
+@login_required
+@require_POST
+def adjudication_send_view(request: HttpRequest, slug: str, item_pk: int) -> HttpResponse:
+    """Send an item to the adjudication queue with a note, from any item page."""
+    campaign = get_campaign_for(request, slug, roles=DECIDERS)
+    campaign_item = get_object_or_404(CampaignItem.objects.select_related("item"), campaign=campaign, pk=item_pk)
+    try:
+        adjudication_send(
+            campaign=campaign, campaign_item=campaign_item, user=request.user, note=request.POST.get("note", "")
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, f"Item {campaign_item.item.external_id} is in the adjudication queue.")
+    return redirect(reverse("ratings:adjudicate-item", args=[slug, campaign_item.pk]))
+
+
+@login_required
+@require_POST
+def adjudication_settings(request: HttpRequest, slug: str) -> HttpResponse:
+    """Owners set each criterion's disagreement threshold and how final labels are reached."""
+    campaign = get_campaign_for(request, slug, roles=frozenset({Membership.Role.OWNER}))
+    form = AdjudicationSettingsForm(request.POST, campaign=campaign)
+    if form.is_valid():
+        form.save()
+        messages.success(request, "Adjudication settings saved.")
+        return redirect("ratings:adjudicate", slug=slug)
+    context = _queue_context(request, campaign, {"reason": "", "criterion": ""})
+    context.update(settings_form=form, settings_open=True)
+    return render(request, "ratings/adjudication_queue.html", context, status=400)
+
+
+def _flags_and_skips(campaign: Campaign, assignments: Any) -> list[Assignment]:
+    """The flagged or skipped assignments among these, each with its rater's pseudonym."""
+    rows = [a for a in assignments if a.flag or a.status == Assignment.Status.SKIPPED]
+    for assignment in rows:
+        assignment.pseudonym = rater_pseudonym(campaign, assignment.rater_id)
+    return rows
+
+
+@login_required
+@require_GET
+def campaign_flags(request: HttpRequest, slug: str) -> HttpResponse:
+    """Every flag and skip of the campaign with its reason, linked to the item, newest first."""
+    campaign = get_campaign_for(request, slug, roles=DECIDERS)
+    rows = (
+        Assignment.objects.filter(campaign=campaign)
+        .filter(Q(flag__gt="") | Q(status=Assignment.Status.SKIPPED))
+        .select_related("campaign_item__item")
+        .order_by("-submitted_at", "-leased_at", "-pk")
+    )
+    kind = request.GET.get("kind", "")
+    if kind == "flag":
+        rows = rows.exclude(flag="")
+    elif kind == "skip":
+        rows = rows.filter(flag="", status=Assignment.Status.SKIPPED)
+    else:
+        kind = ""
+    page = Paginator(rows, QUEUE_PER_PAGE).get_page(request.GET.get("page"))
+    _flags_and_skips(campaign, page.object_list)
+    context = {"campaign": campaign, "page": page, "kind": kind, "query": f"kind={kind}" if kind else ""}
+    return render(request, "ratings/campaign_flags.html", context)

@@ -1,0 +1,83 @@
+"""An adjudicator clears the demo campaign's adjudication queue with the keyboard alone."""
+
+import pytest
+from django.core.management import call_command
+
+from annotate.models import Campaign
+from ratings.adjudication_queue import adjudication_queue
+from ratings.models import Adjudication
+from tests.browser.conftest import PASSWORD
+
+pytestmark = pytest.mark.browser
+
+RATIONALE = "The raters split evenly; the response is partly right."
+
+
+@pytest.fixture
+def demo(transactional_db) -> Campaign:
+    """The demo data, with the adjudicator's password set to the tests' one."""
+    call_command("load_demo", verbosity=0)
+    from django.contrib.auth import get_user_model
+
+    adjudicator = get_user_model().objects.get(username="adjudicator")
+    adjudicator.set_password(PASSWORD)
+    adjudicator.save()
+    return Campaign.objects.get(slug="demo")
+
+
+def _decide_by_keys(page) -> None:
+    """Accept each aggregate (already chosen) and settle each tie with its first option and a rationale."""
+    criteria = page.locator(".adjudicate-criterion")
+    n = criteria.count()
+    for i in range(n):
+        criterion = criteria.nth(i)
+        if criterion.get_attribute("data-aggregate") == "":
+            key = criterion.locator("input[data-key]").first.get_attribute("data-key")
+            page.keyboard.press(key)
+            assert page.evaluate("() => document.activeElement.tagName") == "TEXTAREA"
+            page.keyboard.type(RATIONALE)
+            page.keyboard.press("Escape")
+        if i < n - 1:
+            page.keyboard.press("ArrowDown")
+
+
+def test_adjudicator_clears_the_demo_queue_by_keyboard(page, login, demo, page_log, screenshot):
+    from django.contrib.auth import get_user_model
+
+    waiting = len(adjudication_queue(demo))
+    assert waiting > 5
+    login(get_user_model().objects.get(username="adjudicator"))
+    page.goto(f"/c/{demo.slug}/adjudicate/")
+    screenshot("adjudication-queue-desktop")
+    page.focus("text=Start adjudicating")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    page.wait_for_url("**/adjudicate/*/")
+    screenshot("adjudication-item-desktop")
+    for _ in range(waiting + 5):
+        if page.locator("#adjudicate-form").count() == 0:
+            break
+        _decide_by_keys(page)
+        with page.expect_navigation():
+            page.keyboard.press("Enter")
+    assert "the queue is clear" in page.content()
+    assert adjudication_queue(demo) == []
+    assert Adjudication.objects.filter(campaign=demo, is_current=True).exists()
+    assert Adjudication.objects.filter(campaign=demo, rationale=RATIONALE).exists() or not any(
+        a.seen.get("method") == "tie" for a in Adjudication.objects.filter(campaign=demo)
+    )
+    assert not page_log.errors and not page_log.console_errors
+
+
+def test_the_adjudication_pages_fit_a_phone(page, login, demo, screenshot):
+    from django.contrib.auth import get_user_model
+
+    page.set_viewport_size({"width": 390, "height": 844})
+    login(get_user_model().objects.get(username="adjudicator"))
+    page.goto(f"/c/{demo.slug}/adjudicate/")
+    screenshot("adjudication-queue-phone")
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
+    page.goto(f"/c/{demo.slug}/adjudicate/next/")
+    page.wait_for_selector("#adjudicate-form")
+    screenshot("adjudication-item-phone")
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
