@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from ratings.views import adjudicate, agreement, campaigns, rate
+from ratings.views import adjudicate, agreement, campaigns, data_card, rate
 
 app_name = "ratings"
 
@@ -35,5 +35,6 @@ urlpatterns = [
     path("c/<slug:slug>/adjudicate/<int:item_pk>/", adjudicate.adjudication_item, name="adjudicate-item"),
     path("c/<slug:slug>/adjudicate/<int:item_pk>/send/", adjudicate.adjudication_send_view, name="adjudicate-send"),
     path("c/<slug:slug>/flags/", adjudicate.campaign_flags, name="campaign-flags"),
+    path("c/<slug:slug>/data-card.md", data_card.data_card, name="data-card"),
     path("rubrics/<int:pk>/compare/", agreement.rubric_compare, name="rubric-compare"),
 ]
