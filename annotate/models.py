@@ -260,9 +260,12 @@ class CampaignItem(models.Model):
         ]
         indexes = [
             # The queue's pick: fullest first, then by order key, read in index order and stopped at a LIMIT.
+            # Slots taken less the raters added by sending the item back: an item sent back for two more raters
+            # ranks as if it had two ratings fewer. The pick's range bound (fewer than k) and its order use the
+            # expression as written here, so that an index scan stops at the open items.
             models.Index(
                 F("campaign"),
-                F("n_taken").desc(),
+                (F("n_taken") - F("extra_overlap")).desc(),
                 F("order_key"),
                 condition=Q(is_gold=False),
                 name="campaign_item_queue",

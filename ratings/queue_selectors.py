@@ -132,39 +132,41 @@ def _with_untouched(sql: str) -> str:
     return sql.format(untouched_w=_untouched("w"), untouched_ci=_untouched("ci"))
 
 
-# The first PICK_WINDOW open items among the first HEAD_SCAN rows of the queue index (n_taken descending, then
-# order key) that the rater has neither been given nor rated; only those are ordered by the rater's shuffle
-# within each fill level. n_taken is checked again outside the window: a row locked after a concurrent update
+# The first PICK_WINDOW open items among the first HEAD_SCAN rows of the queue index (its fill, n_taken less the
+# raters added by sending the item back, descending, then order key) that the rater has neither been given nor
+# rated; only those are ordered by the rater's shuffle within each fill level. The fill is checked again
+# outside the window: a row locked after a concurrent update
 # is re-checked against the outer conditions only. The shuffle is (order_key * a + b) mod P in 64-bit
 # arithmetic (see rater_permutation).
 _HEAD_SQL = """
 SELECT ci.id, ci.order_key FROM annotate_campaignitem ci
 WHERE ci.id IN (
     SELECT w.id FROM (
-        SELECT h.id, h.n_taken, h.order_key FROM annotate_campaignitem h
-        WHERE h.campaign_id = %(campaign)s AND NOT h.is_gold AND h.n_taken < %(overlap)s + h.extra_overlap
-        ORDER BY h.n_taken DESC, h.order_key
+        SELECT h.id, h.n_taken - h.extra_overlap AS fill, h.order_key FROM annotate_campaignitem h
+        WHERE h.campaign_id = %(campaign)s AND NOT h.is_gold AND h.n_taken - h.extra_overlap < %(overlap)s
+        ORDER BY h.n_taken - h.extra_overlap DESC, h.order_key
         LIMIT %(scan)s
     ) w
     WHERE {untouched_w}
-    ORDER BY w.n_taken DESC, w.order_key
+    ORDER BY w.fill DESC, w.order_key
     LIMIT %(window)s
-) AND ci.n_taken < %(overlap)s + ci.extra_overlap
-ORDER BY ci.n_taken DESC, (CAST(ci.order_key AS BIGINT) * %(multiplier)s + %(offset)s) %% %(prime)s, ci.id
+) AND ci.n_taken - ci.extra_overlap < %(overlap)s
+ORDER BY ci.n_taken - ci.extra_overlap DESC,
+    (CAST(ci.order_key AS BIGINT) * %(multiplier)s + %(offset)s) %% %(prime)s, ci.id
 LIMIT 1"""
 # Items no one holds yet, in order key order from the rater's fresh cursor: a range of the queue index.
 _FRESH_SQL = """
 SELECT ci.id, ci.order_key FROM annotate_campaignitem ci
-WHERE ci.campaign_id = %(campaign)s AND NOT ci.is_gold AND ci.n_taken = 0 AND ci.order_key > %(after)s
-  AND {untouched_ci}
-ORDER BY ci.n_taken DESC, ci.order_key
+WHERE ci.campaign_id = %(campaign)s AND NOT ci.is_gold AND ci.n_taken - ci.extra_overlap = 0 AND ci.n_taken = 0
+  AND ci.order_key > %(after)s AND {untouched_ci}
+ORDER BY ci.order_key
 LIMIT 1"""
 # Every open item, fullest first: what is left once the head and the fresh range have nothing for the rater.
 _REST_SQL = """
 SELECT ci.id, ci.order_key FROM annotate_campaignitem ci
-WHERE ci.campaign_id = %(campaign)s AND NOT ci.is_gold AND ci.n_taken < %(overlap)s + ci.extra_overlap
+WHERE ci.campaign_id = %(campaign)s AND NOT ci.is_gold AND ci.n_taken - ci.extra_overlap < %(overlap)s
   AND {untouched_ci}
-ORDER BY ci.n_taken DESC, ci.order_key
+ORDER BY ci.n_taken - ci.extra_overlap DESC, ci.order_key
 LIMIT 1"""
 # Rows of the queue index the head pick reads at most. Among many raters the rater's own open items are few
 # and the window fills within its first rows; when the rater's own items fill the head (a lone rater, or

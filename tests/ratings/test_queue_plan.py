@@ -192,3 +192,20 @@ def test_every_statement_of_the_rating_path_reads_a_bounded_number_of_rows_after
     # The cycles took data items, gold checks and repeats at their rates, each by a bounded read.
     assert kinds == {"data", "gold", "repeat"}
     assert Rating.objects.filter(rater=rater).count() == n_served + 41
+
+
+def test_the_pick_skips_full_items_by_the_index_range_and_prefers_items_sent_back() -> None:
+    """Full items (k slots taken) lead the queue index; the pick's bound on its fill skips them unread.
+
+    An item sent back for two more raters ranks by its fill (slots taken less the raters added): ahead of items
+    nobody has rated, behind none.
+    """
+    campaign = CampaignFactory(with_items=3000, overlap=3)
+    CampaignItem.objects.filter(campaign=campaign, order_key__lt=2500).update(n_taken=3)
+    CampaignItem.objects.filter(campaign=campaign, order_key__lt=20).update(extra_overlap=2)
+    rater = UserFactory()
+    _analyze()
+    for sql, params in candidate_queries(campaign=campaign, rater=rater, lock=False):
+        assert _most_rows(sql, params) <= MOST_ROWS, sql
+    picked = candidate_item(campaign=campaign, rater=rater, lock=False)
+    assert CampaignItem.objects.get(pk=picked.pk).order_key < 20
