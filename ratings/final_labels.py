@@ -14,7 +14,6 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
 import pandas as pd
 from django.core.cache import cache
 
@@ -135,15 +134,18 @@ def disagreement(criterion: Criterion, values: list[Any]) -> float | None:
         return None
     level = criterion.agreement_level
     if level == "nominal":
-        counts = np.array(list(aggregation.majority_vote([hashable(v) for v in values]).counts.values()), float)
-        p = counts / counts.sum()
-        return float(-(p * np.log2(p)).sum()) + 0.0
+        counts = aggregation.majority_vote([hashable(v) for v in values]).counts.values()
+        return entropy_bits(list(counts))
     if level == "ordinal" and criterion.value_domain:
         order = {hashable(v): i for i, v in enumerate(criterion.value_domain)}
-        positions = [order[hashable(v)] for v in values if hashable(v) in order]
-        return float(np.std(positions)) if len(positions) > 1 else None
-    numbers = [float(v) for v in values if _is_number(v)]
-    return float(np.std(numbers)) if len(numbers) > 1 else None
+        return aggregation.central([order[hashable(v)] for v in values if hashable(v) in order]).std
+    return aggregation.central([float(v) for v in values if _is_number(v)]).std
+
+
+def entropy_bits(counts: list[int]) -> float:
+    """Shannon entropy in bits of a distribution given as counts (0 when every count is in one value)."""
+    total = sum(counts)
+    return abs(-math.fsum(n / total * math.log2(n / total) for n in counts if n))
 
 
 def final_label(

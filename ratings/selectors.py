@@ -307,9 +307,7 @@ def usernames(user_ids: Iterable[int]) -> dict[int, str]:
 
 def ratings_fingerprint(campaign: Campaign) -> str:
     """Changes whenever a rating of the campaign is added, revised or deleted (one aggregate query)."""
-    agg = Rating.objects.filter(campaign=campaign).aggregate(
-        n=Count("id"), last=Max("updated_at"), top=Max("id")
-    )
+    agg = Rating.objects.filter(campaign=campaign).aggregate(n=Count("id"), last=Max("updated_at"), top=Max("id"))
     last = agg["last"].timestamp() if agg["last"] else 0
     return f"{agg['n']}-{last:.6f}-{agg['top'] or 0}"
 
