@@ -12,7 +12,15 @@ from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.timezone import localtime
 
-from ratings.models import Adjudication, AdjudicationLease, AdjudicationRequest, AgreementReport, Rating, RatingRevision
+from ratings.models import (
+    Adjudication,
+    AdjudicationLease,
+    AdjudicationRequest,
+    AgreementReport,
+    ExportRun,
+    Rating,
+    RatingRevision,
+)
 from ratings.services import rating_answers_check, rating_correct
 
 
@@ -198,3 +206,12 @@ class AdjudicationLeaseAdmin(ReadOnlyAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return True
+
+
+@admin.register(ExportRun)
+class ExportRunAdmin(ReadOnlyAdmin):
+    """Large exports written by their task: the task records what happened; deleting a run deletes only the row."""
+
+    list_display = ["campaign", "scope", "fmt", "criterion_key", "names", "status", "started_by", "rows", "created_at"]
+    list_filter = ["status", "scope", "fmt"]
+    list_select_related = ["campaign", "started_by"]

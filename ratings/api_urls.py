@@ -1,8 +1,8 @@
-"""REST API, version 1: agreement."""
+"""REST API, version 1: agreement and exports."""
 
-from django.urls import re_path
+from django.urls import path, re_path
 
-from ratings import api
+from ratings import api, export_api
 
 app_name = "ratings-api"
 
@@ -13,4 +13,11 @@ urlpatterns = [
         api.CampaignAgreementApi.as_view(),
         name="campaign-agreement",
     ),
+    re_path(
+        r"^campaigns/(?P<slug>[-a-zA-Z0-9_]+)/export/?$",
+        export_api.CampaignExportApi.as_view(),
+        name="campaign-export",
+    ),
+    path("exports/<uuid:pk>/", export_api.ExportRunDetailApi.as_view(), name="export-detail"),
+    path("exports/<uuid:pk>/file/", export_api.ExportRunFileApi.as_view(), name="export-file"),
 ]

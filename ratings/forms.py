@@ -1,4 +1,4 @@
-"""Forms for ratings pages: importing existing labels, gold answers, adjudication settings."""
+"""Forms for ratings pages: importing existing labels, gold answers, adjudication settings, exports."""
 
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -10,6 +10,7 @@ from annotate.criteria import Criterion
 from annotate.forms.campaigns import apply_service_errors
 from annotate.forms.imports import ImportFileForm
 from annotate.models import Campaign
+from ratings.exports import ExportError, ExportSpec, export_spec
 from ratings.final_labels import aggregated_criteria, default_threshold, disagreement_unit
 from ratings.gold import gold_answer_validate, gold_criteria
 from ratings.importers import Layout
@@ -181,3 +182,53 @@ class AdjudicationSettingsForm(forms.Form):
         self.campaign.final_label_method = self.cleaned_data["final_label_method"]
         self.campaign.save(update_fields=["adjudication_thresholds", "final_label_method"])
         return self.campaign
+
+
+FORMAT_CHOICES = [
+    ("csv", "CSV: opens in a spreadsheet"),
+    ("jsonl", "JSONL: one JSON object per line"),
+    ("parquet", "Parquet: typed columns, for pandas, Arrow or a data warehouse"),
+]
+SCOPE_CHOICES = [
+    ("rating", "One row per rating: every rater's answers"),
+    ("item", "One row per item: the final label per criterion and how it was reached"),
+]
+
+
+class ExportForm(forms.Form):
+    """What to export: format, one row per rating or per item, one criterion or all, real names (owners)."""
+
+    format = forms.ChoiceField(choices=FORMAT_CHOICES, initial="csv", widget=forms.RadioSelect)
+    per = forms.ChoiceField(choices=SCOPE_CHOICES, initial="rating", widget=forms.RadioSelect, label="Rows")
+    criterion = forms.ChoiceField(required=False, help_text="One criterion's columns, or every criterion's.")
+    names = forms.BooleanField(
+        required=False,
+        label="Add raters' usernames",
+        help_text="Owners only. Every export names raters by a pseudonym that is stable within this campaign; "
+        "ticked, a rater_name column (and usernames for adjudicators) is added.",
+    )
+
+    def __init__(self, *args: Any, campaign: Campaign, may_name: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.campaign = campaign
+        self.spec: ExportSpec | None = None
+        criteria = campaign.rubric_version.typed_criteria
+        self.fields["criterion"].choices = [("", "All criteria")] + [(c.key, f"{c.label} ({c.key})") for c in criteria]
+        if not may_name:
+            del self.fields["names"]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if self.errors:
+            return data
+        try:
+            self.spec = export_spec(
+                self.campaign,
+                scope=data["per"],
+                fmt=data["format"],
+                criterion_key=data.get("criterion") or None,
+                names=bool(data.get("names")),
+            )
+        except ExportError as exc:
+            self.add_error("criterion", str(exc))
+        return data

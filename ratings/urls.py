@@ -3,6 +3,7 @@
 from django.urls import path
 
 from ratings.views import adjudicate, agreement, campaigns, data_card, rate
+from ratings.views import export as export_views
 
 app_name = "ratings"
 
@@ -36,5 +37,9 @@ urlpatterns = [
     path("c/<slug:slug>/adjudicate/<int:item_pk>/send/", adjudicate.adjudication_send_view, name="adjudicate-send"),
     path("c/<slug:slug>/flags/", adjudicate.campaign_flags, name="campaign-flags"),
     path("c/<slug:slug>/data-card.md", data_card.data_card, name="data-card"),
+    # Exports of a campaign's labels: the page, and a large export's progress and file.
+    path("c/<slug:slug>/export/", export_views.export_page, name="export"),
+    path("c/<slug:slug>/export/<uuid:pk>/", export_views.export_progress, name="export-progress"),
+    path("c/<slug:slug>/export/<uuid:pk>/download/", export_views.export_download, name="export-download"),
     path("rubrics/<int:pk>/compare/", agreement.rubric_compare, name="rubric-compare"),
 ]
