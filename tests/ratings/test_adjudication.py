@@ -421,3 +421,16 @@ def test_a_flag_or_a_request_after_the_queue_was_read_shows_at_once(rated, owner
     rated.adjudication_thresholds = {"helpful": 0.1}
     rated.save()
     assert {e.campaign_item_id for e in adjudication_queue(rated)} == {items[i].pk for i in (0, 2, 3, 4)}
+
+
+def test_a_settled_item_can_be_sent_back_to_the_queue_from_its_page(split, owner, client):
+    item = _items(split)[1]
+    client.force_login(owner)
+    page = client.get(_url("adjudicate-item", split, item.pk)).content.decode()
+    assert "Send to adjudication" in page
+    response = client.post(_url("adjudicate-send", split, item.pk), {"note": "the flag deserves a second look"})
+    assert response.status_code == 302
+    [entry] = [e for e in adjudication_queue(split) if e.campaign_item_id == item.pk]
+    assert [(r.kind, r.detail) for r in entry.reasons] == [("sent", "curator: the flag deserves a second look")]
+    too_long = client.post(_url("adjudicate-send", split, item.pk), {"note": "x" * 5001}, follow=True)
+    assert "note: at most 5000 characters" in too_long.content.decode()
