@@ -69,7 +69,7 @@ def test_adjudicator_clears_the_demo_queue_by_keyboard(page, login, demo, page_l
     assert not page_log.errors and not page_log.console_errors
 
 
-def test_the_adjudication_pages_fit_a_phone(page, login, demo, screenshot):
+def test_the_adjudication_item_and_export_pages_fit_a_phone(page, login, demo, screenshot):
     from django.contrib.auth import get_user_model
 
     page.set_viewport_size({"width": 390, "height": 844})
@@ -81,3 +81,9 @@ def test_the_adjudication_pages_fit_a_phone(page, login, demo, screenshot):
     page.wait_for_selector("#adjudicate-form")
     screenshot("adjudication-item-phone")
     assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
+    item = page.url.rstrip("/").rsplit("/", 1)[-1]
+    # The item page with its final labels, and the export page with the data card's tables.
+    for url in (f"/c/{demo.slug}/agreement/items/{item}/", f"/c/{demo.slug}/export/"):
+        page.goto(url)
+        assert page.evaluate("() => document.documentElement.scrollWidth") <= 390, url
+    screenshot("export-phone")
