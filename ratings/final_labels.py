@@ -342,36 +342,51 @@ def dawid_skene_criteria(criteria: Iterable[Criterion]) -> list[Criterion]:
     ]
 
 
-def dawid_skene_estimates(campaign: Campaign, criteria: Iterable[Criterion]) -> dict[str, pd.DataFrame]:
-    """Per criterion key: each rated item's Dawid–Skene label and confidence (index: campaign item id)."""
-    out: dict[str, pd.DataFrame] = {}
+def dawid_skene_results(campaign: Campaign, criteria: Iterable[Criterion]) -> dict[str, aggregation.DawidSkeneResult]:
+    """Per criterion key (categorical and ordinal criteria with labels): Dawid and Skene's estimates."""
+    out: dict[str, aggregation.DawidSkeneResult] = {}
     for criterion in dawid_skene_criteria(criteria):
         frame = choice_frame(campaign, criterion)
-        if frame.empty:
-            continue
-        result = aggregation.dawid_skene(frame, classes=_classes(criterion, frame))
-        out[criterion.key] = pd.DataFrame({"label": result.labels, "confidence": result.confidence})
+        if not frame.empty:
+            out[criterion.key] = aggregation.dawid_skene(frame, classes=_classes(criterion, frame))
     return out
+
+
+def dawid_skene_estimates(campaign: Campaign, criteria: Iterable[Criterion]) -> dict[str, pd.DataFrame]:
+    """Per criterion key: each rated item's Dawid–Skene label and confidence (index: campaign item id)."""
+    return _as_estimates(dawid_skene_results(campaign, criteria))
+
+
+def _as_estimates(results: dict[str, aggregation.DawidSkeneResult]) -> dict[str, pd.DataFrame]:
+    return {key: pd.DataFrame({"label": r.labels, "confidence": r.confidence}) for key, r in results.items()}
 
 
 # How long pages keep a campaign's Dawid–Skene estimates for one state of its ratings.
 ESTIMATES_CACHE_SECONDS = 600
 
 
-def estimates_for_pages(campaign: Campaign) -> dict[str, pd.DataFrame]:
-    """The Dawid–Skene estimates item pages show: none unless the campaign uses them, and none for a campaign
-    large enough that its agreement report is computed by a task (the export computes them there instead).
+def results_for_pages(campaign: Campaign) -> dict[str, aggregation.DawidSkeneResult] | None:
+    """Dawid and Skene's estimates as pages show them, kept for the ratings as they stand; None for a campaign
+    large enough that its agreement report is computed by a task (an export computes them there instead).
 
-    Estimating is campaign-wide (each rater's accuracy is read from all their labels), so pages keep the result
-    for the ratings as they stand.
+    Estimating is campaign-wide (each rater's accuracy is read from all their labels), so one page view must not
+    pay for it again and again.
     """
+    criteria = dawid_skene_criteria(campaign.rubric_version.typed_criteria)
+    if not criteria:
+        return {}
+    if report_in_background(campaign, len(criteria)):
+        return None
+    key = f"accord:dawid-skene:{campaign.pk}:{campaign.rubric_version_id}:{ratings_fingerprint(campaign)}"
+    return cache.get_or_set(key, lambda: dawid_skene_results(campaign, criteria), ESTIMATES_CACHE_SECONDS)
+
+
+def estimates_for_pages(campaign: Campaign) -> dict[str, pd.DataFrame]:
+    """The Dawid–Skene labels item pages use: none unless the campaign's final labels use them (and none for a
+    large campaign, see results_for_pages)."""
     if campaign.final_label_method != DAWID_SKENE:
         return {}
-    criteria = dawid_skene_criteria(campaign.rubric_version.typed_criteria)
-    if not criteria or report_in_background(campaign, len(criteria)):
-        return {}
-    key = f"accord:dawid-skene:{campaign.pk}:{campaign.rubric_version_id}:{ratings_fingerprint(campaign)}"
-    return cache.get_or_set(key, lambda: dawid_skene_estimates(campaign, criteria), ESTIMATES_CACHE_SECONDS)
+    return _as_estimates(results_for_pages(campaign) or {})
 
 
 def choice_frame(campaign: Campaign, criterion: Criterion) -> pd.DataFrame:

@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accord.input_checks import parse_row_id
 from annotate.criteria import Criterion
+from annotate.criteria.base import value_text
 from annotate.models import Assignment, Campaign, CampaignItem, Membership
 from annotate.permissions import READERS, get_campaign_for
 from ratings import adjudication_queue as queue
@@ -32,6 +33,7 @@ from ratings.final_labels import (
     display_value,
     estimates_for_pages,
     final_labels,
+    results_for_pages,
 )
 from ratings.forms import AdjudicationSettingsForm
 from ratings.models import Adjudication, AdjudicationLease, Rating
@@ -83,7 +85,36 @@ def _queue_context(request: HttpRequest, campaign: Campaign, filters: dict[str, 
     }
     if campaign.caller_role == Membership.Role.OWNER:
         context["settings_form"] = AdjudicationSettingsForm(campaign=campaign)
+    context["reliability"] = _reliability(campaign)
     return context
+
+
+def _reliability(campaign: Campaign) -> list[dict[str, Any]] | None:
+    """Each rater's reliability and confusion matrix per criterion, as Dawid and Skene estimate them (None: the
+    campaign is too large to estimate them in a page)."""
+    results = results_for_pages(campaign)
+    if results is None:
+        return None
+    criteria = {c.key: c for c in aggregated_criteria(campaign.rubric_version.typed_criteria)}
+    rated = dict(
+        Rating.objects.filter(campaign=campaign, is_repeat=False)
+        .order_by()
+        .values("rater")
+        .annotate(n=Count("id"))
+        .values_list("rater", "n")
+    )
+    out = []
+    for key, result in results.items():
+        classes = list(result.classes)
+        raters = []
+        for rater_id, reliability in result.reliability.sort_values(ascending=False).items():
+            matrix = result.confusion[rater_id]
+            rows = [(value_text(_form_value(c)), [float(matrix.loc[c, g]) for g in classes]) for c in classes]
+            name = rater_pseudonym(campaign, rater_id)
+            raters.append({"name": name, "reliability": float(reliability), "n": rated.get(rater_id, 0), "rows": rows})
+        heads = [value_text(_form_value(c)) for c in classes]
+        out.append({"criterion": criteria[key], "classes": heads, "n_items": len(result.labels), "raters": raters})
+    return out
 
 
 @login_required

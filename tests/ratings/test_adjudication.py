@@ -434,3 +434,21 @@ def test_a_settled_item_can_be_sent_back_to_the_queue_from_its_page(split, owner
     assert [(r.kind, r.detail) for r in entry.reasons] == [("sent", "curator: the flag deserves a second look")]
     too_long = client.post(_url("adjudicate-send", split, item.pk), {"note": "x" * 5001}, follow=True)
     assert "note: at most 5000 characters" in too_long.content.decode()
+
+
+def test_the_queue_page_shows_each_raters_reliability_as_dawid_skene_estimates_it(campaign, adjudicator, client):
+    items = _items(campaign)
+    table = {"a": [1, 2, 3, 4, 5], "b": [1, 2, 3, 4, 5], "c": [5, 4, 3, 2, 1]}
+    names = {}
+    for username, values in table.items():
+        rater = UserFactory(username=username)
+        names[username] = rater_pseudonym(campaign, rater.pk)
+        for item, value in zip(items, values, strict=True):
+            RatingFactory(campaign_item=item, rater=rater, values={"helpful": value})
+    client.force_login(adjudicator)
+    page = client.get(_url("adjudicate", campaign)).content.decode()
+    assert "Raters as Dawid–Skene sees them" in page
+    assert all(name in page for name in names.values())
+    # Most reliable first: the two raters who agree, then the one who reverses the scale.
+    assert page.index(names["c"]) > max(page.index(names["a"]), page.index(names["b"]))
+    assert ">c<" not in page
