@@ -11,8 +11,10 @@ from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRedirect
 
 from accord.input_checks import parse_row_id
+from accord.pages import render_page_or_fragment
 from annotate.criteria import Criterion
 from annotate.criteria.base import value_text
 from annotate.models import Assignment, Campaign, CampaignItem, Membership
@@ -131,18 +133,29 @@ def adjudication_queue_page(request: HttpRequest, slug: str) -> HttpResponse:
 def adjudication_next(request: HttpRequest, slug: str) -> HttpResponse:
     """Open the next item nobody else holds (after `after`, keeping the filters), or say the queue is clear."""
     campaign = get_campaign_for(request, slug, roles=DECIDERS)
+    entry = _next_entry(request, campaign, parse_row_id(request.GET.get("after")))
+    if entry is None:
+        messages.success(request, "Nothing left to adjudicate here: the queue is clear.")
+        return redirect(_queue_url(request, campaign))
+    return redirect(_item_url(request, campaign, entry.campaign_item_id))
+
+
+def _next_entry(request: HttpRequest, campaign: Campaign, after: int | None) -> queue.QueueEntry | None:
     filters = _filters(request, campaign)
     entries = queue.queue_filtered(
         queue.adjudication_queue(campaign), reason=filters["reason"], criterion_key=filters["criterion"]
     )
-    after = parse_row_id(request.GET.get("after"))
-    entry = queue.queue_next(entries, adjudicator_id=request.user.pk, after=after)
-    query = _query(filters)
-    if entry is None:
-        messages.success(request, "Nothing left to adjudicate here: the queue is clear.")
-        return redirect(reverse("ratings:adjudicate", args=[slug]) + (f"?{query}" if query else ""))
-    url = reverse("ratings:adjudicate-item", args=[slug, entry.campaign_item_id])
-    return redirect(url + (f"?{query}" if query else ""))
+    return queue.queue_next(entries, adjudicator_id=request.user.pk, after=after)
+
+
+def _queue_url(request: HttpRequest, campaign: Campaign) -> str:
+    query = _query(_filters(request, campaign))
+    return reverse("ratings:adjudicate", args=[campaign.slug]) + (f"?{query}" if query else "")
+
+
+def _item_url(request: HttpRequest, campaign: Campaign, item_pk: int) -> str:
+    query = _query(_filters(request, campaign))
+    return reverse("ratings:adjudicate-item", args=[campaign.slug, item_pk]) + (f"?{query}" if query else "")
 
 
 def _rater_columns(campaign: Campaign, ratings: list[Rating], reveal: bool) -> list[dict[str, Any]]:
@@ -273,11 +286,34 @@ def adjudication_item(request: HttpRequest, slug: str, item_pk: int) -> HttpResp
         if not can_decide:
             raise Http404("No such page.")
         return _record(request, campaign, campaign_item)
+    return _item_page(request, campaign, campaign_item)
+
+
+def _item_page(
+    request: HttpRequest,
+    campaign: Campaign,
+    campaign_item: CampaignItem,
+    *,
+    errors: dict[str, list[str]] | None = None,
+    notice: str = "",
+) -> HttpResponse:
+    """The item's page, or its panel alone for htmx; a decider takes (or renews) the item's lease first.
+
+    Invalid decisions come back with the posted form and its errors: status 400 for a page, 200 for htmx, which
+    swaps only successful responses.
+    """
     lease = None
-    if can_decide:
+    if campaign.caller_role in DECIDERS and errors is None:
         lease = adjudication_lease_take(campaign=campaign, campaign_item=campaign_item, adjudicator=request.user)
-    context = _item_context(request, campaign, campaign_item, holder=lease)
-    return render(request, "ratings/adjudication_item.html", context)
+    posted = request.POST if errors is not None else None
+    context = _item_context(request, campaign, campaign_item, errors=errors, posted=posted, holder=lease)
+    context["notice"] = notice
+    response = render_page_or_fragment(
+        request, "ratings/adjudication_item.html", "ratings/partials/_adjudication_panel.html", context
+    )
+    if errors is not None and not request.htmx:
+        response.status_code = 400
+    return response
 
 
 def _decisions_from_post(criteria: list[Criterion], post: QueryDict) -> list[Decision]:
@@ -306,13 +342,23 @@ def _record(request: HttpRequest, campaign: Campaign, campaign_item: CampaignIte
         )
     except ValidationError as error:
         errors = error.message_dict if hasattr(error, "error_dict") else {"__all__": error.messages}
-        context = _item_context(request, campaign, campaign_item, errors=errors, posted=request.POST)
-        return render(request, "ratings/adjudication_item.html", context, status=400)
+        return _item_page(request, campaign, campaign_item, errors=errors)
     n = len(decisions)
-    messages.success(request, f"Recorded {n} decision{'s' if n != 1 else ''} on item {campaign_item.item.external_id}.")
-    query = _query(_filters(request, campaign))
-    url = reverse("ratings:adjudicate-next", args=[campaign.slug]) + f"?after={campaign_item.pk}"
-    return redirect(url + (f"&{query}" if query else ""))
+    done = f"Recorded {n} decision{'s' if n != 1 else ''} on item {campaign_item.item.external_id}."
+    if not request.htmx:
+        messages.success(request, done)
+        url = reverse("ratings:adjudicate-next", args=[campaign.slug]) + f"?after={campaign_item.pk}"
+        query = _query(_filters(request, campaign))
+        return redirect(url + (f"&{query}" if query else ""))
+    # htmx: the next item's panel in place of this one, as the rating page does, and its URL in the address bar.
+    entry = _next_entry(request, campaign, campaign_item.pk)
+    if entry is None:
+        messages.success(request, f"{done} Nothing left to adjudicate here: the queue is clear.")
+        return HttpResponseClientRedirect(_queue_url(request, campaign))
+    following = get_object_or_404(CampaignItem.objects.select_related("item"), pk=entry.campaign_item_id)
+    response = _item_page(request, campaign, following, notice=done)
+    response["HX-Push-Url"] = _item_url(request, campaign, following.pk)
+    return response
 
 
 @login_required

@@ -115,12 +115,35 @@
   document.addEventListener("change", onChange);
   document.addEventListener("input", onChange);
   document.addEventListener("focusin", onFocusIn);
-  document.addEventListener("DOMContentLoaded", function () {
+  function focusFirst(scroll) {
     var list = criteria();
     var first = list.filter(function (c) { return c.classList.contains("has-error"); })[0] || list[0];
     if (first) {
-      criteria().forEach(function (c) { c.classList.toggle("is-current", c === first); });
+      list.forEach(function (c) { c.classList.toggle("is-current", c === first); });
       first.focus({ preventScroll: true });
     }
-  });
+    if (scroll) { window.scrollTo(0, 0); }
+  }
+
+  // A decision that fails to reach the server is not swapped in: say so, keep the form, offer to send it again.
+  function onRequestFailed(event) {
+    var source = event.detail && event.detail.elt;
+    var box = document.getElementById("adjudicate-error");
+    if (!box || !source || !source.closest || !source.closest("#adjudicate-form")) { return; }
+    var xhr = event.detail.xhr;
+    var cause = event.type === "htmx:sendError" ? "the server could not be reached"
+      : "the server answered " + (xhr ? xhr.status : "with an error");
+    box.textContent = "Nothing was recorded: " + cause + ". Press Enter to send the decisions again.";
+    box.hidden = false;
+  }
+
+  document.addEventListener("keydown", onKey);
+  document.addEventListener("change", onChange);
+  document.addEventListener("input", onChange);
+  document.addEventListener("focusin", onFocusIn);
+  document.addEventListener("htmx:responseError", onRequestFailed);
+  document.addEventListener("htmx:sendError", onRequestFailed);
+  // The next item's panel arrives in place of the last one: start it at its top, first criterion in hand.
+  document.addEventListener("htmx:afterSettle", function () { focusFirst(true); });
+  document.addEventListener("DOMContentLoaded", function () { focusFirst(false); });
 })();

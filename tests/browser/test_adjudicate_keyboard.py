@@ -2,6 +2,7 @@
 
 import pytest
 from django.core.management import call_command
+from playwright.sync_api import Error as PlaywrightError
 
 from annotate.models import Campaign
 from ratings.adjudication_queue import adjudication_queue
@@ -41,6 +42,20 @@ def _decide_by_keys(page) -> None:
             page.keyboard.press("ArrowDown")
 
 
+def _wait_for_next(page, shown: str) -> None:
+    """Until the next item's panel is in place (htmx), or the cleared queue's page has loaded."""
+    try:
+        page.wait_for_function(
+            "(shown) => { const p = document.getElementById('adjudicate-panel');"
+            " return !p || (p.dataset.item !== shown && document.activeElement.closest('.adjudicate-criterion')); }",
+            arg=shown,
+        )
+    except PlaywrightError:
+        # The last decision sends the browser to the queue page: the old page's context went with it.
+        pass
+    page.wait_for_load_state()
+
+
 def test_adjudicator_clears_the_demo_queue_by_keyboard(page, login, demo, page_log, screenshot):
     from django.contrib.auth import get_user_model
 
@@ -57,10 +72,13 @@ def test_adjudicator_clears_the_demo_queue_by_keyboard(page, login, demo, page_l
     for _ in range(waiting + 5):
         if page.locator("#adjudicate-form").count() == 0:
             break
+        shown = page.get_attribute("#adjudicate-panel", "data-item")
         _decide_by_keys(page)
-        with page.expect_navigation():
-            page.keyboard.press("Enter")
+        page.keyboard.press("Enter")
+        _wait_for_next(page, shown)
     assert "the queue is clear" in page.content()
+    # Each next item came into the page by htmx: only the start link went through the next-item redirect.
+    assert sum("/adjudicate/next/" in url for url in page_log.requests) == 1
     assert adjudication_queue(demo) == []
     assert Adjudication.objects.filter(campaign=demo, is_current=True).exists()
     assert Adjudication.objects.filter(campaign=demo, rationale=RATIONALE).exists() or not any(

@@ -452,3 +452,56 @@ def test_the_queue_page_shows_each_raters_reliability_as_dawid_skene_estimates_i
     # Most reliable first: the two raters who agree, then the one who reverses the scale.
     assert page.index(names["c"]) > max(page.index(names["a"]), page.index(names["b"]))
     assert ">c<" not in page
+
+
+HX = {"HTTP_HX_REQUEST": "true"}
+
+
+def test_with_htmx_a_decision_brings_the_next_items_panel_in_place(split, adjudicator, client):
+    items = _items(split)
+    client.force_login(adjudicator)
+    url = _url("adjudicate-item", split, items[0].pk)
+    response = client.post(url, {"outcome-helpful": "final", "c-helpful": "1"}, **HX)
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "<html" not in body
+    assert f'data-item="{items[2].pk}"' in body
+    assert "Recorded 1 decision on item" in body
+    assert response["HX-Push-Url"] == _url("adjudicate-item", split, items[2].pk)
+    assert AdjudicationLease.objects.get(campaign_item=items[2]).adjudicator == adjudicator
+
+
+def test_with_htmx_an_invalid_decision_comes_back_in_the_panel_with_its_error(split, adjudicator, client):
+    client.force_login(adjudicator)
+    url = _url("adjudicate-item", split, _items(split)[0].pk)
+    response = client.post(url, {"outcome-helpful": "ambiguous", "rationale-helpful": ""}, **HX)
+    assert response.status_code == 200
+    assert "a rationale is required" in response.content.decode()
+    assert "<html" not in response.content.decode()
+    assert not Adjudication.objects.exists()
+
+
+def test_with_htmx_the_last_decision_returns_to_the_cleared_queue(split, adjudicator, client):
+    client.force_login(adjudicator)
+    for entry in adjudication_queue(split)[:-1]:
+        adjudication_record(
+            campaign=split,
+            campaign_item=CampaignItem.objects.get(pk=entry.campaign_item_id),
+            adjudicator=adjudicator,
+            decisions=[Decision("helpful", "ambiguous", None, "two readings")],
+        )
+    last = adjudication_queue(split)[0].campaign_item_id
+    response = client.post(
+        _url("adjudicate-item", split, last), {"outcome-helpful": "ambiguous", "rationale-helpful": "x"}, **HX
+    )
+    assert response["HX-Redirect"] == _url("adjudicate", split)
+    assert "the queue is clear" in client.get(_url("adjudicate", split)).content.decode()
+
+
+def test_the_item_page_is_a_whole_page_and_its_panel_for_htmx(split, adjudicator, client):
+    client.force_login(adjudicator)
+    url = _url("adjudicate-item", split, _items(split)[0].pk)
+    assert "<html" in client.get(url).content.decode()
+    fragment = client.get(url, **HX)
+    assert "<html" not in fragment.content.decode() and 'id="adjudicate-panel"' in fragment.content.decode()
+    assert "HX-Request" in fragment["Vary"]
