@@ -143,7 +143,11 @@
   document.addEventListener("focusin", onFocusIn);
   document.addEventListener("htmx:responseError", onRequestFailed);
   document.addEventListener("htmx:sendError", onRequestFailed);
-  // The next item's panel arrives in place of the last one: start it at its top, first criterion in hand.
-  document.addEventListener("htmx:afterSettle", function () { focusFirst(true); });
+  // The next item's panel arrives in place of the last one: start it at its top, first criterion in hand. On
+  // swap, not on settle: htmx gives focus back to the element of the old panel's id at once, and keys pressed
+  // before the settle would otherwise go there and then be lost when focus moved.
+  document.addEventListener("htmx:afterSwap", function () { focusFirst(true); });
+  // Settling puts back each element's classes as the server sent them: mark the current criterion again.
+  document.addEventListener("htmx:afterSettle", onFocusIn);
   document.addEventListener("DOMContentLoaded", function () { focusFirst(false); });
 })();

@@ -47,7 +47,8 @@ def _wait_for_next(page, shown: str) -> None:
     try:
         page.wait_for_function(
             "(shown) => { const p = document.getElementById('adjudicate-panel');"
-            " return !p || (p.dataset.item !== shown && document.activeElement.closest('.adjudicate-criterion')); }",
+            " return !p || (p.dataset.item !== shown && document.activeElement.closest('.adjudicate-criterion')"
+            " && !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')); }",
             arg=shown,
         )
     except PlaywrightError:
