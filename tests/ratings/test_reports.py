@@ -397,3 +397,31 @@ def test_rubric_versions_compared_side_by_side_over_readable_campaigns(db, curat
     assert [c.alpha for c in row.cells] == [pytest.approx(old_alpha), pytest.approx(new_alpha)]
     assert row.diffs[0].diff == pytest.approx(new_alpha - old_alpha)
     assert row.diffs[0].ci_low < row.diffs[0].diff < row.diffs[0].ci_high
+
+
+SHIFT = {
+    "key": "shift",
+    "type": "numeric",
+    "label": "Shift",
+    "level": "ordinal",
+    "min": -3,
+    "max": 1,
+    "step": 1,
+}
+
+
+def test_numeric_ordinal_kappa_orders_the_scale_by_value_not_as_text(db):
+    """On values -3…1 the weighted kappas use -3 < -2 < -1 < 0 < 1, not the text order -1, -2, -3, 0, 1."""
+    from annotate.rubrics import validate_criteria
+
+    version = RubricVersionFactory(criteria=validate_criteria([SHIFT]))
+    campaign = CampaignFactory(rubric_version=version, with_items=6)
+    rate(campaign, {"a": [-3, -2, -1, 0, 1, -3], "b": [-3, -1, -1, 1, 1, -2], "c": [-2, -2, 0, 0, 1, -3]}, key="shift")
+    shift = reports.campaign_agreement(campaign, n_boot=50).criterion("shift")
+    frame = ratings_frame(campaign, "shift")
+    by_value = agreement_diagnostics.pairwise_kappa_matrix(frame, "quadratic", [-3, -2, -1, 0, 1]).kappa
+    expected = [by_value.iloc[i, j] for i in range(3) for j in range(i + 1, 3)]
+    mean = next(c for c in shift.coefficients if c.key == "mean_pairwise_kappa")
+    assert mean.value == pytest.approx(sum(expected) / 3)
+    cells = {(r.rater, i): cell.value for r in shift.kappa_matrix.rows for i, cell in enumerate(r.cells)}
+    assert cells[("a", 1)] == pytest.approx(by_value.loc[by_value.index[0], by_value.columns[1]])
