@@ -32,7 +32,7 @@ class AgreementCoefficientSerializer(serializers.Serializer):
 
 
 class AgreementReadingSerializer(serializers.Serializer):
-    verdict = serializers.ChoiceField(choices=["reliable", "tentative", "unreliable", "undefined"])
+    verdict = serializers.ChoiceField(choices=["reliable", "tentative", "unsettled", "unreliable", "undefined"])
     text = serializers.CharField()
 
 

@@ -28,7 +28,7 @@ def number_or_none(value: Any) -> float | None:
 
 @dataclass(frozen=True)
 class Reading:
-    """Krippendorff's guidance in plain words: verdict (reliable/tentative/unreliable/undefined) and text."""
+    """Krippendorff's guidance in plain words: verdict (reliable/tentative/unsettled/unreliable/undefined), text."""
 
     verdict: str
     text: str

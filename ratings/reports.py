@@ -115,26 +115,41 @@ def _label_text(value: Any) -> str:
 
 
 def reading(result: AlphaResult | None) -> Reading:
-    """Krippendorff's thresholds in plain words, with a warning when the interval is wide or straddles one."""
+    """Krippendorff's thresholds in plain words, judged on the whole 95% interval rather than the point.
+
+    Reliable only when the whole interval is at or above .800, unreliable only when all of it is below .667,
+    tentative when it lies between; an interval across a threshold is "unsettled" (more items will tell). Without
+    an interval the point is read, and the text says so.
+    """
     value = number_or_none(result.value) if result else None
     if value is None:
         return Reading("undefined", "Alpha is undefined for these labels.")
-    if value >= RELIABLE:
-        verdict, text = "reliable", "Reliable (α ≥ .800): labels on this criterion can be used to draw conclusions."
-    elif value >= TENTATIVE:
-        verdict, text = "tentative", "Tentative conclusions only (.667 ≤ α < .800)."
-    else:
-        verdict, text = "unreliable", "Unreliable (α < .667): revise the guidelines or the criterion."
     low, high = number_or_none(result.ci_low), number_or_none(result.ci_high)
-    if low is not None and high is not None:
-        crossed = [t for t in (TENTATIVE, RELIABLE) if low < t <= high]
-        if (high - low) / 2 > WIDE_HALF_WIDTH:
-            text += f" The 95% interval is wide ({low:.3f} to {high:.3f}): rate more items before relying on it."
-        elif crossed:
-            text += (
-                f" The 95% interval ({low:.3f} to {high:.3f}) spans {crossed[0]:.3f}, so the verdict is not settled."
-            )
+    if low is None or high is None:
+        verdict, text = _point_reading(value)
+        return Reading(verdict, text + " No interval could be computed: read this as a first look.")
+    interval = f"the 95% interval ({low:.3f} to {high:.3f})"
+    if low >= RELIABLE:
+        verdict, text = "reliable", f"Reliable: {interval} is at or above .800; labels on this criterion can be used."
+    elif high < TENTATIVE:
+        verdict, text = "unreliable", f"Unreliable: {interval} is below .667; revise the guidelines or the criterion."
+    elif low >= TENTATIVE and high < RELIABLE:
+        verdict, text = "tentative", f"Tentative conclusions only: {interval} lies between .667 and .800."
+    else:
+        crossed = " and ".join(f"{t:.3f}" for t in (TENTATIVE, RELIABLE) if low < t <= high)
+        verdict = "unsettled"
+        text = f"Not settled yet: α is {value:.3f}, but {interval} spans {crossed}; rate more items to tell."
+    if (high - low) / 2 > WIDE_HALF_WIDTH:
+        text += " The interval is wide: rate more items before relying on it."
     return Reading(verdict, text)
+
+
+def _point_reading(value: float) -> tuple[str, str]:
+    if value >= RELIABLE:
+        return "reliable", "Reliable (α ≥ .800): labels on this criterion can be used to draw conclusions."
+    if value >= TENTATIVE:
+        return "tentative", "Tentative conclusions only (.667 ≤ α < .800)."
+    return "unreliable", "Unreliable (α < .667): revise the guidelines or the criterion."
 
 
 def kappa_bucket(value: float | None) -> str:

@@ -359,17 +359,21 @@ def test_gold_accuracy_per_rater(campaign):
     assert (rows["r1"].correct, rows["r2"].correct, rows["r3"].correct) == (1, 1, 0)
 
 
-def test_readings_follow_krippendorffs_thresholds():
+def test_readings_follow_krippendorffs_thresholds_on_the_whole_interval():
     def result(value, low, high):
         return stats.AlphaResult(value, low, high, 100, 3, 300, "ordinal")
 
     assert reports.reading(result(0.85, 0.82, 0.88)).verdict == "reliable"
     assert reports.reading(result(0.70, 0.68, 0.72)).verdict == "tentative"
-    unreliable = reports.reading(result(0.50, 0.30, 0.70))
-    assert unreliable.verdict == "unreliable"
-    assert "revise the guidelines" in unreliable.text
-    assert "wide" in unreliable.text
+    assert reports.reading(result(0.50, 0.45, 0.55)).verdict == "unreliable"
+    assert "revise the guidelines" in reports.reading(result(0.50, 0.45, 0.55)).text
+    # A point above .800 whose interval reaches below it is not reliable yet: the verdict follows the interval.
+    overclaim = reports.reading(result(0.801, 0.510, 0.857))
+    assert overclaim.verdict == "unsettled"
+    assert "spans 0.667 and 0.800" in overclaim.text and "wide" in overclaim.text
     assert "spans 0.800" in reports.reading(result(0.79, 0.75, 0.83)).text
+    assert reports.reading(result(0.50, 0.30, 0.70)).verdict == "unsettled"
+    assert reports.reading(result(0.85, float("nan"), float("nan"))).text.endswith("read this as a first look.")
     assert reports.reading(None).verdict == "undefined"
 
 
