@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import logging
 import math
-import numbers
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -426,23 +425,11 @@ def _kappa_matrix(frame: pd.DataFrame, level: str, domain: list | None, inputs: 
     return KappaMatrix([inputs.name(r) for r in order], weights or "none", rows)
 
 
-def scale_order(values: Any) -> list:
-    """Values in their scale's order: numbers by value (weighted kappa depends on it), then the rest as text."""
-
-    def key(value: Any) -> tuple:
-        if isinstance(value, numbers.Real) and not isinstance(value, bool | np.bool_):
-            return (0, float(value), "")
-        return (1, 0.0, str(value))
-
-    return sorted(values, key=key)
-
-
 def _pairwise_kappa(
     frame: pd.DataFrame, weights: str | None, domain: list | None
 ) -> tuple[dict[frozenset, float | None], dict[Any, int]]:
     """Cohen's kappa per pair of raters (>= 2 shared items) and shared item counts, keyed for the matrix."""
-    if domain is None:
-        domain = scale_order(pd.unique(frame["value"]))
+    # Without a domain the matrix orders the observed values as alpha does (numbers by value).
     result = agreement_diagnostics.pairwise_kappa_matrix(frame[["item", "rater", "value"]], weights, domain)
     raters = list(result.kappa.index)
     kappa: dict[frozenset, float | None] = {}
