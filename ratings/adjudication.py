@@ -21,7 +21,7 @@ from django.utils import timezone
 from accord.limits import quoted
 from annotate.criteria import Criterion
 from annotate.models import Campaign, CampaignItem
-from ratings.final_labels import FinalLabel, aggregated_criteria, estimates_for_pages, final_labels
+from ratings.final_labels import FinalLabel, aggregated_criteria, estimates_for_pages, final_labels, plain_value
 from ratings.models import Adjudication, AdjudicationLease, AdjudicationRequest, Rating
 from ratings.pseudonyms import rater_pseudonym
 
@@ -166,7 +166,7 @@ def adjudication_record(
         label = labels[decision.criterion_key]
         seen = {
             "ratings": [[pk, name, values.get(decision.criterion_key)] for pk, name, values in seen_ratings],
-            "aggregate": _plain(label.aggregate),
+            "aggregate": plain_value(label.aggregate),
             "method": label.aggregate_method,
         }
         recorded.append(
@@ -208,11 +208,6 @@ def _seen_ratings(campaign: Campaign, campaign_item: CampaignItem) -> list[tuple
         (pk, rater_pseudonym(campaign, rater), values or {})
         for pk, rater, values in rows.values_list("pk", "rater_id", "values")
     ]
-
-
-def _plain(value: Any) -> Any:
-    """A value as JSON stores it (NumPy scalars from the estimates become Python ones)."""
-    return value.item() if hasattr(value, "item") else list(value) if isinstance(value, tuple) else value
 
 
 @transaction.atomic

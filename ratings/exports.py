@@ -44,6 +44,7 @@ from django.db.models.functions import Cast
 from annotate.criteria import Criterion
 from annotate.criteria.base import is_int, is_number
 from annotate.models import Campaign, CampaignItem, RubricVersion
+from ratings.final_labels import final_labels_chunks, plain_value
 from ratings.models import Rating, RatingRevision
 from ratings.pseudonyms import rater_pseudonym
 
@@ -413,9 +414,6 @@ def _revision_counts(pks: list[int]) -> list[int]:
 
 def item_chunks(campaign: Campaign, spec: ExportSpec) -> Iterator[Chunk]:
     """The campaign's items with their final labels as export columns (see export_columns), a chunk at a time."""
-    # Imported here: final labels need ratings.aggregation, which a per-rating export does without.
-    from ratings.final_labels import final_labels_chunks
-
     criteria = _criteria(campaign, spec)
     content_fields = list(campaign.dataset.content_fields)
     metadata_fields = list(campaign.dataset.metadata_fields)
@@ -448,11 +446,11 @@ def _final_label_cells(label: Any, by_name: dict[int, str]) -> list[Any]:
         return [None] * len(FINAL_LABEL_COLUMNS)
     decision = label.adjudication
     return [
-        _plain(label.value),
+        plain_value(label.value),
         label.method,
-        _plain(label.aggregate),
+        plain_value(label.aggregate),
         label.aggregate_method,
-        {_plain(k): int(n) for k, n in label.distribution.items()},
+        {plain_value(k): int(n) for k, n in label.distribution.items()},
         label.n_raters,
         label.disagreement,
         label.confidence,
@@ -461,15 +459,6 @@ def _final_label_cells(label: Any, by_name: dict[int, str]) -> list[Any]:
         by_name[decision.decided_by_id] if decision is not None else None,
         utc_text(decision.decided_at) if decision is not None else None,
     ]
-
-
-def _plain(value: Any) -> Any:
-    """NumPy scalars (Dawid–Skene's labels) as Python values, tuples as lists."""
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, tuple):
-        return [_plain(v) for v in value]
-    return value
 
 
 def export_chunks(campaign: Campaign, spec: ExportSpec) -> Iterator[Chunk]:

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from django.core.cache import cache
 
@@ -278,12 +279,19 @@ def final_labels(
     return out
 
 
+def plain_value(value: Any) -> Any:
+    """A final or aggregate value as stored answers hold it: NumPy scalars (Dawid–Skene's labels) as Python
+    values, label sets (tuples, as votes count them) as lists."""
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, tuple):
+        return [plain_value(v) for v in value]
+    return value
+
+
 def display_value(criterion: Criterion, value: Any) -> str:
     """A final or aggregate value as pages show it (label sets and NumPy scalars included)."""
-    if hasattr(value, "item"):
-        value = value.item()
-    if isinstance(value, tuple):
-        value = list(value)
+    value = plain_value(value)
     if isinstance(value, float) and criterion.value_kind == "number":
         value = round(value, 3)
     return criterion.display(value)

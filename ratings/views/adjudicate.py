@@ -35,6 +35,7 @@ from ratings.final_labels import (
     display_value,
     estimates_for_pages,
     final_labels,
+    plain_value,
     results_for_pages,
 )
 from ratings.forms import AdjudicationSettingsForm
@@ -111,10 +112,10 @@ def _reliability(campaign: Campaign) -> list[dict[str, Any]] | None:
         raters = []
         for rater_id, reliability in result.reliability.sort_values(ascending=False).items():
             matrix = result.confusion[rater_id]
-            rows = [(value_text(_form_value(c)), [float(matrix.loc[c, g]) for g in classes]) for c in classes]
+            rows = [(value_text(plain_value(c)), [float(matrix.loc[c, g]) for g in classes]) for c in classes]
             name = rater_pseudonym(campaign, rater_id)
             raters.append({"name": name, "reliability": float(reliability), "n": rated.get(rater_id, 0), "rows": rows})
-        heads = [value_text(_form_value(c)) for c in classes]
+        heads = [value_text(plain_value(c)) for c in classes]
         out.append({"criterion": criteria[key], "classes": heads, "n_items": len(result.labels), "raters": raters})
     return out
 
@@ -192,7 +193,7 @@ def _criterion_rows(
             outcome = current.outcome if current else ("final" if label.aggregate is not None else "")
             value = current.value if current and current.outcome == "final" else label.aggregate
             rationale = current.rationale if current else ""
-        control = criteria_controls((criterion,), {criterion.key: _form_value(value)}, {})[0]
+        control = criteria_controls((criterion,), {criterion.key: plain_value(value)}, {})[0]
         # The outcome decides whether a value is needed: the browser must not demand one for "ambiguous".
         control["required"] = False
         rows.append(
@@ -207,7 +208,7 @@ def _criterion_rows(
                 ],
                 "aggregate": display_value(criterion, label.aggregate),
                 # The form value of the aggregate: choosing any other value asks for a rationale (adjudicate.js).
-                "aggregate_input": control_value(_form_value(label.aggregate)),
+                "aggregate_input": control_value(plain_value(label.aggregate)),
                 "final": display_value(criterion, label.value),
                 "threshold": disagreement_threshold(campaign, criterion),
                 "unit": disagreement_unit(criterion),
@@ -218,13 +219,6 @@ def _criterion_rows(
             }
         )
     return rows
-
-
-def _form_value(value: Any) -> Any:
-    """A value as the criterion's form control shows it (label sets as lists, NumPy scalars as Python ones)."""
-    if hasattr(value, "item"):
-        value = value.item()
-    return list(value) if isinstance(value, tuple) else value
 
 
 def _item_context(
