@@ -17,7 +17,7 @@ from datetime import datetime
 
 import orjson
 from django.core.cache import cache
-from django.db.models import Count, Max, Q
+from django.db.models import Count, Max, Q, QuerySet
 from django.utils import timezone
 
 from annotate.criteria import Criterion
@@ -164,11 +164,16 @@ def gold_reasons(
     return out
 
 
+def flags_and_skips(campaign: Campaign) -> QuerySet[Assignment]:
+    """The campaign's assignments a rater flagged or skipped: what the queue, its cache key and the flags page read."""
+    return Assignment.objects.filter(Q(flag__gt="") | Q(status=Assignment.Status.SKIPPED), campaign=campaign)
+
+
 def rater_reasons(campaign: Campaign, item_id: int | None = None) -> dict[int, list[Reason]]:
     """Items raters flagged or skipped, with the flag and its note or the reason given for skipping."""
     out: dict[int, list[Reason]] = defaultdict(list)
     labels = dict(Assignment.Flag.choices)
-    rows = Assignment.objects.filter(Q(flag__gt="") | Q(status=Assignment.Status.SKIPPED), campaign=campaign)
+    rows = flags_and_skips(campaign)
     if item_id is not None:
         rows = rows.filter(campaign_item_id=item_id)
     rows = rows.values_list(
@@ -275,7 +280,7 @@ def _reasons(campaign: Campaign, criteria: list[Criterion]) -> tuple[dict[int, l
 def _reasons_fingerprint(campaign: Campaign) -> str:
     """Changes whenever anything the reasons are read from changes: ratings, flags and skips, requests, gold
     answers, thresholds, the rubric version."""
-    flags = Assignment.objects.filter(Q(flag__gt="") | Q(status=Assignment.Status.SKIPPED), campaign=campaign)
+    flags = flags_and_skips(campaign)
     flag_state = flags.aggregate(n=Count("id"), top=Max("id"), last=Max("submitted_at"), leased=Max("leased_at"))
     sent = AdjudicationRequest.objects.filter(campaign=campaign).aggregate(
         n=Count("id"), top=Max("id"), at=Max("sent_at")

@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -265,7 +265,7 @@ def _item_context(
         "general_errors": [*(errors or {}).get("__all__", []), *(errors or {}).get("more_raters", [])],
         "more_raters": (posted.get("more_raters") if posted is not None else "") or "2",
         "max_more_raters": MAX_EXTRA_OVERLAP,
-        "flags": _flags_and_skips(campaign, Assignment.objects.filter(campaign_item=campaign_item)),
+        "flags": _with_pseudonyms(campaign, queue.flags_and_skips(campaign).filter(campaign_item=campaign_item)),
     }
 
 
@@ -387,9 +387,9 @@ def adjudication_settings(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "ratings/adjudication_queue.html", context, status=400)
 
 
-def _flags_and_skips(campaign: Campaign, assignments: Any) -> list[Assignment]:
-    """The flagged or skipped assignments among these, each with its rater's pseudonym."""
-    rows = [a for a in assignments if a.flag or a.status == Assignment.Status.SKIPPED]
+def _with_pseudonyms(campaign: Campaign, assignments: Any) -> list[Assignment]:
+    """The assignments, each with its rater's pseudonym."""
+    rows = list(assignments)
     for assignment in rows:
         assignment.pseudonym = rater_pseudonym(campaign, assignment.rater_id)
     return rows
@@ -401,8 +401,7 @@ def campaign_flags(request: HttpRequest, slug: str) -> HttpResponse:
     """Every flag and skip of the campaign with its reason, linked to the item, newest first."""
     campaign = get_campaign_for(request, slug, roles=DECIDERS)
     rows = (
-        Assignment.objects.filter(campaign=campaign)
-        .filter(Q(flag__gt="") | Q(status=Assignment.Status.SKIPPED))
+        queue.flags_and_skips(campaign)
         .select_related("campaign_item__item")
         .order_by("-submitted_at", "-leased_at", "-pk")
     )
@@ -414,6 +413,6 @@ def campaign_flags(request: HttpRequest, slug: str) -> HttpResponse:
     else:
         kind = ""
     page = Paginator(rows, QUEUE_PER_PAGE).get_page(request.GET.get("page"))
-    _flags_and_skips(campaign, page.object_list)
+    page.object_list = _with_pseudonyms(campaign, page.object_list)
     context = {"campaign": campaign, "page": page, "kind": kind, "query": f"kind={kind}" if kind else ""}
     return render(request, "ratings/campaign_flags.html", context)
