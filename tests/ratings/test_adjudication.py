@@ -505,3 +505,13 @@ def test_the_item_page_is_a_whole_page_and_its_panel_for_htmx(split, adjudicator
     fragment = client.get(url, **HX)
     assert "<html" not in fragment.content.decode() and 'id="adjudicate-panel"' in fragment.content.decode()
     assert "HX-Request" in fragment["Vary"]
+
+
+def test_the_item_page_shows_its_final_labels_once_and_a_plain_title(split, owner, client):
+    client.force_login(owner)
+    item = _items(split)[0]
+    page = client.get(reverse("ratings:agreement-item", args=[split.slug, item.pk])).content.decode()
+    title = page[page.index("<title>") : page.index("</title>")]
+    assert "<section" not in title and "Final labels" not in title
+    assert page.count("<h2>Final labels</h2>") == 1
+    assert page.count('action="' + _url("adjudicate-send", split, item.pk) + '"') == 1
