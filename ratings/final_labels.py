@@ -129,24 +129,25 @@ def hashable(value: Any) -> Any:
     return tuple(value) if isinstance(value, list) else value
 
 
-def disagreement(criterion: Criterion, values: list[Any]) -> float | None:
-    """One item's disagreement on the criterion (see FinalLabel); None with fewer than two labels."""
-    if len(values) < 2:
+# An item's disagreement (FinalLabel.disagreement) is worked out by each aggregate below from what it has
+# already counted: the entropy of its vote for nominal criteria, the spread of its values otherwise.
+
+
+def entropy_bits(counts: list[int]) -> float | None:
+    """Shannon entropy in bits of a distribution given as counts (0 when every count is in one value); None
+    with fewer than two labels, where disagreement is undefined."""
+    total = sum(counts)
+    if total < 2:
         return None
-    level = criterion.agreement_level
-    if level == "nominal":
-        counts = aggregation.majority_vote([hashable(v) for v in values]).counts.values()
-        return entropy_bits(list(counts))
-    if level == "ordinal" and criterion.value_domain:
+    return abs(-math.fsum(n / total * math.log2(n / total) for n in counts if n))
+
+
+def _ordinal_spread(criterion: Criterion, values: list[Any]) -> float | None:
+    """The standard deviation of the values' positions on the criterion's scale (in scale steps)."""
+    if criterion.value_domain:
         order = {hashable(v): i for i, v in enumerate(criterion.value_domain)}
         return aggregation.central([order[hashable(v)] for v in values if hashable(v) in order]).std
     return aggregation.central([float(v) for v in values if _is_number(v)]).std
-
-
-def entropy_bits(counts: list[int]) -> float:
-    """Shannon entropy in bits of a distribution given as counts (0 when every count is in one value)."""
-    total = sum(counts)
-    return abs(-math.fsum(n / total * math.log2(n / total) for n in counts if n))
 
 
 def final_label(
@@ -175,7 +176,6 @@ def final_label(
         criterion_key=criterion.key,
         value=value,
         method=method,
-        disagreement=disagreement(criterion, values),
         adjudication=adjudication,
         **base,
     )
@@ -188,6 +188,9 @@ def _choice_aggregate(criterion: Criterion, values: list[Any], estimate: tuple[A
         "aggregate_method": vote.method,
         "distribution": dict(vote.counts),
         "n_raters": vote.n_ratings,
+        "disagreement": entropy_bits(list(vote.counts.values()))
+        if criterion.agreement_level == "nominal"
+        else _ordinal_spread(criterion, values),
     }
     if criterion.agreement_level == "ordinal" and values and all(_is_number(v) for v in values):
         centre = aggregation.central([float(v) for v in values])
@@ -207,6 +210,7 @@ def _numeric_aggregate(values: list[Any]) -> dict:
         "aggregate_method": method,
         "distribution": dict(vote.counts),
         "n_raters": len(numbers),
+        "disagreement": centre.std,
         "mean": centre.mean,
         "median": centre.median,
     }
@@ -215,11 +219,14 @@ def _numeric_aggregate(values: list[Any]) -> dict:
 def _labels_aggregate(criterion: Criterion, values: list[Any]) -> dict:
     rates = aggregation.label_rates([v for v in values if isinstance(v, list)], criterion.value_domain or [])
     settled = rates.method not in ("tie", "no_ratings")
+    # Label sets compare as nominal values (criterion.agreement_level): the entropy of the sets given.
+    sets = aggregation.majority_vote([hashable(v) for v in values])
     return {
         "aggregate": list(rates.chosen) if settled else None,
         "aggregate_method": rates.method,
         "distribution": {label: n for label, n in rates.counts.items() if n},
         "n_raters": rates.n_ratings,
+        "disagreement": entropy_bits(list(sets.counts.values())),
     }
 
 
