@@ -147,7 +147,10 @@ def adjudication_record(
     if not decisions:
         raise ValidationError("Choose a decision for at least one criterion; nothing was recorded.")
     criteria = aggregated_criteria(campaign.rubric_version.typed_criteria)
-    labels = final_labels(campaign, [campaign_item.pk], estimates=estimates_for_pages(campaign))[campaign_item.pk]
+    seen_ratings = _seen_ratings(campaign, campaign_item)
+    first_time = {campaign_item.pk: [values for _, _, values in seen_ratings]}
+    estimates = estimates_for_pages(campaign)
+    labels = final_labels(campaign, [campaign_item.pk], estimates=estimates, ratings=first_time)[campaign_item.pk]
     errors = decisions_validate(criteria, decisions, labels)
     sends_back = any(d.outcome == Adjudication.Outcome.SEND_BACK for d in decisions)
     if sends_back:
@@ -155,7 +158,6 @@ def adjudication_record(
     if errors:
         raise ValidationError(errors)
     by_key = {c.key: c for c in criteria}
-    seen_ratings = _seen_ratings(campaign, campaign_item)
     recorded = []
     for decision in decisions:
         criterion = by_key[decision.criterion_key]

@@ -262,12 +262,20 @@ def answered(ratings: list[Mapping[str, Any]], key: str) -> list[Any]:
 
 
 def final_labels(
-    campaign: Campaign, item_ids: Iterable[int], *, estimates: Mapping[str, pd.DataFrame] | None = None
+    campaign: Campaign,
+    item_ids: Iterable[int],
+    *,
+    estimates: Mapping[str, pd.DataFrame] | None = None,
+    ratings: Mapping[int, list[dict[str, Any]]] | None = None,
 ) -> dict[int, dict[str, FinalLabel]]:
-    """Final labels of the given campaign items, per criterion key."""
+    """Final labels of the given campaign items, per criterion key.
+
+    `ratings` are the items' first-time ratings' values (see item_values) when the caller has read them already.
+    """
     item_ids = list(item_ids)
     criteria = aggregated_criteria(campaign.rubric_version.typed_criteria)
-    ratings = item_values(campaign, item_ids)
+    if ratings is None:
+        ratings = item_values(campaign, item_ids)
     decisions = current_adjudications(campaign, item_ids)
     if estimates is None:
         estimates = dawid_skene_estimates(campaign, criteria) if campaign.final_label_method == DAWID_SKENE else {}

@@ -234,7 +234,9 @@ def _item_context(
     # Repeats count for when the item's ratings last changed; the page shows first-time ratings only.
     all_ratings = list(Rating.objects.filter(campaign_item=campaign_item).select_related("rater").order_by("id"))
     ratings = [r for r in all_ratings if not r.is_repeat]
-    labels = final_labels(campaign, [campaign_item.pk], estimates=estimates_for_pages(campaign))[campaign_item.pk]
+    first_time = {campaign_item.pk: [r.values or {} for r in ratings]}
+    estimates = estimates_for_pages(campaign)
+    labels = final_labels(campaign, [campaign_item.pk], estimates=estimates, ratings=first_time)[campaign_item.pk]
     is_owner = campaign.caller_role == Membership.Role.OWNER
     reveal = is_owner and request.GET.get("names") == "1"
     filters = _filters(request, campaign)
