@@ -418,12 +418,11 @@ class Assignment(models.Model):
         super().save(*args, **kwargs)
 
 
-class ImportRun(models.Model):
-    """A file import that runs as a task: who started it, what it reads, how far it got and how it ended."""
+class TaskRun(models.Model):
+    """Work a task does for someone (an import, an export): who started it, its task and how it stands.
 
-    class Kind(models.TextChoices):
-        ITEMS = "items", "items"
-        RATINGS = "ratings", "ratings"
+    annotate.services.task_runs records one and enqueues its task, and marks it running when the task starts.
+    """
 
     class Status(models.TextChoices):
         QUEUED = "queued", "queued"
@@ -431,10 +430,30 @@ class ImportRun(models.Model):
         SUCCEEDED = "succeeded", "succeeded"
         FAILED = "failed", "failed"
 
-    # Unguessable: the progress page's URL carries it.
+    # Unguessable: the progress page's (and the API's) URL carries it.
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    kind = models.CharField(max_length=16, choices=Kind.choices)
     started_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    task_id = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (self.Status.SUCCEEDED, self.Status.FAILED)
+
+
+class ImportRun(TaskRun):
+    """A file import that runs as a task: who started it, what it reads, how far it got and how it ended."""
+
+    class Kind(models.TextChoices):
+        ITEMS = "items", "items"
+        RATINGS = "ratings", "ratings"
+
+    kind = models.CharField(max_length=16, choices=Kind.choices)
     # The dataset imported into (set once an import into a new dataset has created it), or the campaign.
     dataset = models.ForeignKey(Dataset, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     campaign = models.ForeignKey(Campaign, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
@@ -443,20 +462,12 @@ class ImportRun(models.Model):
     path = models.CharField(max_length=1024)
     # The import's arguments, as the page or the API chose them.
     options = models.JSONField(default=dict, blank=True)
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
-    task_id = models.CharField(max_length=64, blank=True)
     rows = models.PositiveIntegerField(default=0)
     result = models.JSONField(default=dict, blank=True)
     errors = models.JSONField(default=list, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["dataset", "status"], name="importrun_dataset_status")]
 
     def __str__(self) -> str:
         return f"{self.kind} import of {self.filename}"
-
-    @property
-    def finished(self) -> bool:
-        return self.status in (self.Status.SUCCEEDED, self.Status.FAILED)

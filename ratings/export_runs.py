@@ -13,7 +13,6 @@ from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db import transaction
 from django.db.models import QuerySet
 from django.http import FileResponse, Http404, StreamingHttpResponse
 from django.utils import timezone
@@ -21,6 +20,7 @@ from django_tasks.base import Task
 
 from annotate.models import Campaign, CampaignItem, Membership
 from annotate.permissions import READERS, campaign_role
+from annotate.services.task_runs import task_run_begin, task_run_enqueue
 from ratings.exports import ExportError, ExportSpec, export_filename, export_spec, export_stream, export_write
 from ratings.models import ExportRun, Rating
 
@@ -101,21 +101,14 @@ def export_run_start(*, task: Task, campaign: Campaign, user: AbstractBaseUser, 
     if unfinished is not None:
         return unfinished
     run = ExportRun.objects.create(**same, total=export_expected_rows(campaign, spec))
-    result = task.enqueue(str(run.pk))
-    # The run's own fields may already say how it ended (a backend that runs the task at once): keep them.
-    ExportRun.objects.filter(pk=run.pk).update(task_id=result.id)
-    run.refresh_from_db()
-    return run
+    return task_run_enqueue(run, task)
 
 
 def export_run_begin(*, run_id: str) -> ExportRun | None:
-    """Mark a queued run as running and return it; None when it is gone or was already run."""
-    with transaction.atomic():
-        run = ExportRun.objects.select_for_update().filter(pk=run_id).first()
-        if run is None or run.status != ExportRun.Status.QUEUED:
-            return None
-        run.status = ExportRun.Status.RUNNING
-        run.save(update_fields=["status"])
+    """Mark a queued run as running and return it, with its campaign; None when it is gone or was already run."""
+    run = task_run_begin(ExportRun, run_id)
+    if run is None:
+        return None
     return ExportRun.objects.select_related("campaign__dataset", "campaign__rubric_version").get(pk=run.pk)
 
 

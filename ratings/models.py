@@ -1,14 +1,10 @@
 """What raters said: ratings and every earlier version of them."""
 
-import uuid
-from typing import TYPE_CHECKING
-
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-if TYPE_CHECKING:
-    from annotate.models import Campaign
+from annotate.models import Campaign, TaskRun
 
 # The longest comment a rating may carry, from the rating page, the API or a label file.
 MAX_COMMENT_LENGTH = 10_000
@@ -194,40 +190,23 @@ class AdjudicationLease(models.Model):
         return f"{self.campaign_item_id} held by {self.adjudicator_id} until {self.expires_at}"
 
 
-class ExportRun(models.Model):
+class ExportRun(TaskRun):
     """A large export of a campaign's labels, written to a file by a task: who asked, for what, how far it got."""
 
-    class Status(models.TextChoices):
-        QUEUED = "queued", "queued"
-        RUNNING = "running", "running"
-        SUCCEEDED = "succeeded", "succeeded"
-        FAILED = "failed", "failed"
-
-    # Unguessable: the progress page's and the API's URLs carry it.
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     campaign = models.ForeignKey("annotate.Campaign", on_delete=models.CASCADE, related_name="+")
-    started_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     # The export's options, as ratings.exports.ExportSpec names them.
     scope = models.CharField(max_length=8)
     fmt = models.CharField(max_length=8)
     criterion_key = models.CharField(max_length=64, blank=True)
     # Real rater names beside the pseudonyms: set only when an owner asked; only owners download such a file.
     names = models.BooleanField(default=False)
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
-    task_id = models.CharField(max_length=64, blank=True)
     rows = models.PositiveBigIntegerField(default=0)
     # The rows expected when the run was recorded (the campaign's ratings or items then), for the progress bar.
     total = models.PositiveBigIntegerField(default=0)
     error = models.TextField(blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["campaign", "status"], name="exportrun_campaign_status")]
 
     def __str__(self) -> str:
         return f"{self.scope} export of {self.campaign_id} as {self.fmt}"
-
-    @property
-    def finished(self) -> bool:
-        return self.status in (self.Status.SUCCEEDED, self.Status.FAILED)

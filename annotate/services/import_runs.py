@@ -15,12 +15,12 @@ from typing import Any, TypeVar
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.utils import timezone
 from django_tasks.base import Task
 
 from annotate.models import Campaign, Dataset, ImportRun
 from annotate.services.pending_uploads import upload_discard
+from annotate.services.task_runs import task_run_begin, task_run_enqueue
 
 logger = logging.getLogger(__name__)
 
@@ -51,22 +51,12 @@ def import_run_start(
         dataset=dataset,
         campaign=campaign,
     )
-    result = task.enqueue(str(run.pk))
-    # The run's own fields may already say how it ended (a backend that runs the task at once): keep them.
-    ImportRun.objects.filter(pk=run.pk).update(task_id=result.id)
-    run.refresh_from_db()
-    return run
+    return task_run_enqueue(run, task)
 
 
 def import_run_begin(*, run_id: str) -> ImportRun | None:
     """Mark a queued run as running and return it; None when it is gone or was already run."""
-    with transaction.atomic():
-        run = ImportRun.objects.select_for_update().filter(pk=run_id).first()
-        if run is None or run.status != ImportRun.Status.QUEUED:
-            return None
-        run.status = ImportRun.Status.RUNNING
-        run.save(update_fields=["status"])
-    return run
+    return task_run_begin(ImportRun, run_id)
 
 
 def _rows_path(run: ImportRun) -> Path:
