@@ -141,6 +141,9 @@ class RubricVersion(models.Model):
     guidelines = models.TextField(blank=True, help_text="Markdown shown to raters.")
     # Validated, normalised criteria: a list of dicts (see annotate.rubrics).
     criteria = models.JSONField(default=list)
+    # The YAML or JSON as its author wrote it (comments and wording kept), shown again for the next edit;
+    # blank for versions made from a form or before the text was kept.
+    source = models.TextField(blank=True, default="", db_default="")
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -298,7 +301,11 @@ class CampaignCounts(models.Model):
 
 
 class Membership(models.Model):
-    """A user's single role in one campaign."""
+    """A user's role in one campaign, and whether they rate its items.
+
+    Raters always rate. An owner or an adjudicator may rate as well, since small teams rate their own
+    campaigns; a viewer only reads. Everything that counts or serves raters asks `rates`, never the role.
+    """
 
     class Role(models.TextChoices):
         OWNER = "owner", "Owner"
@@ -309,6 +316,7 @@ class Membership(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=12, choices=Role.choices)
+    rates = models.BooleanField(default=False, db_default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     # The rater's queue state, kept by the queue's services so that no step of the rating path counts or
     # scans the rater's history. It is rebuilt from the assignments and ratings whenever queue_counted is
@@ -334,6 +342,12 @@ class Membership(models.Model):
         ordering = ["campaign", "role", "user"]
         constraints = [
             models.UniqueConstraint(fields=["campaign", "user"], name="membership_one_role_per_campaign"),
+            models.CheckConstraint(
+                condition=Q(role="rater", rates=True)
+                | Q(role__in=["owner", "adjudicator"])
+                | Q(role="viewer", rates=False),
+                name="membership_rates_with_role",
+            ),
         ]
 
     def __str__(self) -> str:

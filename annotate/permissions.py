@@ -18,20 +18,29 @@ READERS = frozenset({Role.OWNER, Role.ADJUDICATOR, Role.VIEWER})
 
 def campaign_role(user: AbstractBaseUser | AnonymousUser, campaign: Campaign) -> str | None:
     """The user's role in the campaign; staff act as owners; None for outsiders."""
+    return campaign_role_and_rates(user, campaign)[0]
+
+
+def campaign_role_and_rates(user: AbstractBaseUser | AnonymousUser, campaign: Campaign) -> tuple[str | None, bool]:
+    """The user's role in the campaign (staff act as owners; None for outsiders) and whether they rate in it."""
     if not user.is_authenticated:
-        return None
-    if user.is_staff:
-        return Role.OWNER
-    return Membership.objects.filter(user=user, campaign=campaign).values_list("role", flat=True).first()
+        return None, False
+    found = Membership.objects.filter(user=user, campaign=campaign).values_list("role", "rates").first()
+    role, rates = found if found is not None else (None, False)
+    return (Role.OWNER if user.is_staff else role), rates
 
 
 def get_campaign_for(request: HttpRequest, slug: str, roles: frozenset[str] | set[str] = ALL_ROLES) -> Campaign:
-    """Fetch a campaign the caller holds one of `roles` in, else 404 (never reveal it exists)."""
+    """Fetch a campaign the caller holds one of `roles` in, else 404 (never reveal it exists).
+
+    The campaign carries the caller's role as `caller_role` and whether they rate in it as `caller_rates`.
+    """
     campaign = get_object_or_404(Campaign.objects.select_related("dataset", "rubric_version__rubric"), slug=slug)
-    role = campaign_role(request.user, campaign)
+    role, rates = campaign_role_and_rates(request.user, campaign)
     if role is None or role not in roles:
         raise Http404("No such campaign.")
     campaign.caller_role = role
+    campaign.caller_rates = rates
     return campaign
 
 
@@ -39,7 +48,8 @@ def get_campaign_for(request: HttpRequest, slug: str, roles: frozenset[str] | se
 # every item (its items, gold items, complete items and raters; see rater_progress) and its rubric version's
 # creation time, which keys the version in the cache.
 _CAMPAIGN_WITH_ROLE_SQL = f"""
-SELECT c.*, m.role AS member_role, rv.created_at AS rubric_version_created, {CAMPAIGN_COUNTS_COLUMNS}
+SELECT c.*, m.role AS member_role, m.rates AS member_rates, rv.created_at AS rubric_version_created,
+    {CAMPAIGN_COUNTS_COLUMNS}
 FROM annotate_campaign c
 JOIN annotate_rubricversion rv ON rv.id = c.rubric_version_id
 LEFT JOIN annotate_membership m ON m.campaign_id = c.id AND m.user_id = %(user)s
@@ -48,17 +58,18 @@ WHERE c.slug = %(slug)s"""
 
 
 def get_campaign_to_rate(request: HttpRequest, slug: str) -> Campaign:
-    """A campaign the caller is a rater in, with its rubric version, else 404.
+    """A campaign the caller rates in (as a rater, or an owner or adjudicator who also rates), else 404.
 
     The rating pages' lean fetch, in fixed SQL: they run on every item a rater sees and need neither the
     dataset nor the rubric's name, and building the general query cost more than running it.
     """
-    params = {"user": request.user.pk, "slug": slug, "rater": Role.RATER}
+    params = {"user": request.user.pk, "slug": slug}
     found = models_from_sql(Campaign, _CAMPAIGN_WITH_ROLE_SQL, params)
-    if not found or found[0].member_role != Role.RATER:
+    if not found or not found[0].member_rates:
         raise Http404("No such campaign.")
     campaign = found[0]
-    campaign.caller_role = Role.RATER
+    campaign.caller_role = campaign.member_role
+    campaign.caller_rates = True
     campaign.rubric_version = used_rubric_version(campaign.rubric_version_id, campaign.rubric_version_created)
     return campaign
 

@@ -70,7 +70,7 @@ def setup(n_items: int, n_raters: int) -> None:
         slug=SLUG, name="Bench", dataset=dataset, rubric_version=version, overlap=n_raters, status="active"
     )
     raters = [User.objects.create(username=f"rater{r}", is_active=False) for r in range(n_raters)]
-    Membership.objects.bulk_create(Membership(campaign=campaign, user=u, role="rater") for u in raters)
+    Membership.objects.bulk_create(Membership(campaign=campaign, user=u, role="rater", rates=True) for u in raters)
     adjudicator = User.objects.create(username=ADJUDICATOR)
     Membership.objects.create(campaign=campaign, user=adjudicator, role="adjudicator")
     labels = simulate(n_items, n_raters)

@@ -123,7 +123,7 @@ def setup(n_items: int, n_raters: int) -> None:
         sample_spec={"method": "all"},
     )
     raters = [User.objects.create(username=f"rater{r}", is_active=False) for r in range(n_raters)]
-    Membership.objects.bulk_create(Membership(campaign=campaign, user=u, role="rater") for u in raters)
+    Membership.objects.bulk_create(Membership(campaign=campaign, user=u, role="rater", rates=True) for u in raters)
     owner = User.objects.create(username=OWNER)
     Membership.objects.create(campaign=campaign, user=owner, role="owner")
     labels = simulate(n_items, n_raters)

@@ -111,7 +111,7 @@ def setup(url: str, n_items: int, n_raters: int) -> None:
         sample_spec={"method": "all"},
     )
     raters = [User.objects.create(username=f"rater{r}", is_active=False) for r in range(n_raters)]
-    Membership.objects.bulk_create(Membership(campaign=campaign, user=u, role="rater") for u in raters)
+    Membership.objects.bulk_create(Membership(campaign=campaign, user=u, role="rater", rates=True) for u in raters)
     Membership.objects.create(campaign=campaign, user=User.objects.create(username="bench-owner"), role="owner")
     prompt = "Explain why the sky is blue, in two sentences, to a ten-year-old. " * 3
     response = "Sunlight scatters off the air; blue light scatters the most, so the sky looks blue. " * 4

@@ -69,7 +69,7 @@ def _setup(n_items: int, histories: list[int]):
             batch_size=5000,
         )
         rater = User.objects.create(username=f"rater-{n}")
-        Membership.objects.create(campaign=campaign, user=rater, role=Membership.Role.RATER)
+        Membership.objects.create(campaign=campaign, user=rater, role=Membership.Role.RATER, rates=True)
         started = time.perf_counter()
         write_histories(campaign=campaign, raters=[rater], per_rater=n, values={"helpful": 3})
         print(f"history of {n} ratings written in {time.perf_counter() - started:.1f} s", flush=True)

@@ -199,8 +199,8 @@ def setup_data(
                 [campaign.pk, max(1, n_items // gold_items)],
             )
         cursor.execute(
-            "INSERT INTO annotate_membership (user_id, campaign_id, role, created_at) "
-            "SELECT id, %s, %s, CURRENT_TIMESTAMP FROM auth_user WHERE username LIKE 'rater%%'",
+            "INSERT INTO annotate_membership (user_id, campaign_id, role, rates, created_at) "
+            "SELECT id, %s, %s, true, CURRENT_TIMESTAMP FROM auth_user WHERE username LIKE 'rater%%'",
             [campaign.pk, Membership.Role.RATER],
         )
     from annotate.services.campaign_counts import campaign_counts_recount

@@ -203,7 +203,7 @@ def rating_counts(campaign: Campaign) -> RatingCounts:
         .values_list("rater", "n")
     )
     singles = sorted(rater_pseudonym(campaign, rater) for rater, n in per_rater.items() if n == 1)
-    members = Membership.objects.filter(campaign=campaign, role=Membership.Role.RATER).count()
+    members = Membership.objects.filter(campaign=campaign, rates=True).count()
     return RatingCounts(kinds["first"], kinds["repeat"], kinds["gold"], len(per_rater), members, singles)
 
 

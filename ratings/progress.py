@@ -67,11 +67,7 @@ def rater_counts(campaign: Campaign) -> list[RaterCount]:
         .annotate(n=Count("id"))
         .values_list("rater__username", "n")
     )
-    members = set(
-        Membership.objects.filter(campaign=campaign, role=Membership.Role.RATER).values_list(
-            "user__username", flat=True
-        )
-    )
+    members = set(Membership.objects.filter(campaign=campaign, rates=True).values_list("user__username", flat=True))
     return [
         RaterCount(username=name, n_ratings=counts.get(name, 0), is_member=name in members)
         for name in sorted(members | set(counts))
@@ -163,11 +159,7 @@ def rater_stats(campaign: Campaign, *, include_gold: bool = True) -> list[RaterS
             compared, correct = gold_score(criteria, expected, given)
             scores[name][0] += compared
             scores[name][1] += correct
-    members = set(
-        Membership.objects.filter(campaign=campaign, role=Membership.Role.RATER).values_list(
-            "user__username", flat=True
-        )
-    )
+    members = set(Membership.objects.filter(campaign=campaign, rates=True).values_list("user__username", flat=True))
     stats = []
     for name in sorted(members | set(counts)):
         row = counts.get(name, {})

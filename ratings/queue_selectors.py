@@ -9,7 +9,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection
 from django.db.models import Count, Max, Q
 
-from annotate.models import Assignment, Campaign, CampaignItem, Item, Membership
+from annotate.models import Assignment, Campaign, CampaignItem, Item
 from annotate.services.campaign_counts import CAMPAIGN_COUNTS_COLUMNS, CAMPAIGN_COUNTS_JOIN, COUNTED_ATTRIBUTES
 from fixed_sql.rows import MAX_ROW_ID, models_from_sql
 from ratings.progress import campaign_progress, rater_rating_count
@@ -557,7 +557,7 @@ def _campaign_counts(campaign: Campaign) -> tuple[int, int, int, int]:
     """
     counts = tuple(getattr(campaign, name, None) for name in COUNTED_ATTRIBUTES)
     if counts[0] is None:
-        counts = sql_rows(_COUNTS_SQL, {"campaign": campaign.pk, "rater": Membership.Role.RATER})[0]
+        counts = sql_rows(_COUNTS_SQL, {"campaign": campaign.pk})[0]
     if counts[0] is None:
         progress = campaign_progress(campaign)
         n_gold = CampaignItem.objects.filter(campaign=campaign, is_gold=True).count()

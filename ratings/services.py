@@ -294,7 +294,7 @@ def external_rater_username(*, name: str, campaign: Campaign) -> str:
 @dataclass(frozen=True)
 class _Member:
     user_id: int
-    role: str
+    rates: bool
     # Inactive and without a usable password: a rater an import created, who cannot log in.
     external: bool
 
@@ -316,8 +316,8 @@ def _campaign_members(*, campaign: Campaign, usernames: list[str]) -> dict[str, 
     found: dict[str, _Member] = {}
     for chunk in chunks(usernames, IMPORT_BATCH_SIZE):
         rows = Membership.objects.filter(campaign=campaign, user__username__in=chunk).annotate(external=external)
-        for username, user_id, role, is_external in rows.values_list("user__username", "user_id", "role", "external"):
-            found[username] = _Member(user_id, role, bool(is_external))
+        for username, user_id, rates, is_external in rows.values_list("user__username", "user_id", "rates", "external"):
+            found[username] = _Member(user_id, rates, bool(is_external))
     return found
 
 
@@ -348,7 +348,7 @@ def _plan_raters(*, campaign: Campaign, rater_rows: dict[str, tuple[str, str, An
     for name, (where, column, cell) in rater_rows.items():
         username = usernames[name]
         member = members.get(name)
-        if match_members and member is not None and member.role == Membership.Role.RATER:
+        if match_members and member is not None and member.rates:
             plan.user_ids[name] = member.user_id
             plan.matched.append(name)
             continue
@@ -396,7 +396,9 @@ def _create_raters(*, campaign: Campaign, to_create: dict[str, str]) -> dict[str
             "An account took the username of one of the new raters while the file was imported; nothing was "
             "imported. Import the file again."
         ) from None
-    memberships = [Membership(campaign=campaign, user_id=user.pk, role=Membership.Role.RATER) for user in users]
+    memberships = [
+        Membership(campaign=campaign, user_id=user.pk, role=Membership.Role.RATER, rates=True) for user in users
+    ]
     Membership.objects.bulk_create(memberships, batch_size=IMPORT_BATCH_SIZE)
     return {name: user.pk for name, user in zip(to_create, users, strict=True)}
 

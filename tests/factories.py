@@ -117,6 +117,7 @@ class MembershipFactory(factory.django.DjangoModelFactory):
     user = factory.SubFactory(UserFactory)
     campaign = factory.SubFactory(CampaignFactory)
     role = Membership.Role.RATER
+    rates = factory.LazyAttribute(lambda m: m.role == Membership.Role.RATER)
 
 
 class RatingFactory(factory.django.DjangoModelFactory):

@@ -1,16 +1,19 @@
 """Named reads about campaigns."""
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models import Count, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce
 
 from annotate.models import Campaign, Membership
 
 
 def campaigns_for_user(user: AbstractBaseUser) -> list[Campaign]:
-    """Campaigns the user is a member of (all, for staff), each annotated with `my_role`."""
-    role = Membership.objects.filter(campaign=OuterRef("pk"), user=user).values("role")[:1]
+    """Campaigns the user is a member of (all, for staff), each annotated with `my_role` and `my_rates`."""
+    mine = Membership.objects.filter(campaign=OuterRef("pk"), user=user)
     qs = Campaign.objects.select_related("dataset", "rubric_version__rubric").annotate(
-        my_role=Subquery(role), n_items=Count("items", filter=Q(items__is_gold=False), distinct=True)
+        my_role=Subquery(mine.values("role")[:1]),
+        my_rates=Coalesce(Subquery(mine.values("rates")[:1]), Value(False)),
+        n_items=Count("items", filter=Q(items__is_gold=False), distinct=True),
     )
     if not user.is_staff:
         qs = qs.filter(memberships__user=user)

@@ -9,12 +9,12 @@ from django.db import connection
 from annotate.models import Campaign
 
 # The campaign's kept counts and its number of raters, as columns of a statement that reads the campaign as
-# `c` and joins CAMPAIGN_COUNTS_JOIN (its parameters: `rater`, the rater role). get_campaign_to_rate selects
+# `c` and joins CAMPAIGN_COUNTS_JOIN (raters: the members who rate). get_campaign_to_rate selects
 # them with the campaign, which then carries them as these attributes, in _campaign_counts' order.
 COUNTED_ATTRIBUTES = ("counted_items", "counted_gold", "counted_complete", "counted_raters")
 CAMPAIGN_COUNTS_COLUMNS = """n.n_data_items AS counted_items, n.n_gold_items AS counted_gold,
     n.n_complete AS counted_complete,
-    (SELECT COUNT(*) FROM annotate_membership r WHERE r.campaign_id = c.id AND r.role = %(rater)s) AS counted_raters"""
+    (SELECT COUNT(*) FROM annotate_membership r WHERE r.campaign_id = c.id AND r.rates) AS counted_raters"""
 CAMPAIGN_COUNTS_JOIN = "LEFT JOIN annotate_campaigncounts n ON n.campaign_id = c.id"
 
 

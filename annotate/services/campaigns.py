@@ -195,7 +195,7 @@ def campaign_create(
     _insert_campaign_items(campaign.pk, item_ids)
     campaign_counts_recount(campaign=campaign)
     if user is not None:
-        Membership.objects.create(campaign=campaign, user=user, role=Role.OWNER)
+        Membership.objects.create(campaign=campaign, user=user, role=Role.OWNER, rates=False)
     campaign.n_items = len(item_ids)
     campaign.sample_note = sample_shortfall(spec, len(item_ids))
     return campaign
@@ -237,21 +237,42 @@ def _validate_role(role: str) -> None:
         raise ValidationError({"role": [f"role: unknown role {role!r} (use one of {', '.join(Role.values)})"]})
 
 
+# Roles whose members may also rate; a rater always rates and a viewer only reads.
+MAY_ALSO_RATE = frozenset({Role.OWNER, Role.ADJUDICATOR})
+
+
+def rates_with_role(role: str, rates: bool | None, *, current: bool = False) -> bool:
+    """Whether a member with this role rates: asked for (None keeps `current`), where the role allows it."""
+    if role == Role.RATER:
+        return True
+    if role not in MAY_ALSO_RATE:
+        if rates:
+            raise ValidationError(
+                {"rates": [f"rates: a {role} only reads; make them a rater, or an owner or adjudicator who also rates"]}
+            )
+        return False
+    return current if rates is None else bool(rates)
+
+
 def _other_owners_exist(campaign: Campaign, membership: Membership) -> bool:
     return Membership.objects.filter(campaign=campaign, role=Role.OWNER).exclude(pk=membership.pk).exists()
 
 
 @transaction.atomic
-def membership_set(*, campaign: Campaign, user: AbstractBaseUser, role: str) -> Membership:
-    """Give the user this role in the campaign, adding them if needed; keeps at least one owner."""
+def membership_set(*, campaign: Campaign, user: AbstractBaseUser, role: str, rates: bool | None = None) -> Membership:
+    """Give the user this role in the campaign (and say whether they rate), adding them if needed.
+
+    `rates` None keeps whether the member rated, where the new role allows it. At least one owner stays.
+    """
     _validate_role(role)
     membership = Membership.objects.select_for_update().filter(campaign=campaign, user=user).first()
     if membership is None:
-        return Membership.objects.create(campaign=campaign, user=user, role=role)
+        return Membership.objects.create(campaign=campaign, user=user, role=role, rates=rates_with_role(role, rates))
     if membership.role == Role.OWNER and role != Role.OWNER and not _other_owners_exist(campaign, membership):
         raise ValidationError({"role": [f"role: {user.get_username()} is the last owner and must stay owner"]})
+    membership.rates = rates_with_role(role, rates, current=membership.rates)
     membership.role = role
-    membership.save(update_fields=["role"])
+    membership.save(update_fields=["role", "rates"])
     return membership
 
 
@@ -315,20 +336,22 @@ def member_invite(
 
 
 @transaction.atomic
-def member_add(*, campaign: Campaign, user: AbstractBaseUser, role: str) -> Membership:
-    """Add an existing user to the campaign with a role; refused if they are a member already."""
+def member_add(*, campaign: Campaign, user: AbstractBaseUser, role: str, rates: bool = False) -> Membership:
+    """Add an existing user to the campaign with a role (an owner or adjudicator may also rate); refused if
+    they are a member already."""
     _validate_role(role)
+    member_rates = rates_with_role(role, rates)
     existing = Membership.objects.filter(campaign=campaign, user=user).first()
     if existing is not None:
         raise ValidationError(
             {"username": [f"username: {user.get_username()!r} is already a member ({existing.role})"]}
         )
-    return Membership.objects.create(campaign=campaign, user=user, role=role)
+    return Membership.objects.create(campaign=campaign, user=user, role=role, rates=member_rates)
 
 
 @transaction.atomic
 def member_add_known(
-    *, campaign: Campaign, inviter: AbstractBaseUser, username: str, role: str
+    *, campaign: Campaign, inviter: AbstractBaseUser, username: str, role: str, rates: bool = False
 ) -> AbstractBaseUser | None:
     """Add the user if the inviter already knows them (a member of a campaign they own; anyone, for staff).
 
@@ -344,7 +367,7 @@ def member_add_known(
     user = users.first()
     if user is None:
         return None
-    member_add(campaign=campaign, user=user, role=role)
+    member_add(campaign=campaign, user=user, role=role, rates=rates)
     return user
 
 
@@ -441,7 +464,10 @@ def invitation_accept(*, invitation: Invitation, user: AbstractBaseUser) -> tupl
         return existing, False
     try:
         with transaction.atomic():
-            return Membership.objects.create(campaign=invitation.campaign, user=user, role=invitation.role), True
+            membership = Membership.objects.create(
+                campaign=invitation.campaign, user=user, role=invitation.role, rates=invitation.role == Role.RATER
+            )
+            return membership, True
     except IntegrityError:
         # Accepted at the same moment in another tab: that membership stands.
         return Membership.objects.get(campaign=invitation.campaign, user=user), False

@@ -89,7 +89,7 @@ def external_rater(campaign: Campaign, name: str) -> User:
     user = User.objects.create(username=name, is_active=False)
     user.set_unusable_password()
     user.save(update_fields=["password"])
-    Membership.objects.create(campaign=campaign, user=user, role=Membership.Role.RATER)
+    Membership.objects.create(campaign=campaign, user=user, role=Membership.Role.RATER, rates=True)
     return user
 
 

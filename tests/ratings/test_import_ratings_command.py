@@ -110,7 +110,7 @@ def test_command_existing_rating_needs_replace(tmp_path: Path, run: object) -> N
 def test_command_credits_campaign_raters_only_with_as_members(tmp_path: Path, run: object) -> None:
     campaign = make_campaign()
     carol = UserFactory(username="carol")
-    Membership.objects.create(campaign=campaign, user=carol, role=Membership.Role.RATER)
+    Membership.objects.create(campaign=campaign, user=carol, role=Membership.Role.RATER, rates=True)
     path = write_file(tmp_path, "csv", long_rows(("i1", "carol", "helpful", "3")))
     code, out, err = run(str(path), "--campaign", campaign.slug)
     assert (code, err) == (0, "")

@@ -19,7 +19,7 @@ from tests.ratings.test_import_ratings import counts, external_rater, long_rows,
 
 def _member(campaign: Campaign, username: str, role: str = Membership.Role.RATER) -> User:
     user = UserFactory(username=username)
-    Membership.objects.create(campaign=campaign, user=user, role=role)
+    Membership.objects.create(campaign=campaign, user=user, role=role, rates=role == Membership.Role.RATER)
     return user
 
 
