@@ -256,8 +256,8 @@ class CampaignItemAdmin(KeepsRatersWorkAdmin):
 
 @admin.register(Membership)
 class MembershipAdmin(admin.ModelAdmin):
-    list_display = ["campaign", "user", "role", "created_at"]
-    list_filter = ["role", "campaign"]
+    list_display = ["campaign", "user", "role", "rates", "created_at"]
+    list_filter = ["role", "rates", "campaign"]
     raw_id_fields = ["user"]
 
 

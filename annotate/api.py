@@ -217,6 +217,7 @@ class CampaignListApi(APIView):
         name = serializers.CharField()
         status = serializers.CharField()
         role = serializers.CharField(source="my_role")
+        rates = serializers.BooleanField(source="my_rates", help_text="Whether you rate items in this campaign.")
         overlap = serializers.IntegerField()
         n_items = serializers.IntegerField()
         rubric = serializers.CharField(source="rubric_version.rubric.name")

@@ -7,7 +7,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from annotate.models import Dataset, Item, Rubric
+from annotate.models import Dataset, Item, Membership, Rubric
+from annotate.services.campaigns import membership_set
 from tests.factories import DatasetFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -124,6 +125,13 @@ def test_members_see_their_campaigns_with_their_role(client, rater, campaign):
     client.force_login(rater)
     body = client.get(reverse("api:campaign-list")).json()
     assert [(c["slug"], c["role"]) for c in body] == [(campaign.slug, "rater")]
+
+
+def test_an_owner_who_rates_sees_so_in_the_campaign_list(client, owner, campaign):
+    membership_set(campaign=campaign, user=owner, role=Membership.Role.OWNER, rates=True)
+    client.force_login(owner)
+    body = client.get(reverse("api:campaign-list")).json()
+    assert [(c["slug"], c["role"], c["rates"]) for c in body] == [(campaign.slug, "owner", True)]
 
 
 def test_openapi_schema_and_docs_are_served(client, curator):
