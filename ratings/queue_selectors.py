@@ -9,7 +9,9 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection
 from django.db.models import Count, Max, Q
 
+from annotate.content import content_display_order, fields_in_order
 from annotate.models import Assignment, Campaign, CampaignItem, Item
+from annotate.selectors.datasets import campaign_content_fields
 from annotate.services.campaign_counts import CAMPAIGN_COUNTS_COLUMNS, CAMPAIGN_COUNTS_JOIN, COUNTED_ATTRIBUTES
 from fixed_sql.rows import MAX_ROW_ID, models_from_sql
 from ratings.progress import campaign_progress, rater_rating_count
@@ -37,17 +39,34 @@ DONE_REASON = "There are no more items for you in this campaign. Thank you!"
 
 @dataclass(frozen=True)
 class RaterProgress:
-    """A rater's ratings against their share, and the campaign's completion."""
+    """A rater's ratings against their share, and the campaign's completion.
+
+    `done` counts every rating the rater submitted, gold checks and repeats included, as the campaign page's
+    ratings per rater do. `share` is what an even split asks of each rater: the data items times k over the
+    raters, plus the checks the queue mixes in. A rater may go past it while items are open (others rate
+    less); `finished` says the queue has nothing more for them, whatever their share.
+    """
 
     done: int
     share: int
     n_items: int
     complete: int
+    finished: bool = False
 
     @property
     def campaign_percent(self) -> int:
         """Share of items with k ratings, rounded down to a whole percent."""
         return 100 * self.complete // self.n_items if self.n_items else 0
+
+    @property
+    def share_done(self) -> bool:
+        """The rater has rated their share, or there is nothing left for them."""
+        return self.finished or self.done >= self.share
+
+    @property
+    def shown_done(self) -> int:
+        """How far the rater's bar goes: their ratings, full once their share is done."""
+        return self.share if self.share_done else self.done
 
 
 def rater_permutation(campaign: Campaign, rater: AbstractBaseUser | int, salt: str = "accord-queue") -> tuple[int, int]:
@@ -506,10 +525,13 @@ def assignment_for_rater(*, campaign: Campaign, rater: AbstractBaseUser, pk: int
     return assignment
 
 
+# The rater's count is NULL while their queue state awaits a rebuild (ratings written around the queue, as an
+# import does): the kept count may then be behind.
 _ITEM_TO_SHOW_SQL = """
 SELECT i.*, ci.campaign_id AS campaign_of_item, ci.is_gold AS item_is_gold,
-       (SELECT m.rating_count FROM annotate_membership m
-        WHERE m.campaign_id = ci.campaign_id AND m.user_id = %(rater)s) AS rater_rating_count
+       (SELECT CASE WHEN m.queue_counted THEN m.rating_count END FROM annotate_membership m
+        WHERE m.campaign_id = ci.campaign_id AND m.user_id = %(rater)s) AS rater_rating_count,
+       (SELECT n.n_complete FROM annotate_campaigncounts n WHERE n.campaign_id = ci.campaign_id) AS campaign_complete
 FROM annotate_item i
 JOIN annotate_campaignitem ci ON ci.item_id = i.id
 WHERE ci.id = %(campaign_item)s"""
@@ -518,15 +540,17 @@ WHERE ci.id = %(campaign_item)s"""
 def campaign_item_to_show(campaign_item_id: int, rater: AbstractBaseUser) -> CampaignItem:
     """A campaign item with its item (content and metadata), as the rating page shows it, in one fixed statement.
 
-    The statement also reads the rater's count of ratings in the campaign from their membership
-    (`rater_rating_count` on the returned campaign item), which the page shows beside the item: one round trip
-    fewer for every item rated, and no count over the rater's history.
+    The statement also reads what the page shows beside the item: the rater's count of ratings in the
+    campaign from their membership (`rater_rating_count` on the returned campaign item, None when it must be
+    counted) and the campaign's complete items from its count row (`campaign_complete`). Both are read after
+    the submit the page follows, in one round trip, and neither is a count over the ratings.
     """
     params = {"campaign_item": campaign_item_id, "rater": rater.pk}
     item = models_from_sql(Item, _ITEM_TO_SHOW_SQL, params)[0]
     campaign_item = _campaign_item(campaign_item_id, item.campaign_of_item, item.pk, item.item_is_gold)
     campaign_item.item = item
     campaign_item.rater_rating_count = item.rater_rating_count
+    campaign_item.campaign_complete = item.campaign_complete
     return campaign_item
 
 
@@ -535,11 +559,38 @@ def rate_unavailable_reason(campaign: Campaign) -> str:
     return STATUS_REASONS.get(campaign.status, DONE_REASON)
 
 
+def rater_finished(*, campaign: Campaign, rater: AbstractBaseUser) -> bool:
+    """Whether the campaign is active and its queue has nothing more for the rater: no item they hold, and no
+    open item they never had.
+
+    A read without locks, for pages that only tell the rater (the rating page leases instead). With no data
+    item left for the rater, at most one gold check or repeat can still be due; those are not looked for.
+    """
+    if campaign.status != Campaign.Status.ACTIVE or rater_leases(campaign=campaign, rater=rater):
+        return False
+    return candidate_item(campaign=campaign, rater=rater, lock=False) is None
+
+
+def checks_mixed_in(base: int, rate: float, limit: int) -> int:
+    """How many checks the queue mixes into `base` other items at `rate`, at most `limit`.
+
+    The queue serves one more while checks < rate × (base + checks) (QueueCounts.gold_due and repeat_due), up
+    to and including the last request, so the count is rounded up, never down.
+    """
+    if rate <= 0:
+        return 0
+    checks = max(0, math.floor(base * rate / (1 - rate)) - 1)
+    while checks < limit and checks < rate * (base + checks):
+        checks += 1
+    return min(checks, limit)
+
+
 def expected_share(*, n_items: int, n_gold: int, n_raters: int, campaign: Campaign) -> int:
     """Items a rater can expect to rate: ⌈items·k / raters⌉, plus the gold checks and repeats mixed in."""
     share = min(n_items, math.ceil(n_items * campaign.overlap / max(1, n_raters)))
-    gold = min(n_gold, math.floor(share * campaign.gold_rate / (1 - campaign.gold_rate)))
-    repeats = min(share, math.floor((share + gold) * campaign.repeat_rate / (1 - campaign.repeat_rate)))
+    gold = checks_mixed_in(share, campaign.gold_rate, n_gold)
+    # Each data item comes back as a repeat once at most.
+    repeats = checks_mixed_in(share + gold, campaign.repeat_rate, share)
     return share + gold + repeats
 
 
@@ -549,13 +600,14 @@ FROM annotate_campaign c {CAMPAIGN_COUNTS_JOIN}
 WHERE c.id = %(campaign)s"""
 
 
-def _campaign_counts(campaign: Campaign) -> tuple[int, int, int, int]:
+def _campaign_counts(campaign: Campaign, *, reread: bool = False) -> tuple[int, int, int, int]:
     """Data items, gold items, complete data items and raters of the campaign, from its kept counts.
 
-    The rating pages read them with the campaign (get_campaign_to_rate); otherwise one statement reads them.
-    A campaign without a count row (none is made outside the services) is counted from its rows.
+    The rating pages read them with the campaign (get_campaign_to_rate); otherwise, or to `reread` them after
+    a write, one statement reads them. A campaign without a count row (none is made outside the services) is
+    counted from its rows.
     """
-    counts = tuple(getattr(campaign, name, None) for name in COUNTED_ATTRIBUTES)
+    counts = (None,) if reread else tuple(getattr(campaign, name, None) for name in COUNTED_ATTRIBUTES)
     if counts[0] is None:
         counts = sql_rows(_COUNTS_SQL, {"campaign": campaign.pk})[0]
     if counts[0] is None:
@@ -565,19 +617,29 @@ def _campaign_counts(campaign: Campaign) -> tuple[int, int, int, int]:
     return counts
 
 
-def rater_progress(*, campaign: Campaign, rater: AbstractBaseUser, done: int | None = None) -> RaterProgress:
+def rater_progress(
+    *,
+    campaign: Campaign,
+    rater: AbstractBaseUser,
+    done: int | None = None,
+    complete: int | None = None,
+    finished: bool = False,
+    reread: bool = False,
+) -> RaterProgress:
     """My ratings against my share and how many (non-gold) items have all k ratings.
 
     "Done" counts every rating the rater submitted, gold checks and repeats included: a count that stood
-    still after some items would tell the rater which ones were checks. It is exact on every call (pass it
-    as `done` when it has just been read, as campaign_item_to_show does), and so are the campaign-wide
-    numbers, as of the campaign's read (see _campaign_counts).
+    still after some items would tell the rater which ones were checks. Pass `done` and `complete` when they
+    have just been read (campaign_item_to_show reads both after a submit); the other counts come with the
+    campaign, or are read again with `reread` when a write since may have changed them. `finished`: the queue
+    has nothing more for the rater.
     """
-    n_items, n_gold, complete, n_raters = _campaign_counts(campaign)
+    n_items, n_gold, kept_complete, n_raters = _campaign_counts(campaign, reread=reread)
     share = expected_share(n_items=n_items, n_gold=n_gold, n_raters=n_raters, campaign=campaign)
     if done is None:
         done = rater_rating_count(campaign, rater)
-    return RaterProgress(done=done, share=share, n_items=n_items, complete=complete)
+    complete = kept_complete if complete is None else complete
+    return RaterProgress(done=done, share=share, n_items=n_items, complete=complete, finished=finished)
 
 
 @dataclass(frozen=True)
@@ -598,7 +660,9 @@ def item_view(*, campaign: Campaign, item_content: object, item_metadata: object
         content_names = [name for name in visible if name in content]
         metadata_names = [name for name in visible if name not in content and name in metadata]
     else:
-        content_names, metadata_names = list(content), []
+        # The dataset's order, not the stored dict's: PostgreSQL's jsonb does not keep the file's key order.
+        order = content_display_order(campaign_content_fields(campaign))
+        content_names, metadata_names = [name for name, _value in fields_in_order(content, order)], []
     pairs: list[tuple[object, object]] = []
     paired: set[str] = set()
     for criterion in campaign.rubric_version.typed_criteria:

@@ -19,7 +19,17 @@ import orjson
 from django.core.exceptions import ValidationError
 
 from accord.limits import quoted
-from annotate.criteria.base import MAX_LABEL_LENGTH, Criterion, Err, Option, Post, default_label, kind
+from annotate.criteria.base import (
+    MAX_LABEL_LENGTH,
+    RATE_PAGE_KEYS,
+    RESERVED_KEYS,
+    Criterion,
+    Err,
+    Option,
+    Post,
+    default_label,
+    kind,
+)
 from annotate.criteria.binary import BinaryCriterion
 from annotate.criteria.categorical import CategoricalCriterion
 from annotate.criteria.free_text import FreeTextCriterion
@@ -59,6 +69,8 @@ __all__ = [
     "NumericCriterion",
     "Option",
     "PairwiseCriterion",
+    "RATE_PAGE_KEYS",
+    "RESERVED_KEYS",
     "as_criteria",
     "criteria_from_dicts",
     "criteria_to_dicts",

@@ -23,6 +23,11 @@ MAX_LABEL_LENGTH = 500
 MAX_OPTIONS = 500
 MAX_SCALE_POINTS = 101
 OPTION_FIELDS = ("value", "label", "key")
+# The rating page's own single-key actions, by name. This is the one list: rubric files may not give an option
+# one of these keys (in either case: the page matches option keys without regard to case), and the page hands
+# it to rate.js and its legend, so a key the page adds here is refused in rubrics at once.
+RATE_PAGE_KEYS: dict[str, str] = {"skip": "s", "flag": "f", "back": "u", "guidelines": "g"}
+RESERVED_KEYS: dict[str, str] = {key: action for action, key in RATE_PAGE_KEYS.items()}
 # At most 18 digits: Python refuses to turn text of more than 4,300 digits into an int, and no scale needs more.
 POST_INT_RE = re.compile(r"^[+-]?[0-9]{1,18}$")
 # An import cell holding a whole number, possibly written as a float ("3.0").
@@ -33,20 +38,28 @@ MAX_NUMBER_TEXT = 100
 
 @dataclass(frozen=True)
 class Option:
-    """One answer a criterion offers: its stored value, the label raters see and its keyboard key ("" for none)."""
+    """One answer a criterion offers: its stored value, the label raters see and its keyboard key ("" for none).
+
+    An exclusive option (multi-label criteria: "None of these") is chosen alone or not at all.
+    """
 
     value: Any
     label: str
     key: str
+    exclusive: bool = False
 
     def to_dict(self) -> dict[str, Any]:
-        """The option as stored in a rubric version."""
-        return {"value": self.value, "label": self.label, "key": self.key}
+        """The option as stored in a rubric version (`exclusive` only when set, so other options store as before)."""
+        stored = {"value": self.value, "label": self.label, "key": self.key}
+        return {**stored, "exclusive": True} if self.exclusive else stored
 
 
 def options_from(raw: Any) -> tuple[Option, ...]:
     """Stored option dicts as Options."""
-    return tuple(Option(o["value"], o.get("label", str(o["value"])), o.get("key", "")) for o in raw or ())
+    return tuple(
+        Option(o["value"], o.get("label", str(o["value"])), o.get("key", ""), bool(o.get("exclusive", False)))
+        for o in raw or ()
+    )
 
 
 @dataclass(frozen=True)
@@ -338,12 +351,14 @@ def kind(value: Any) -> str:
 # --------------------------------------------------------------------------- options in rubric files
 
 
-def option_fields(item: Any, position: int, err: Err) -> tuple[Any, Any, Any] | None:
-    """An option's value, label and key: a bare value, or a mapping with those fields."""
+def option_fields(
+    item: Any, position: int, err: Err, allowed: tuple[str, ...] = OPTION_FIELDS
+) -> tuple[Any, Any, Any] | None:
+    """An option's value, label and key: a bare value, or a mapping with those fields (and any other `allowed`)."""
     if not isinstance(item, dict):
         return item, None, None
-    for unknown in [f for f in item if f not in OPTION_FIELDS]:
-        err(f"options: option {position} has unknown field {quoted(unknown)} (allowed: value, label, key)")
+    for unknown in [f for f in item if f not in allowed]:
+        err(f"options: option {position} has unknown field {quoted(unknown)} (allowed: {', '.join(allowed)})")
         return None
     if "value" not in item:
         err(f"options: option {position} has no value")
@@ -379,7 +394,26 @@ def option_key(key: Any, default: str, value: Any, err: Err) -> str | None:
     if not isinstance(key, str) or len(key) != 1 or key.isspace():
         err(f"options: keyboard key {quoted(key)} for value {quoted(value)} must be a single character")
         return None
+    action = RESERVED_KEYS.get(key.lower())
+    if action is not None:
+        reserved = ", ".join(RESERVED_KEYS)
+        err(
+            f"options: keyboard key {quoted(key)} for value {quoted(value)} is the rating page's key for {action}; "
+            f"choose another (the page keeps {reserved})"
+        )
+        return None
     return key
+
+
+def option_exclusive(item: Any, value: Any, err: Err) -> bool | None:
+    """Whether an option is exclusive (chosen alone): its `exclusive` field, false when not given."""
+    flag = item.get("exclusive", False) if isinstance(item, dict) else False
+    if flag is None:
+        return False
+    if not isinstance(flag, bool):
+        err(f"options: exclusive for value {quoted(value)} must be true or false, got {quoted(flag)}")
+        return None
+    return flag
 
 
 def check_option_keys(options: list[dict[str, Any]], err: Err) -> bool:
@@ -440,11 +474,13 @@ def option_list(
     limit: int,
     clean_value: Callable[[Any, int, Err], Any],
     default_key: Callable[[Any, int], str],
+    allowed: tuple[str, ...] = OPTION_FIELDS,
 ) -> list[dict[str, Any]] | None:
     """A list of at least 2 options (bare values, or mappings with value, label and key), none repeated.
 
     `clean_value(value, position, err)` returns the value as stored, or None after naming what is wrong with it;
-    `default_key(value, position)` is an option's key when the file gives none.
+    `default_key(value, position)` is an option's key when the file gives none. `allowed` adds "exclusive" for
+    the types whose options may be chosen alone.
     """
     if not isinstance(items, list):
         err(f"options: must be a list, got {kind(items)}")
@@ -457,7 +493,7 @@ def option_list(
         return None
     options, ok = [], True
     for position, item in enumerate(items, start=1):
-        fields = option_fields(item, position, err)
+        fields = option_fields(item, position, err, allowed)
         value = None if fields is None else clean_value(fields[0], position, err)
         if value is None:
             ok = False
@@ -465,10 +501,11 @@ def option_list(
         raw_value, label, key = fields
         label = option_label(label, str(value), raw_value, err)
         key = option_key(key, default_key(value, position), raw_value, err)
-        if label is None or key is None:
+        exclusive = option_exclusive(item, raw_value, err)
+        if label is None or key is None or exclusive is None:
             ok = False
             continue
-        options.append({"value": value, "label": label, "key": key})
+        options.append({"value": value, "label": label, "key": key, **({"exclusive": True} if exclusive else {})})
     if not ok:
         return None
     for value in repeated([o["value"] for o in options]):
@@ -491,8 +528,8 @@ def _choice_value(value: Any, position: int, err: Err) -> str | None:
     return value.strip()
 
 
-def choices(raw: dict, err: Err) -> list[dict[str, Any]] | None:
-    """Options of a single or multiple choice: strings, or mappings with value, label and key."""
+def choices(raw: dict, err: Err, allowed: tuple[str, ...] = OPTION_FIELDS) -> list[dict[str, Any]] | None:
+    """Options of a single or multiple choice: strings, or mappings with value, label and key (and `allowed`)."""
     if raw.get("options") is None:
         err("options: required, a list of at least 2 choices")
         return None
@@ -504,6 +541,7 @@ def choices(raw: dict, err: Err) -> list[dict[str, Any]] | None:
         limit=MAX_OPTIONS,
         clean_value=_choice_value,
         default_key=lambda value, position: str(position) if position <= 9 else "",
+        allowed=allowed,
     )
     if options is None or not check_option_keys(options, err):
         return None
@@ -512,5 +550,7 @@ def choices(raw: dict, err: Err) -> list[dict[str, Any]] | None:
 
 def choices_to_file(options: tuple[Option, ...]) -> list[Any]:
     """Choice options in their shortest file form: bare values when labels and keys are the defaults."""
-    plain = all(o.label == o.value and o.key == (str(i) if i <= 9 else "") for i, o in enumerate(options, 1))
+    plain = all(
+        o.label == o.value and o.key == (str(i) if i <= 9 else "") and not o.exclusive for i, o in enumerate(options, 1)
+    )
     return [o.value for o in options] if plain else [o.to_dict() for o in options]

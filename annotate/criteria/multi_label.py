@@ -8,7 +8,17 @@ from typing import Any, ClassVar
 import orjson
 
 from accord.limits import quoted
-from annotate.criteria.base import Criterion, Err, Post, cell_text, choices, choices_to_file, is_int, options_from
+from annotate.criteria.base import (
+    OPTION_FIELDS,
+    Criterion,
+    Err,
+    Post,
+    cell_text,
+    choices,
+    choices_to_file,
+    is_int,
+    options_from,
+)
 
 # Separates the labels of a multi-label answer in one CSV cell of a gold answer file.
 GOLD_LABEL_SEPARATOR = "|"
@@ -43,8 +53,8 @@ class MultiLabelCriterion(Criterion):
 
     @classmethod
     def parse_fields(cls, raw: dict, err: Err) -> dict[str, Any]:
-        """At least two options, and optional bounds min_selected <= max_selected <= the number of options."""
-        options = choices(raw, err)
+        """At least two options (any may be exclusive), and optional bounds min_selected <= max_selected <= options."""
+        options = choices(raw, err, allowed=(*OPTION_FIELDS, "exclusive"))
         if options is None:
             return {}
         bounds = {}
@@ -66,6 +76,11 @@ class MultiLabelCriterion(Criterion):
             return {}
         if high is not None and low > high:
             err(f"min_selected ({low}) must not exceed max_selected ({high})")
+            return {}
+        alone = [o["value"] for o in options if o.get("exclusive")]
+        if alone and low > 1:
+            only = quoted(alone[0])
+            err(f"min_selected: at most 1 when an option is exclusive ({only} is chosen on its own), got {low}")
             return {}
         return {"options": options, "min_selected": low, "max_selected": high}
 
@@ -91,6 +106,10 @@ class MultiLabelCriterion(Criterion):
             super().check(label)
         if len(set(value)) != len(value):
             raise ValueError(f"{quoted(value)} lists a label more than once")
+        alone = [o for o in self.options if o.exclusive and o.value in value]
+        if alone and len(value) > 1:
+            others = ", ".join(o.label for o in self.options if o.value in value and o is not alone[0])
+            raise ValueError(f"choose {alone[0].label!r} on its own, not together with {others}")
         if len(value) < self.min_selected:
             raise ValueError(f"choose at least {self.min_selected} labels, got {len(value)}")
         if self.max_selected is not None and len(value) > self.max_selected:

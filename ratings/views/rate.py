@@ -1,7 +1,10 @@
 """The rating page: the next item and its criteria, skip, flag, back, and the rater's own ratings."""
 
+import json
+import re
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -16,12 +19,18 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accord.input_checks import parse_row_id
 from accord.pages import render_page_or_fragment
-from annotate.criteria import Criterion, pairwise_swap, values_from_post
+from annotate.criteria import RATE_PAGE_KEYS, RESERVED_KEYS, Criterion, pairwise_swap, values_from_post
 from annotate.models import Assignment, Campaign
 from annotate.permissions import get_campaign_to_rate
 from ratings.models import Rating
 from ratings.queue import assignment_flag, assignment_next, assignment_skip
-from ratings.queue_selectors import assignment_for_rater, item_view, rate_unavailable_reason, rater_progress
+from ratings.queue_selectors import (
+    RaterProgress,
+    assignment_for_rater,
+    item_view,
+    rate_unavailable_reason,
+    rater_progress,
+)
 from ratings.selectors import latest_rating_of_rater, rating_of_rater, ratings_of_rater
 from ratings.services import REVISABLE, rating_revise, rating_submit
 
@@ -29,6 +38,10 @@ from ratings.services import REVISABLE, rating_revise, rating_submit
 MAX_SECONDS_SPENT = 3600.0
 RATINGS_PER_PAGE = 50
 FLAG_CHOICES = [(value, label, str(n)) for n, (value, label) in enumerate(Assignment.Flag.choices[1:], start=1)]
+# The page's own keys as rate.js reads them from the page.
+PAGE_KEYS_JSON = json.dumps(RATE_PAGE_KEYS)
+# The one query a revision may return to besides the bare page: a page of My ratings.
+RETURN_QUERY_RE = re.compile(r"page=[0-9]{1,9}")
 
 
 def control_value(value: Any) -> str:
@@ -49,7 +62,9 @@ def criteria_controls(
         options = []
         for option in criterion.options:
             form_value = control_value(option.value)
-            options.append({**option.to_dict(), "input_value": form_value, "checked": form_value in chosen})
+            # A version stored before the page kept a key for itself: the page's action wins, the option has none.
+            key = "" if option.key.lower() in RESERVED_KEYS else option.key
+            options.append({**option.to_dict(), "key": key, "input_value": form_value, "checked": form_value in chosen})
         controls.append(
             {
                 **criterion.to_dict(),
@@ -64,6 +79,7 @@ def criteria_controls(
 
 
 RATE_LINKS = {
+    "rate": "ratings:rate",
     "back": "ratings:rate-back",
     "submit": "ratings:rate-submit",
     "skip": "ratings:rate-skip",
@@ -75,7 +91,8 @@ RATE_LINKS = {
 
 def _rate_links(slug: str) -> dict[str, str]:
     """The rating panel's links for a campaign, reversed once and kept in the cache (keyed by the URL prefix too)."""
-    key = f"accord:rate-links:{get_script_prefix()}:{slug}"
+    # The names are in the key, so a shared cache never hands a new release an older set of links.
+    key = f"accord:rate-links:{get_script_prefix()}:{slug}:{','.join(RATE_LINKS)}"
     links = cache.get(key)
     if links is None:
         links = {name: reverse(view, args=[slug]) for name, view in RATE_LINKS.items()}
@@ -97,10 +114,12 @@ def _panel_context(
         "campaign": campaign,
         "assignment": assignment,
         "notice": notice,
-        "progress": rater_progress(campaign=campaign, rater=rater, done=_rating_count_read(assignment)),
+        "my_progress": _progress(campaign, rater, assignment),
         "reason": "" if assignment else rate_unavailable_reason(campaign),
         "flag_choices": FLAG_CHOICES,
         "links": _rate_links(campaign.slug),
+        "page_keys": RATE_PAGE_KEYS,
+        "page_keys_json": PAGE_KEYS_JSON,
     }
     if assignment is not None:
         item = assignment.campaign_item.item
@@ -121,9 +140,18 @@ def _panel_context(
     return context
 
 
-def _rating_count_read(assignment: Assignment | None) -> int | None:
-    """The rater's rating count read along with the item to show, if it was (assignment_next reads it)."""
-    return getattr(assignment.campaign_item, "rater_rating_count", None) if assignment is not None else None
+def _progress(campaign: Campaign, rater: Any, assignment: Assignment | None) -> RaterProgress:
+    """The rater's progress as of now, after this request's submit or skip.
+
+    assignment_next reads the rater's count and the campaign's complete items along with the item to show.
+    Without an item, the counts the campaign was read with may predate this request's write: read them again.
+    """
+    if assignment is None:
+        finished = campaign.status == Campaign.Status.ACTIVE
+        return rater_progress(campaign=campaign, rater=rater, finished=finished, reread=True)
+    shown = assignment.campaign_item
+    done, complete = getattr(shown, "rater_rating_count", None), getattr(shown, "campaign_complete", None)
+    return rater_progress(campaign=campaign, rater=rater, done=done, complete=complete)
 
 
 def _render_panel(request: HttpRequest, context: dict[str, Any]) -> HttpResponse:
@@ -232,7 +260,23 @@ def rate_back(request: HttpRequest, slug: str) -> HttpResponse:
     if rating is None:
         messages.info(request, "You have not rated anything in this campaign yet.")
         return redirect("ratings:rate", slug=campaign.slug)
-    return redirect("ratings:rating-revise", slug=campaign.slug, rating_pk=rating.pk)
+    # Saving the revision brings the rater back here, to the item they left.
+    revise = reverse("ratings:rating-revise", args=[campaign.slug, rating.pk])
+    return redirect(f"{revise}?{urlencode({'next': _rate_links(campaign.slug)['rate']})}")
+
+
+def _return_url(slug: str, requested: str | None) -> str:
+    """Where a revision returns to: the rating page or a page of My ratings, if asked for, else My ratings.
+
+    Only this campaign's own two pages, compared as text: nothing else a link may carry is ever followed.
+    """
+    links = _rate_links(slug)
+    path, _, query = (requested or "").partition("?")
+    if path == links["rate"] and not query:
+        return path
+    if path == links["my_ratings"] and (not query or RETURN_QUERY_RE.fullmatch(query)):
+        return f"{path}?{query}" if query else path
+    return links["my_ratings"]
 
 
 def _answers(rating: Rating) -> list[tuple[str, str]]:
@@ -258,7 +302,14 @@ def my_ratings(request: HttpRequest, slug: str) -> HttpResponse:
     ratings = ratings_of_rater(campaign=campaign, rater=request.user).select_related("rubric_version")
     page = Paginator(ratings, RATINGS_PER_PAGE).get_page(request.GET.get("page"))
     rows = [(rating, _answers(rating)) for rating in page.object_list]
-    context = {"campaign": campaign, "page": page, "rows": rows, "can_revise": campaign.status in REVISABLE}
+    here = _rate_links(campaign.slug)["my_ratings"] + (f"?page={page.number}" if page.number > 1 else "")
+    context = {
+        "campaign": campaign,
+        "page": page,
+        "rows": rows,
+        "can_revise": campaign.status in REVISABLE,
+        "revise_query": urlencode({"next": here}),
+    }
     return render(request, "ratings/rate_my_ratings.html", context)
 
 
@@ -272,6 +323,7 @@ def rating_revise_view(request: HttpRequest, slug: str, rating_pk: int) -> HttpR
         raise Http404("No such rating.")
     criteria = rating.rubric_version.typed_criteria
     values, comment, errors = pairwise_swap(criteria, rating.values, rating.presentation), rating.comment, {}
+    back_to = _return_url(campaign.slug, request.POST.get("next") or request.GET.get("next"))
     if request.method == "POST":
         values, comment = values_from_post(criteria, request.POST), request.POST.get("comment", "")
         try:
@@ -280,8 +332,9 @@ def rating_revise_view(request: HttpRequest, slug: str, rating_pk: int) -> HttpR
             errors = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
         else:
             messages.success(request, "Your rating was revised; the earlier version is kept.")
-            return redirect("ratings:my-ratings", slug=campaign.slug)
-    return render(request, "ratings/rate_revise.html", _revise_context(campaign, rating, values, errors, comment))
+            return redirect(back_to)
+    context = _revise_context(campaign, rating, values, errors, comment)
+    return render(request, "ratings/rate_revise.html", {**context, "back_to": back_to})
 
 
 def _revise_context(
@@ -290,6 +343,9 @@ def _revise_context(
     item = rating.campaign_item.item
     return {
         "campaign": campaign,
+        "links": _rate_links(campaign.slug),
+        "page_keys": RATE_PAGE_KEYS,
+        "page_keys_json": PAGE_KEYS_JSON,
         "rating": rating,
         "item_view": item_view(
             campaign=campaign, item_content=item.content, item_metadata=item.metadata, presentation=rating.presentation

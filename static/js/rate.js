@@ -3,6 +3,18 @@
   "use strict";
 
   var TYPING_INPUTS = ["text", "number", "search", "email", "url", "password", "range"];
+  // The page's own keys by action (skip, flag, back, guidelines): the server's one list, which rubrics may not
+  // give to an option either. Read once; the legend shows the same list.
+  var PAGE_KEYS = readPageKeys();
+
+  function readPageKeys() {
+    var holder = document.querySelector("[data-page-keys]");
+    var byKey = {};
+    if (!holder) { return byKey; }
+    var byAction = JSON.parse(holder.dataset.pageKeys);
+    Object.keys(byAction).forEach(function (action) { byKey[byAction[action].toLowerCase()] = action; });
+    return byKey;
+  }
 
   function rateForm() { return document.getElementById("rate-form"); }
   function criteria() {
@@ -19,13 +31,14 @@
     return el.tagName === "INPUT" && TYPING_INPUTS.indexOf(el.type) !== -1;
   }
 
-  function focusCriterion(criterion) {
+  // keepScroll: put the keys on the criterion without moving the page (a new item starts at its top).
+  function focusCriterion(criterion, keepScroll) {
     if (!criterion) { return; }
     criteria().forEach(function (c) { c.classList.toggle("is-current", c === criterion); });
     var target = criterion.querySelector("textarea, input[type=range]") ||
       criterion.querySelector("input:checked") || criterion.querySelector("input") || criterion;
-    target.focus();
-    criterion.scrollIntoView({ block: "nearest" });
+    target.focus({ preventScroll: true });
+    if (!keepScroll) { criterion.scrollIntoView({ block: "nearest" }); }
   }
 
   function move(step, from) {
@@ -46,9 +59,22 @@
     if (submit) { submit.focus(); }
   }
 
+  function firstWithError() {
+    return criteria().filter(function (c) { return c.classList.contains("has-error"); })[0];
+  }
+
   function focusFirst() {
-    var list = criteria();
-    focusCriterion(list.filter(function (c) { return c.classList.contains("has-error"); })[0] || list[0]);
+    focusCriterion(firstWithError() || criteria()[0]);
+  }
+
+  // A new item starts at its top, with the notice ("Saved.") and the start of the item in view and the keys on
+  // its first criterion. Answers the server sent back with an error are scrolled to instead.
+  function startItem() {
+    var error = firstWithError();
+    if (error) { focusCriterion(error); return; }
+    focusCriterion(criteria()[0], true);
+    var panel = document.getElementById("rate-panel");
+    if (panel && panel.getBoundingClientRect().top < 0) { panel.scrollIntoView({ block: "start" }); }
   }
 
   function choose(criterion, key) {
@@ -76,10 +102,11 @@
 
   function openDialog(id) {
     var dialog = document.getElementById(id);
-    if (!dialog) { return; }
+    if (!dialog) { return false; }
     dialog.open = true;
     var first = dialog.querySelector("input:checked, input[type=text]");
     if (first) { first.focus(); }
+    return true;
   }
 
   function closeDialogs() {
@@ -88,7 +115,29 @@
 
   function goBack() {
     var panel = document.getElementById("rate-panel");
-    if (panel && panel.dataset.backUrl) { window.location.assign(panel.dataset.backUrl); }
+    if (!panel || !panel.dataset.backUrl) { return false; }
+    window.location.assign(panel.dataset.backUrl);
+    return true;
+  }
+
+  function toggleGuidelines() {
+    var guidelines = document.getElementById("rate-guidelines");
+    if (!guidelines) { return false; }
+    guidelines.open = !guidelines.open;
+    return true;
+  }
+
+  // Each returns whether the page had what the action needs (the revise page has no dialogs, for one).
+  var ACTIONS = {
+    skip: function () { return openDialog("rate-skip"); },
+    flag: function () { return openDialog("rate-flag"); },
+    back: goBack,
+    guidelines: toggleGuidelines
+  };
+
+  function pageAction(key) {
+    var action = key.length === 1 ? PAGE_KEYS[key.toLowerCase()] : undefined;
+    return action !== undefined && ACTIONS[action] !== undefined && ACTIONS[action]();
   }
 
   function onDialogKey(event, el) {
@@ -132,6 +181,8 @@
     // After a click on the item text nothing has focus: keys still go to the highlighted criterion.
     var current = currentCriterion() ||
       (!el || el === document.body ? form.querySelector(".criterion.is-current") : null);
+    // The page's keys come first: no option may take one (the rubric loader refuses them).
+    if (pageAction(event.key)) { event.preventDefault(); return; }
     if (current && event.key.length === 1 && choose(current, event.key)) { event.preventDefault(); return; }
     var handled = true;
     switch (event.key) {
@@ -142,13 +193,7 @@
         break;
       case "Tab": handled = current ? move(event.shiftKey ? -1 : 1, current) : false; break;
       case "Enter": submitForm(form); break;
-      case "s": openDialog("rate-skip"); break;
-      case "f": openDialog("rate-flag"); break;
-      case "u": case "ArrowLeft": goBack(); break;
-      case "g":
-        var guidelines = document.getElementById("rate-guidelines");
-        if (guidelines) { guidelines.open = !guidelines.open; } else { handled = false; }
-        break;
+      case "ArrowLeft": handled = goBack(); break;
       default: handled = false;
     }
     if (handled) { event.preventDefault(); }
@@ -164,6 +209,19 @@
       var slider = document.querySelector('input[type=range][data-sync="' + CSS.escape(el.id) + '"]');
       if (slider && el.value !== "") { slider.value = el.value; }
     }
+  }
+
+  // An exclusive option ("None of these") goes alone: ticking it clears the criterion's other options, and
+  // ticking another clears it. The server refuses the combination too.
+  function onChange(event) {
+    var input = event.target;
+    if (!input.matches || !input.matches("input[type=checkbox]") || !input.checked) { return; }
+    var group = input.closest(".options");
+    if (!group) { return; }
+    var exclusive = input.hasAttribute("data-exclusive");
+    group.querySelectorAll('input[type=checkbox][name="' + CSS.escape(input.name) + '"]').forEach(function (other) {
+      if (other !== input && other.checked && (exclusive || other.hasAttribute("data-exclusive"))) { other.checked = false; }
+    });
   }
 
   function onFocusIn() {
@@ -222,14 +280,15 @@
 
   document.addEventListener("keydown", onKey);
   document.addEventListener("input", onInput);
+  document.addEventListener("change", onChange);
   document.addEventListener("focusin", onFocusIn);
   document.addEventListener("click", onClick);
-  // The next item arrives by an htmx swap: start it at its first criterion (or the first one with an error).
-  document.body.addEventListener("htmx:afterSwap", function () { failedForm = null; focusFirst(); });
+  // The next item arrives by an htmx swap: start it at its top (or at the first answer with an error).
+  document.body.addEventListener("htmx:afterSwap", function () { failedForm = null; startItem(); });
   document.body.addEventListener("htmx:beforeRequest", onBeforeRequest);
   // htmx 2's names: a 4xx/5xx it does not swap, no connection at all, and a request past htmx.config.timeout.
   ["htmx:responseError", "htmx:sendError", "htmx:timeout"].forEach(function (name) {
     document.body.addEventListener(name, onRequestFailed);
   });
-  focusFirst();
+  startItem();
 })();

@@ -24,6 +24,7 @@ from annotate.criteria import (
     values_from_post,
     values_validate,
 )
+from annotate.rubrics import validate_criteria
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 
@@ -332,3 +333,42 @@ def test_subclasses_are_frozen() -> None:
     assert {BinaryCriterion, FreeTextCriterion, MultiLabelCriterion, NumericCriterion, PairwiseCriterion} <= set(
         TYPES.values()
     )
+
+
+FLAGS = {
+    "key": "flags",
+    "type": "multi_label",
+    "label": "Safety flags",
+    "options": [
+        {"value": "toxicity", "label": "Toxicity", "key": "t"},
+        {"value": "self_harm", "label": "Self-harm", "key": "h"},
+        {"value": "none", "label": "None", "key": "0", "exclusive": True},
+    ],
+}
+
+
+def validate_one(raw: dict) -> dict:
+    return validate_criteria([raw])[0]
+
+
+def test_an_exclusive_option_is_an_answer_on_its_own() -> None:
+    criterion = criterion_from_dict(validate_one(FLAGS))
+    assert [o.exclusive for o in criterion.options] == [False, False, True]
+    assert criterion.check(["none"]) == ["none"]
+    assert criterion.check(["self_harm", "toxicity"]) == ["toxicity", "self_harm"]
+
+
+def test_an_exclusive_option_with_another_is_refused_naming_both() -> None:
+    with pytest.raises(ValidationError) as exc_info:
+        values_validate([validate_one(FLAGS)], {"flags": ["self_harm", "none"]})
+    assert exc_info.value.message_dict == {
+        "flags": ["Safety flags: choose 'None' on its own, not together with Self-harm"]
+    }
+
+
+def test_an_exclusive_option_survives_storage_and_the_file_form() -> None:
+    (criterion,) = stored_criteria([validate_one(FLAGS)])
+    assert criterion.options[2].exclusive
+    assert criterion.to_dict()["options"][2]["exclusive"] is True
+    assert "exclusive" not in criterion.to_dict()["options"][0]
+    assert criterion.to_file()["options"][2] == {"value": "none", "label": "None", "key": "0", "exclusive": True}

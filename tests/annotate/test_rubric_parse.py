@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import ValidationError
 
+from annotate.criteria import RATE_PAGE_KEYS, RESERVED_KEYS
 from annotate.rubrics import RubricSpec, parse_rubric, rubric_to_yaml, validate_criteria
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "rubrics"
@@ -580,3 +581,84 @@ def test_normalised_criteria_validate_to_themselves_and_round_trip_through_yaml(
     assert validate_criteria(normalised) == normalised
     spec = RubricSpec(name="R", criteria=normalised)
     assert parse_rubric(rubric_to_yaml(spec)).criteria == normalised
+
+
+# ---------------------------------------------------------------- keys the rating page keeps, exclusive options
+
+
+@pytest.mark.parametrize("path", sorted([*EXAMPLES.glob("*.yaml"), *EXAMPLES.glob("*.json")]), ids=lambda p: p.name)
+def test_every_example_rubric_loads(path):
+    assert parse_rubric(path.read_text(encoding="utf-8")).criteria
+
+
+@pytest.mark.parametrize("key", ["s", "f", "u", "g", "S", "G"])
+def test_an_option_key_the_rating_page_keeps_is_refused_naming_criterion_and_option(key):
+    options = [{"value": "toxicity", "key": "t"}, {"value": "self_harm", "label": "Self-harm", "key": key}]
+    (message,) = criterion_errors(key="flags", type="multi_label", options=options)
+    assert message.startswith("criterion 1 (flags): options: keyboard key")
+    assert "'self_harm'" in message and f"{key!r}" in message
+    assert "the page keeps s, f, u, g" in message
+
+
+@pytest.mark.parametrize(
+    "criterion",
+    [
+        {"type": "likert", "options": [{"value": 1, "key": "1"}, {"value": 2, "key": "u"}]},
+        {"type": "categorical", "options": [{"value": "yes", "key": "g"}, "no"]},
+        {"type": "binary", "options": [{"value": True, "key": "f"}, {"value": False, "key": "n"}]},
+        {"type": "pairwise", "options": [{"value": "A", "key": "s"}, {"value": "tie"}, {"value": "B"}]},
+    ],
+    ids=lambda c: c["type"],
+)
+def test_no_type_may_give_an_option_a_key_the_rating_page_keeps(criterion):
+    (message,) = criterion_errors(key="c", **criterion)
+    assert "is the rating page's key for" in message
+
+
+def test_the_reserved_keys_are_the_rating_pages_own_list():
+    assert set(RATE_PAGE_KEYS) == {"skip", "flag", "back", "guidelines"}
+    assert set(RESERVED_KEYS) == set(RATE_PAGE_KEYS.values()) == {"s", "f", "u", "g"}
+
+
+def test_a_multi_label_option_may_be_exclusive_and_only_that_option_stores_the_flag():
+    flags = one(
+        key="flags",
+        type="multi_label",
+        options=["toxicity", {"value": "none", "label": "None", "key": "0", "exclusive": True}],
+    )
+    assert flags["options"] == [
+        {"value": "toxicity", "label": "toxicity", "key": "1"},
+        {"value": "none", "label": "None", "key": "0", "exclusive": True},
+    ]
+    spec = RubricSpec(name="R", criteria=[flags])
+    assert parse_rubric(rubric_to_yaml(spec)) == spec
+    assert "exclusive: true" in rubric_to_yaml(spec)
+
+
+def test_exclusive_false_is_the_same_as_leaving_it_out():
+    plain = one(key="flags", type="multi_label", options=["a", "b"])
+    assert one(key="flags", type="multi_label", options=["a", {"value": "b", "exclusive": False}]) == plain
+
+
+def test_exclusive_must_be_true_or_false():
+    (message,) = criterion_errors(key="flags", type="multi_label", options=["a", {"value": "b", "exclusive": "yes"}])
+    assert message == "criterion 1 (flags): options: exclusive for value 'b' must be true or false, got 'yes'"
+
+
+def test_only_multi_label_options_may_be_exclusive():
+    (message,) = criterion_errors(key="pick", type="categorical", options=["a", {"value": "b", "exclusive": True}])
+    assert "unknown field 'exclusive'" in message
+
+
+def test_an_exclusive_option_cannot_live_with_a_minimum_above_one():
+    options = ["a", "b", {"value": "none", "exclusive": True}]
+    (message,) = criterion_errors(key="flags", type="multi_label", options=options, min_selected=2)
+    assert message.startswith("criterion 1 (flags): min_selected: at most 1 when an option is exclusive")
+    assert "'none'" in message
+
+
+def test_safety_example_keeps_clear_of_the_page_keys_and_none_goes_alone():
+    flags, needs_expert = parse_rubric((EXAMPLES / "safety_flags.yaml").read_text()).criteria
+    keys = [o["key"].lower() for c in (flags, needs_expert) for o in c["options"]]
+    assert not set(keys) & set(RESERVED_KEYS)
+    assert [o["value"] for o in flags["options"] if o.get("exclusive")] == ["none"]

@@ -15,6 +15,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from annotate.models import Campaign, CampaignItem, Membership
 from annotate.rubrics import validate_criteria
+from annotate.services.campaign_counts import campaign_counts_recount
 from tests.factories import CampaignFactory, ItemFactory, MembershipFactory, RubricVersionFactory, UserFactory
 
 CHROMIUM = Path(os.environ.get("ACCORD_CHROMIUM", "/usr/bin/chromium"))
@@ -156,6 +157,8 @@ def rating_campaign(transactional_db) -> Callable[..., tuple[Campaign, User]]:
         for order, content in enumerate(contents):
             item = ItemFactory(dataset=campaign.dataset, content=content, metadata={})
             CampaignItem.objects.create(campaign=campaign, item=item, order_key=order)
+        # The rating page shows the campaign's kept counts: count the items added here around the services.
+        campaign_counts_recount(campaign=campaign)
         rater = UserFactory(username="rater")
         MembershipFactory(campaign=campaign, user=rater, role=Membership.Role.RATER)
         return campaign, rater

@@ -144,7 +144,7 @@ def test_rater_goes_back_and_revises_the_last_rating(page, page_log, login, rati
 
     with page.expect_navigation():
         page.keyboard.press("u")
-    assert page.url.endswith(f"/c/{campaign.slug}/my-ratings/{rating.pk}/")
+    assert f"/c/{campaign.slug}/my-ratings/{rating.pk}/?next=" in page.url
     page.wait_for_function("() => document.activeElement?.closest('.criterion') !== null")
     assert _focused_criterion(page) == "criterion-helpful"
     # The stored answer is preselected; pressing 1 replaces it, then Enter saves the revision.
@@ -153,7 +153,11 @@ def test_rater_goes_back_and_revises_the_last_rating(page, page_log, login, rati
     assert _focused_criterion(page) == "criterion-honest"
     with page.expect_navigation():
         page.keyboard.press("Enter")
-    assert page.url.endswith(f"/c/{campaign.slug}/my-ratings/")
+    # Back in the flow: the rating page, with the item that was left open, ready for the keys.
+    assert page.url.endswith(f"/c/{campaign.slug}/rate/")
+    assert "Your rating was revised" in page.inner_text(".messages")
+    page.wait_for_function("() => document.activeElement?.closest('.criterion') !== null")
+    assert _focused_criterion(page) == "criterion-helpful"
 
     rating.refresh_from_db()
     assert rating.values == {"helpful": 1, "honest": 2, "harmless": 5}

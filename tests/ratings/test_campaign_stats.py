@@ -87,10 +87,11 @@ def test_progress_and_item_counts_leave_gold_items_out(campaign: Campaign, curat
 
 def test_expected_share_adds_gold_checks_and_repeats(campaign: Campaign) -> None:
     campaign.gold_rate, campaign.repeat_rate = 0.2, 0.1
-    # 40 items at k=2 over 4 raters: 20 each, +5 gold (20·0.2/0.8), +2 repeats (25·0.1/0.9).
-    assert expected_share(n_items=40, n_gold=10, n_raters=4, campaign=campaign) == 27
-    # There are only 3 gold items to give.
-    assert expected_share(n_items=40, n_gold=3, n_raters=4, campaign=campaign) == 25
+    # 40 items at k=2 over 4 raters: 20 each, +5 gold (20·0.2/0.8), +3 repeats (25·0.1/0.9 = 2.8, rounded up as
+    # the queue serves one more while repeats < 0.1 × all items served).
+    assert expected_share(n_items=40, n_gold=10, n_raters=4, campaign=campaign) == 28
+    # There are only 3 gold items to give: +3 repeats (23·0.1/0.9 = 2.6, rounded up).
+    assert expected_share(n_items=40, n_gold=3, n_raters=4, campaign=campaign) == 26
 
 
 # --------------------------------------------------------------------------- the rates

@@ -1,6 +1,7 @@
 """The rating pages: who may open them, page vs fragment, what a rater can and cannot see."""
 
 import re
+from urllib.parse import urlencode
 
 import pytest
 from django.contrib.auth.models import User
@@ -303,7 +304,10 @@ def test_back_opens_my_latest_rating(campaign: Campaign, rater: User) -> None:
     second = rating_submit(assignment=assignment_next(campaign=campaign, rater=rater), values={"helpful": 3})
     assert first.pk != second.pk
     response = client.get(_url("rate-back", campaign))
-    assert response["Location"] == _url("rating-revise", campaign, rating_pk=second.pk)
+    # Saving the revision returns to the rating page.
+    assert response["Location"] == _url("rating-revise", campaign, rating_pk=second.pk) + "?" + urlencode(
+        {"next": _url("rate", campaign)}
+    )
 
 
 @pytest.mark.django_db
