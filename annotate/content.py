@@ -1,6 +1,10 @@
-"""Item content is untrusted: every value shown to a rater passes through `render_content`."""
+"""Item content is untrusted: every value shown to a rater passes through `render_content`.
+
+The order content fields are shown in is decided here too, by `content_display_order`, for every page and export.
+"""
 
 import json
+from collections.abc import Iterable
 from typing import Any
 
 from django.utils.html import escape
@@ -10,6 +14,26 @@ from annotate.templatetags.accord_markup import markdown_to_html
 
 # Turn roles we recognise get their own class; anything else is shown as text under a generic class.
 KNOWN_ROLES = frozenset({"system", "user", "assistant", "tool"})
+
+
+def content_display_order(content_fields: Iterable[str], visible_fields: Iterable[str] = ()) -> list[str]:
+    """The order content fields are shown in: a campaign's visible fields in their order, then the rest in file order.
+
+    Every page and export that shows item content follows this list, never the stored dict's key order:
+    PostgreSQL's jsonb keeps keys sorted by length and bytes, not as the file had them.
+    """
+    known = list(content_fields)
+    listed = set(known)
+    return list(dict.fromkeys([*(name for name in visible_fields if name in listed), *known]))
+
+
+def fields_in_order(values: Any, order: Iterable[str]) -> list[tuple[str, Any]]:
+    """(name, value) pairs of an item's content or metadata in display order; names the order lacks come last."""
+    if not isinstance(values, dict):
+        return [] if values is None else [("content", values)]
+    pairs = [(name, values[name]) for name in dict.fromkeys(order) if name in values]
+    shown = {name for name, _value in pairs}
+    return pairs + [(name, value) for name, value in values.items() if name not in shown]
 
 
 def is_conversation(value: Any) -> bool:

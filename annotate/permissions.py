@@ -46,12 +46,14 @@ def get_campaign_for(request: HttpRequest, slug: str, roles: frozenset[str] | se
 
 # The campaign and the caller's role in it, in one statement, with the counts the rating page shows beside
 # every item (its items, gold items, complete items and raters; see rater_progress) and its rubric version's
-# creation time, which keys the version in the cache.
+# creation time, which keys the version in the cache; and its dataset's content fields, whose order the page
+# shows an item's fields in when the campaign names no visible fields.
 _CAMPAIGN_WITH_ROLE_SQL = f"""
 SELECT c.*, m.role AS member_role, m.rates AS member_rates, rv.created_at AS rubric_version_created,
-    {CAMPAIGN_COUNTS_COLUMNS}
+    d.content_fields AS dataset_content_fields, {CAMPAIGN_COUNTS_COLUMNS}
 FROM annotate_campaign c
 JOIN annotate_rubricversion rv ON rv.id = c.rubric_version_id
+JOIN annotate_dataset d ON d.id = c.dataset_id
 LEFT JOIN annotate_membership m ON m.campaign_id = c.id AND m.user_id = %(user)s
 {CAMPAIGN_COUNTS_JOIN}
 WHERE c.slug = %(slug)s"""
@@ -61,7 +63,8 @@ def get_campaign_to_rate(request: HttpRequest, slug: str) -> Campaign:
     """A campaign the caller rates in (as a rater, or an owner or adjudicator who also rates), else 404.
 
     The rating pages' lean fetch, in fixed SQL: they run on every item a rater sees and need neither the
-    dataset nor the rubric's name, and building the general query cost more than running it.
+    dataset (only its content fields) nor the rubric's name, and building the general query cost more than
+    running it.
     """
     params = {"user": request.user.pk, "slug": slug}
     found = models_from_sql(Campaign, _CAMPAIGN_WITH_ROLE_SQL, params)

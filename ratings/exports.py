@@ -41,6 +41,7 @@ from django.db.models import Count, Func, IntegerField, QuerySet, TextField
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast
 
+from annotate.content import content_display_order
 from annotate.criteria import Criterion
 from annotate.criteria.base import is_int, is_number
 from annotate.models import Campaign, CampaignItem, RubricVersion
@@ -219,7 +220,8 @@ def export_columns(campaign: Campaign, spec: ExportSpec) -> list[Column]:
         ]
     dataset = campaign.dataset
     columns = [Column("item_id", "text"), Column("campaign_item", "int")]
-    columns += [Column(f"content.{name}", "any") for name in dataset.content_fields]
+    content_fields = content_display_order(dataset.content_fields, campaign.visible_fields or [])
+    columns += [Column(f"content.{name}", "any") for name in content_fields]
     columns += [Column(f"meta.{name}", "any") for name in dataset.metadata_fields]
     columns += [Column("is_gold", "bool"), Column("gold_answer", "json")]
     for criterion in criteria:
@@ -415,7 +417,7 @@ def _revision_counts(pks: list[int]) -> list[int]:
 def item_chunks(campaign: Campaign, spec: ExportSpec) -> Iterator[Chunk]:
     """The campaign's items with their final labels as export columns (see export_columns), a chunk at a time."""
     criteria = _criteria(campaign, spec)
-    content_fields = list(campaign.dataset.content_fields)
+    content_fields = content_display_order(campaign.dataset.content_fields, campaign.visible_fields or [])
     metadata_fields = list(campaign.dataset.metadata_fields)
     names = _Names(campaign)
     for chunk in final_labels_chunks(campaign):

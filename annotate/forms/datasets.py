@@ -1,5 +1,6 @@
 """Forms for uploading item files, mapping their fields, and browsing a dataset."""
 
+import re
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
@@ -10,12 +11,25 @@ from django.http import QueryDict
 
 from accord import limits
 from accord.input_checks import parse_row_id
+from accord.limits import shown
 from annotate.forms.imports import ImportFileForm
 from annotate.models import Dataset
 from annotate.permissions import datasets_visible_to
 from annotate.services.datasets import FieldPreview
 
-ROLE_CHOICES = [("content", "Content"), ("metadata", "Metadata"), ("ignore", "Ignore")]
+ROLE_CHOICES = [("id", "Id"), ("content", "Content"), ("metadata", "Metadata"), ("ignore", "Ignore")]
+# Field names that usually hold an item's id, the likeliest first.
+ID_NAMES = (
+    "id", "uid", "uuid", "guid", "_id", "item_id", "itemid", "example_id", "sample_id", "record_id", "row_id",
+    "doc_id", "document_id",
+)  # fmt: skip
+# Field names that usually describe an item rather than hold what raters read.
+METADATA_NAMES = frozenset({
+    "source", "model", "model_name", "language", "lang", "locale", "topic", "topics", "category", "categories",
+    "split", "subset", "domain", "task", "tag", "tags", "difficulty", "level", "dataset", "genre", "author",
+    "annotator", "license", "url", "version", "country", "region", "date", "timestamp", "created_at", "seed",
+    "temperature", "kind", "type", "group",
+})  # fmt: skip
 MAX_FILTERS = 8
 
 
@@ -46,33 +60,101 @@ class DatasetUploadForm(ImportFileForm):
         return data
 
 
+def _normal(name: str) -> str:
+    return re.sub(r"[\s\-]+", "_", name.strip().lower())
+
+
+def _id_field(names: list[str]) -> str | None:
+    """The field that most likely holds the items' ids, by its name; None when no name says so."""
+    normal = {_normal(name): name for name in reversed(names)}
+    return next((normal[candidate] for candidate in ID_NAMES if candidate in normal), None)
+
+
+def _looks_like_metadata(name: str) -> bool:
+    normal = _normal(name)
+    base, _sep, tail = normal.rpartition("_")
+    # "model_a", "source_2", "model_name": a metadata name with a short or naming suffix.
+    named = normal in METADATA_NAMES or (base in METADATA_NAMES and (len(tail) <= 2 or tail == "name"))
+    return named or normal.endswith(("_id", "_at", "_date"))
+
+
+def default_roles(preview: FieldPreview, dataset: Dataset | None = None) -> dict[str, str]:
+    """A first guess at each field's role: the id and metadata by name or the dataset's roles, text as content."""
+    # Numbers, flags and empty values are metadata: they are for filtering and slicing, not for reading.
+    id_field = _id_field(preview.fields)
+    known = {name: "content" for name in dataset.content_fields} if dataset else {}
+    known |= {name: "metadata" for name in dataset.metadata_fields} if dataset else {}
+    roles = {}
+    for name in preview.fields:
+        if name == id_field:
+            roles[name] = "id"
+        elif name in known:
+            roles[name] = known[name]
+        elif _looks_like_metadata(name) or name not in preview.text_fields:
+            roles[name] = "metadata"
+        else:
+            roles[name] = "content"
+    return roles
+
+
 class FieldMappingForm(forms.Form):
-    """Which field is the id, and whether each other field is content, metadata or ignored."""
+    """Each field's role (the id, content, metadata or ignored) and its place in the order raters see fields in."""
 
-    id_field = forms.ChoiceField(label="Id field")
-
-    def __init__(self, *args: object, preview: FieldPreview, **kwargs: object) -> None:
+    def __init__(self, *args: object, preview: FieldPreview, dataset: Dataset | None = None, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         self.preview = preview
-        names = preview.fields
-        self.fields["id_field"].choices = [(n, n) for n in names]
-        self.fields["id_field"].initial = "id" if "id" in names else names[0]
-        for index, name in enumerate(names):
+        roles = default_roles(preview, dataset)
+        for index, name in enumerate(preview.fields):
             self.fields[f"role_{index}"] = forms.ChoiceField(
-                choices=ROLE_CHOICES, initial="content", widget=forms.RadioSelect, label=name
+                choices=ROLE_CHOICES, initial=roles[name], widget=forms.RadioSelect, label=f"Role of {name}"
+            )
+            # Left blank, a field keeps its place in the file.
+            self.fields[f"order_{index}"] = forms.IntegerField(
+                required=False,
+                min_value=1,
+                max_value=limits.MAX_COLUMNS,
+                initial=index + 1,
+                label=f"Place of {name}",
+                widget=forms.NumberInput(attrs={"class": "order-input"}),
             )
 
     @property
-    def rows(self) -> list[tuple[str, forms.BoundField, list[str]]]:
-        """(field name, its role choice, sample values) for the template."""
-        return [(n, self[f"role_{i}"], self.preview.samples.get(n, [])) for i, n in enumerate(self.preview.fields)]
+    def rows(self) -> list[tuple[str, forms.BoundField, forms.BoundField, list[str]]]:
+        """(field name, its role choice, its place in the order, sample values) for the template."""
+        return [
+            (name, self[f"role_{i}"], self[f"order_{i}"], self.preview.samples.get(name, []))
+            for i, name in enumerate(self.preview.fields)
+        ]
+
+    def clean(self) -> dict:
+        data = super().clean()
+        roles = self._roles(data)
+        ids = [name for name, role in roles if role == "id"]
+        if len(ids) > 1:
+            quoted = " and ".join(f"'{shown(name)}'" for name in ids[:2])
+            raise ValidationError(f"Only one field can be the id, but {quoted} are both marked Id.")
+        if len(roles) == len(self.preview.fields):
+            if not ids:
+                raise ValidationError("Mark one field as the id: each item needs a stable, unique id.")
+            if not any(role == "content" for _name, role in roles):
+                raise ValidationError("Mark at least one field as content: it is what raters read.")
+        return data
+
+    def _roles(self, data: dict) -> list[tuple[str, str]]:
+        """(name, role) of every field with a valid role, in the chosen order (ties keep the file's order)."""
+        places = []
+        for index, name in enumerate(self.preview.fields):
+            role, place = data.get(f"role_{index}"), data.get(f"order_{index}")
+            if role:
+                places.append((place if place is not None else index + 1, index, name, role))
+        return [(name, role) for _place, _index, name, role in sorted(places)]
 
     def mapping(self) -> tuple[str, list[str], list[str]]:
-        """The id field, content fields and metadata fields chosen."""
-        id_field = self.cleaned_data["id_field"]
-        roles = {n: self.cleaned_data[f"role_{i}"] for i, n in enumerate(self.preview.fields)}
-        content = [n for n, role in roles.items() if role == "content" and n != id_field]
-        metadata = [n for n, role in roles.items() if role == "metadata" and n != id_field]
+        """The id field, then the content fields and the metadata fields, each in the chosen order."""
+        roles = self._roles(self.cleaned_data)
+        id_field = next(name for name, role in roles if role == "id")
+        content = [name for name, role in roles if role == "content"]
+        metadata = [name for name, role in roles if role == "metadata"]
         return id_field, content, metadata
 
 

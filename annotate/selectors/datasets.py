@@ -19,7 +19,8 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from annotate import importers
-from annotate.models import Dataset, Item, MetadataValue
+from annotate.content import content_display_order, fields_in_order
+from annotate.models import Campaign, Dataset, Item, MetadataValue
 from annotate.permissions import datasets_visible_to
 
 PAGE_SIZE = 50
@@ -28,7 +29,12 @@ PREVIEW_CHARS = 160
 HISTOGRAM_BINS = 12
 # On PostgreSQL, a search word expected in at least this share of items is matched by walking ids.
 COMMON_WORD_SHARE = 0.01
-_WORD = re.compile(r"\w+", re.UNICODE)
+# Letters and digits: underscores and every other character separate words, as in FTS5's unicode61 tokenizer.
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+MAX_SEARCH_WORDS = 16
+# A search word this long or longer also finds the words it begins ("Lisb" finds "Lisbon"); shorter ones match
+# whole words only, since the start of a word of one or two letters matches most of a large dataset.
+MIN_PREFIX_CHARS = 3
 
 
 @dataclass(frozen=True)
@@ -98,13 +104,24 @@ def datasets_for_list(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Datase
 
 
 def search_words(query: str) -> list[str]:
-    """The words of a search box entry, as both search backends tokenise them."""
-    return _WORD.findall(query.lower())[:16]
+    """The words of a search box entry, as both search backends tokenise them (letters and digits)."""
+    return _WORD.findall(query.lower())[:MAX_SEARCH_WORDS]
+
+
+def _is_prefix(word: str) -> bool:
+    return len(word) >= MIN_PREFIX_CHARS
 
 
 def _fts_match(words: list[str]) -> str:
-    # Quoting every word keeps user input from being read as FTS5 query syntax.
-    return " ".join('"' + w.replace('"', '""') + '"' for w in words)
+    # Quoting every word keeps user input from being read as FTS5 query syntax; a * after the quotes makes it a
+    # prefix. A word holds letters and digits only, so each quoted string is one token (FTS5 refuses phrases here).
+    return " ".join('"' + w + '"' + ("*" if _is_prefix(w) else "") for w in words)
+
+
+def _tsquery(words: list[str]) -> str:
+    """The words as a to_tsquery expression: every word, each long enough one also as the start of a longer word."""
+    # Letters and digits only: no quote, backslash or operator can reach the tsquery syntax.
+    return " & ".join(f"'{w}'" + (":*" if _is_prefix(w) else "") for w in words)
 
 
 def _value_ids(dataset: Dataset, filters: list[tuple[str, str]]) -> list[int] | None:
@@ -138,9 +155,9 @@ def _id_query(dataset: Dataset, value_ids: list[int], words: list[str]) -> tuple
         key = "s.item_id"
         sql = (
             "SELECT s.item_id FROM annotate_itemsearch s WHERE s.dataset_id = %s"
-            " AND s.document @@ plainto_tsquery('simple'::regconfig, %s)"
+            " AND s.document @@ to_tsquery('simple'::regconfig, %s)"
         )
-        params += [dataset.pk, " ".join(words)]
+        params += [dataset.pk, _tsquery(words)]
     elif value_ids:
         key = "m0.item_id"
         sql = "SELECT m0.item_id FROM annotate_itemmetadata m0 WHERE m0.value_id = %s"
@@ -183,6 +200,8 @@ def items_page(
 ) -> ItemPage:
     """A page of items matching every metadata filter and all words of the query, in import order.
 
+    A query word of MIN_PREFIX_CHARS or more also matches the longer words it begins.
+
     The number of matches is exact when known without counting rows (no filter, a single filter's value
     count from the import summary, a first page holding every match); a single filter on a rarer value
     is counted up to MATCH_CAP; searches and several filters are counted (up to MATCH_CAP) only with
@@ -222,8 +241,10 @@ def items_page(
         matches = len(ids)
     by_id = Item.objects.only("id", "dataset_id", "external_id", "position", "content", "metadata").in_bulk(ids)
     items = [by_id[pk] for pk in ids if pk in by_id]
+    order = content_display_order(dataset.content_fields)
     for item in items:
-        item.preview = content_preview(item.content)
+        item.preview = content_preview(item.content, order)
+        item.metadata_pairs = fields_in_order(item.metadata or {}, dataset.metadata_fields)
     return ItemPage(
         items=items,
         has_next=more if before is None else True,
@@ -256,8 +277,8 @@ def _expected_share(cursor: Any, words: list[str], dataset: Dataset) -> float:
     """The planner's estimate of the share of searchable items containing every word (from ANALYZE statistics)."""
     cursor.execute(
         "EXPLAIN (FORMAT JSON) SELECT 1 FROM annotate_itemsearch WHERE dataset_id = %s"
-        " AND document @@ plainto_tsquery('simple'::regconfig, %s)",
-        [dataset.pk, " ".join(words)],
+        " AND document @@ to_tsquery('simple'::regconfig, %s)",
+        [dataset.pk, _tsquery(words)],
     )
     plan = cursor.fetchone()[0]
     plan = json.loads(plan) if isinstance(plan, str) else plan
@@ -279,11 +300,11 @@ def _plan_postgresql_search(cursor: Any, *, walk_ids: bool) -> None:
         cursor.execute("SET LOCAL enable_seqscan = off")
 
 
-def content_preview(content: dict[str, Any], limit: int = PREVIEW_CHARS) -> str:
-    """The start of an item's content on one line, for tables."""
+def content_preview(content: Any, order: list[str], limit: int = PREVIEW_CHARS) -> str:
+    """The start of an item's content on one line, fields in display order, for tables."""
     parts = []
     total = 0
-    for value in content.values():
+    for _name, value in fields_in_order(content, order):
         text = value if isinstance(value, str) else importers.dumps(value)
         parts.append(" ".join(text[: limit + 1].split()))
         total += len(parts[-1])
@@ -301,15 +322,33 @@ def item_for(dataset: Dataset, item_pk: int) -> Item:
     return item
 
 
-def item_fields(values: dict[str, Any]) -> list[tuple[str, str, bool]]:
-    """(name, text, is_json) per field: strings as they are, everything else as indented JSON."""
+def item_fields(values: dict[str, Any], order: list[str]) -> list[tuple[str, str, bool]]:
+    """(name, text, is_json) per field in `order`: strings as they are, everything else as indented JSON."""
     rows = []
-    for name, value in values.items():
+    for name, value in fields_in_order(values, order):
         if isinstance(value, str):
             rows.append((name, value, False))
         else:
             rows.append((name, importers.orjson.dumps(value, option=importers.orjson.OPT_INDENT_2).decode(), True))
     return rows
+
+
+def item_content(item: Item, dataset: Dataset) -> list[tuple[str, Any]]:
+    """An item's content fields as (name, value) pairs in the dataset's display order."""
+    return fields_in_order(item.content, content_display_order(dataset.content_fields))
+
+
+def campaign_content_fields(campaign: Campaign) -> list[str]:
+    """The content fields of a campaign's dataset in file order, from what was read with the campaign if it can."""
+    if Campaign.dataset.is_cached(campaign):
+        return list(campaign.dataset.content_fields)
+    # The rating pages read the campaign in fixed SQL, with its dataset's fields as a column (JSON text on SQLite).
+    fields = getattr(campaign, "dataset_content_fields", None)
+    if fields is None:
+        fields = Dataset.objects.filter(pk=campaign.dataset_id).values_list("content_fields", flat=True).first()
+    elif isinstance(fields, str | bytes):
+        fields = json.loads(fields)
+    return [str(name) for name in fields or []]
 
 
 def _width(count: int, largest: int) -> int:
@@ -355,13 +394,15 @@ def dataset_summary(dataset: Dataset) -> DatasetSummary:
     """Value counts per metadata field and text-length distributions per content field, from the import summary."""
     stored = dataset.summary or {}
     metadata = []
-    for name, info in sorted(stored.get("metadata", {}).items()):
+    # In the dataset's field order: PostgreSQL does not keep the stored JSON's key order.
+    for name, info in fields_in_order(stored.get("metadata", {}), dataset.metadata_fields):
         top = info.get("top", [])
         largest = max([n for _v, n in top] + [info.get("other", 0)], default=0)
         total = max(dataset.item_count, 1)
         values = [ValueCount(v, n, 100 * n / total, _width(n, largest)) for v, n in top]
         metadata.append(MetadataSummary(name, values, info.get("other", 0), info.get("missing", 0), info["distinct"]))
-    content = [_content_summary(name, info) for name, info in sorted(stored.get("content", {}).items())]
+    by_field = fields_in_order(stored.get("content", {}), content_display_order(dataset.content_fields))
+    content = [_content_summary(name, info) for name, info in by_field]
     return DatasetSummary(metadata=metadata, content=content)
 
 

@@ -57,6 +57,8 @@ class FieldPreview:
     fields: list[str]
     samples: dict[str, list[str]]
     rows: list[dict[str, str]]
+    # Fields with some text in the preview: a string other than a number or true/false, or a list or object.
+    text_fields: frozenset[str] = frozenset()
 
 
 def dataset_import(
@@ -73,6 +75,10 @@ def dataset_import(
     on_progress: Callable[[int], None] | None = None,
 ) -> ImportResult:
     """Import every record of a file into a new or existing dataset, all or nothing.
+
+    Fields named in `content_fields` or `metadata_fields` keep the order they are named in; the others follow the
+    file's order (CSV and Parquet columns, JSONL keys as they first appear). That order is the dataset's, and the
+    order item content is shown in.
 
     `batch_size` is the number of rows per write (default: IMPORT_BATCH_SIZE for the database in use);
     `on_progress` is called with the number of rows read so far after each batch.
@@ -106,9 +112,10 @@ def dataset_import(
         if reader.n_items == 0:
             raise ValidationError("The file is empty: it contains no items.")
         mapping.check_seen(reader.seen_fields)
-        new_content, new_metadata = mapping.names(reader.seen_fields)
-        content_names = sorted(set(dataset.content_fields) | new_content)
-        metadata_names = sorted(set(dataset.metadata_fields) | new_metadata)
+        new_content, new_metadata = mapping.names(list(reader.field_order))
+        # A dataset keeps the order of its fields; an append adds its new fields after them.
+        content_names = list(dict.fromkeys([*dataset.content_fields, *new_content]))
+        metadata_names = list(dict.fromkeys([*dataset.metadata_fields, *new_metadata]))
         n_fields = len(set(content_names) | set(metadata_names))
         if n_fields > limits.max_fields():
             raise ValidationError(
@@ -213,6 +220,7 @@ def detect_fields(source: str | Path | BinaryIO, fmt: str | None = None, n: int 
     fields: list[str] = []
     samples: dict[str, list[str]] = {}
     rows: list[dict[str, str]] = []
+    text_fields: set[str] = set()
     with importers.open_binary(source) as stream:
         records = importers.open_records(stream, fmt, max_fields=max_fields)
         fields += records.columns or []
@@ -224,6 +232,8 @@ def detect_fields(source: str | Path | BinaryIO, fmt: str | None = None, n: int 
                     samples[key] = []
                     if key not in fields:
                         fields.append(key)
+                if key not in text_fields and _is_text(value):
+                    text_fields.add(key)
                 text = _preview(value, 80)
                 values = samples[key]
                 if text and text not in values and len(values) < 3:
@@ -240,7 +250,23 @@ def detect_fields(source: str | Path | BinaryIO, fmt: str | None = None, n: int 
     if not rows:
         raise ValidationError("The file is empty: it contains no items.")
     rows = [{key: row.get(key, "") for key in fields} for row in rows]
-    return FieldPreview(fmt=fmt, fields=fields, samples={f: samples.get(f, []) for f in fields}, rows=rows)
+    samples = {f: samples.get(f, []) for f in fields}
+    return FieldPreview(fmt=fmt, fields=fields, samples=samples, rows=rows, text_fields=frozenset(text_fields))
+
+
+def _is_text(value: Any) -> bool:
+    """Whether a value reads as text (or a conversation), not as a number, a flag or nothing."""
+    if isinstance(value, list | dict):
+        return bool(value)
+    if not isinstance(value, str) or not value.strip():
+        return False
+    if value.strip().lower() in {"true", "false", "null", "none", "nan"}:
+        return False
+    try:
+        float(value)
+    except ValueError:
+        return True
+    return False
 
 
 def _preview(value: Any, limit: int) -> str:

@@ -41,8 +41,11 @@ class FieldMapping:
     def __init__(self, id_field: str, content_fields: list[str] | None, metadata_fields: list[str] | None) -> None:
         if not id_field:
             raise ValidationError("The id field name is empty.")
-        content_set = set(content_fields or [])
-        metadata_set = set(metadata_fields or [])
+        # Named fields keep the order they were named in: it is the order raters see them in.
+        self.content_list = list(dict.fromkeys(content_fields or []))
+        self.metadata_list = list(dict.fromkeys(metadata_fields or []))
+        content_set = set(self.content_list)
+        metadata_set = set(self.metadata_list)
         for name in sorted(content_set & metadata_set):
             raise ValidationError(f"Field '{shown(name)}' cannot be both content and metadata.")
         if id_field in content_set | metadata_set:
@@ -55,8 +58,8 @@ class FieldMapping:
         self.rest = "content" if content_fields is None else ("metadata" if metadata_fields is None else None)
         self.not_content = metadata_set | {id_field}
         self.not_metadata = content_set | {id_field}
-        self.requested = [("id", id_field)] + [("content", n) for n in sorted(content_set)]
-        self.requested += [("metadata", n) for n in sorted(metadata_set)]
+        self.requested = [("id", id_field)] + [("content", n) for n in self.content_list]
+        self.requested += [("metadata", n) for n in self.metadata_list]
 
     def check_columns(self, columns: list[str]) -> None:
         """Fail early when a requested field is not among a file's declared columns."""
@@ -88,10 +91,12 @@ class FieldMapping:
             metadata = {key: value for key, value in pairs if key in self.metadata_set}
         return content, metadata
 
-    def names(self, fields: set[str]) -> tuple[set[str], set[str]]:
-        """Which of these field names are content and which metadata."""
+    def names(self, fields: list[str]) -> tuple[list[str], list[str]]:
+        """Which of these field names (in file order) are content and which metadata, each in display order."""
         content, metadata = self.split(dict.fromkeys(fields))
-        return set(content), set(metadata)
+        content_names = [n for n in self.content_list if n in content] if self.rest != "content" else list(content)
+        metadata_names = [n for n in self.metadata_list if n in metadata] if self.rest != "metadata" else list(metadata)
+        return content_names, metadata_names
 
 
 def _external_id(record: dict[str, Any], id_field: str, where: str) -> str:
@@ -255,6 +260,8 @@ class ItemReader:
         self.lengths = lengths
         self.values = values
         self.seen_fields: set[str] = set()
+        # The same names in order of first appearance: the file's column order (CSV, Parquet) or key order (JSONL).
+        self.field_order: dict[str, None] = {}
         self.max_fields = limits.max_fields()
         self.n_items = 0
         self.unit = "line"
@@ -281,6 +288,8 @@ class ItemReader:
         # The common cases are checked inline: this runs once per item, and function calls dominate its cost.
         seen = self.seen_fields
         seen.update(record)
+        if len(seen) != len(self.field_order):
+            self.field_order.update(dict.fromkeys(record))
         if len(seen) > self.max_fields:
             # Each record has few enough fields (the readers check), but together they could have any number.
             raise ValidationError(

@@ -1,7 +1,5 @@
 """HTML pages for datasets: the list, upload with field mapping, the item browser, summaries and items."""
 
-from pathlib import Path
-from typing import Any
 from uuid import UUID
 
 from django.contrib.auth.decorators import login_required
@@ -12,7 +10,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from accord.pages import render_page_or_fragment
 from annotate.forms.datasets import BrowseParams, DatasetUploadForm, FieldMappingForm
-from annotate.models import ImportRun
+from annotate.models import Dataset, ImportRun
 from annotate.permissions import can_curate, get_dataset_for, get_import_run_for
 from annotate.search import search_coverage
 from annotate.selectors.datasets import (
@@ -21,16 +19,24 @@ from annotate.selectors.datasets import (
 from annotate.selectors.datasets import (
     datasets_for_list,
     filter_choices,
+    item_content,
     item_fields,
     item_for,
     items_page,
 )
 from annotate.services.datasets import detect_fields
 from annotate.services.import_runs import import_run_rows, import_runs_unfinished
-from annotate.services.pending_uploads import upload_discard, upload_save
+from annotate.services.pending_uploads import (
+    UPLOAD_MAX_AGE_SECONDS,
+    PendingUpload,
+    UploadGone,
+    UploadUnknown,
+    pending_upload_create,
+    pending_upload_discard,
+    pending_upload_get,
+    pending_upload_started,
+)
 from annotate.tasks import item_import_start, search_index_request
-
-UPLOADS_KEY = "dataset_uploads"
 
 
 @login_required
@@ -50,67 +56,59 @@ def dataset_upload(request: HttpRequest) -> HttpResponse:
     form = DatasetUploadForm(request.POST or None, request.FILES or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        token, path = upload_save(chunks=data["file"].chunks(), filename=data["file"].name)
-        uploads = request.session.get(UPLOADS_KEY, {})
-        uploads[token] = {
-            "path": str(path),
-            "filename": data["file"].name,
-            "fmt": data["fmt"],
-            "name": data["name"],
-            "dataset": data["dataset"].pk if data["dataset"] else None,
-            "user": request.user.pk,
-        }
-        request.session[UPLOADS_KEY] = uploads
+        token = pending_upload_create(
+            chunks=data["file"].chunks(), filename=data["file"].name, fmt=data["fmt"], name=data["name"],
+            dataset_id=data["dataset"].pk if data["dataset"] else None, user=request.user,
+        )  # fmt: skip
         return redirect("annotate:dataset-upload-map", token=token)
     return render(request, "annotate/dataset_upload.html", {"form": form})
-
-
-def _upload_for(request: HttpRequest, token: str) -> dict[str, Any]:
-    """The caller's own pending upload, else 404 (tokens live in the uploader's session)."""
-    upload = request.session.get(UPLOADS_KEY, {}).get(token)
-    if not upload or upload["user"] != request.user.pk or not Path(upload["path"]).is_file():
-        raise Http404("No such upload.")
-    return upload
-
-
-def _forget_upload(request: HttpRequest, token: str, upload: dict[str, Any], *, keep_file: bool = False) -> None:
-    if not keep_file:
-        upload_discard(path=upload["path"])
-    uploads = request.session.get(UPLOADS_KEY, {})
-    uploads.pop(token, None)
-    request.session[UPLOADS_KEY] = uploads
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def dataset_upload_map(request: HttpRequest, token: str) -> HttpResponse:
-    """Step 2 of an upload: pick the id field and the role of every field, then start the import as a task."""
+    """Step 2 of an upload: pick each field's role and order, then start the import as a task.
+
+    The uploader reaches the page from any session; once the import has started it leads to the import's progress.
+    """
     if not can_curate(request.user):
         raise PermissionDenied("You may not import datasets.")
-    upload = _upload_for(request, token)
-    target = get_dataset_for(request, upload["dataset"]) if upload["dataset"] else None
-    if request.method == "POST" and "discard" in request.POST:
-        _forget_upload(request, token, upload)
-        return redirect("annotate:dataset-upload")
     try:
-        preview = detect_fields(upload["path"], upload["fmt"])
+        upload = pending_upload_get(token=token, user=request.user)
+    except UploadUnknown:
+        raise Http404("No such upload.") from None
+    except UploadGone as gone:
+        context = {"expired": gone.expired, "max_hours": UPLOAD_MAX_AGE_SECONDS // 3600}
+        return render(request, "annotate/dataset_upload_gone.html", context, status=410)
+    if upload.import_run_id is not None:
+        return redirect("annotate:dataset-import", pk=upload.import_run_id)
+    target = get_dataset_for(request, upload.dataset_id) if upload.dataset_id else None
+    if request.method == "POST" and "discard" in request.POST:
+        pending_upload_discard(upload=upload)
+        return redirect("annotate:dataset-upload")
+    return _map_fields(request, upload, target)
+
+
+def _map_fields(request: HttpRequest, upload: PendingUpload, target: Dataset | None) -> HttpResponse:
+    try:
+        preview = detect_fields(upload.path, upload.fmt)
     except ValidationError as exc:
-        _forget_upload(request, token, upload)
+        pending_upload_discard(upload=upload)
         return render(request, "annotate/dataset_upload_map.html", {"upload": upload, "error": exc}, status=400)
-    form = FieldMappingForm(request.POST or None, preview=preview)
+    form = FieldMappingForm(request.POST or None, preview=preview, dataset=target)
     if request.method == "POST" and form.is_valid():
         id_field, content, metadata = form.mapping()
         options = {
-            "fmt": upload["fmt"], "name": upload["name"] or None, "id_field": id_field,
+            "fmt": upload.fmt, "name": upload.name or None, "id_field": id_field,
             "content_fields": content, "metadata_fields": metadata,
         }  # fmt: skip
         run = item_import_start(
-            user=request.user, path=upload["path"], filename=upload["filename"], dataset=target, options=options
+            user=request.user, path=upload.path, filename=upload.filename, dataset=target, options=options
         )
-        _forget_upload(request, token, upload, keep_file=True)
+        pending_upload_started(upload=upload, import_run_id=str(run.pk))
         return redirect("annotate:dataset-import", pk=run.pk)
     context = {"upload": upload, "target": target, "form": form, "preview": preview}
-    return render(request, "annotate/dataset_upload_map.html", context)
+    return render(request, "annotate/dataset_upload_map.html", context, status=400 if form.errors else 200)
 
 
 @login_required
@@ -166,13 +164,13 @@ def dataset_summary(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_GET
 def item_detail(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
-    """One item: every content field (escaped) and its metadata."""
+    """One item: every content field in display order (rendered as raters see it) and its metadata."""
     dataset = get_dataset_for(request, pk)
     item = item_for(dataset, item_pk)
     context = {
         "dataset": dataset,
         "item": item,
-        "content": item_fields(item.content),
-        "metadata": item_fields(item.metadata),
+        "content": item_content(item, dataset),
+        "metadata": item_fields(item.metadata or {}, dataset.metadata_fields),
     }
     return render(request, "annotate/item_detail.html", context)

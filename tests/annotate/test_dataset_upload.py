@@ -35,11 +35,12 @@ def _upload(client: Client, **data) -> str:
     return response["Location"]
 
 
-def _mapping(**roles) -> dict:
-    fields = ["id", "prompt", "model"]
-    data = {"id_field": "id"}
+def _mapping(fields=("id", "prompt", "model"), order=(), **roles) -> dict:
+    """The mapping form's data: `id` is the id, every other field content unless named; `order` lists fields."""
+    data = {}
     for index, name in enumerate(fields):
-        data[f"role_{index}"] = roles.get(name, "content")
+        data[f"role_{index}"] = roles.get(name, "id" if name == "id" else "content")
+        data[f"order_{index}"] = order.index(name) + 1 if name in order else index + 1
     return data
 
 
@@ -69,12 +70,12 @@ def test_upload_form_renders_for_a_curator(client, curator):
 def test_upload_then_mapping_imports_and_links_to_the_dataset(client, curator, data_dir):
     client.force_login(curator)
     map_url = _upload(client, name="uploaded")
-    assert len(list((data_dir / "uploads").iterdir())) == 1
+    assert sorted(p.suffix for p in (data_dir / "uploads").iterdir()) == [".json", ".jsonl"]
     page = client.get(map_url)
     assert page.status_code == 200
     html = page.content.decode()
     assert "&lt;b&gt;Hello&lt;/b&gt;" in html and "<b>Hello</b>" not in html
-    assert 'name="id_field"' in html
+    assert 'name="role_0" value="id"' in html and 'name="order_0"' in html
     response = client.post(map_url, _mapping(model="metadata"), follow=True)
     dataset = Dataset.objects.get(name="uploaded")
     run = ImportRun.objects.get()
@@ -83,8 +84,10 @@ def test_upload_then_mapping_imports_and_links_to_the_dataset(client, curator, d
     assert "Imported 2 items into " in html and reverse("annotate:dataset-detail", args=[dataset.pk]) in html
     assert dataset.created_by == curator
     assert Item.objects.get(external_id="u1").metadata == {"model": "m1"}
-    assert list((data_dir / "uploads").iterdir()) == []
-    assert client.get(map_url).status_code == 404
+    # Only the upload's small record is left, and it leads back to the import's progress.
+    assert [p.name.endswith(".pending.json") for p in (data_dir / "uploads").iterdir()] == [True]
+    again = client.get(map_url)
+    assert again.status_code == 302 and again["Location"] == reverse("annotate:dataset-import", args=[run.pk])
 
 
 def test_ignored_fields_are_not_imported(client, curator):
@@ -149,7 +152,7 @@ def test_import_error_is_shown_on_the_import_page_with_the_row_and_field(client,
     html = response.content.decode()
     assert "line 3, field &#x27;id&#x27;: the id is missing" in html and "Nothing was imported." in html
     assert not Dataset.objects.filter(name="bad").exists()
-    assert list((data_dir / "uploads").iterdir()) == []
+    assert [p.name.endswith(".pending.json") for p in (data_dir / "uploads").iterdir()] == [True]
 
 
 def test_unreadable_file_shows_the_error_on_the_mapping_page(client, curator):

@@ -161,7 +161,8 @@ def test_append_continues_positions_and_unions_fields(db, tmp_path):
     dataset.refresh_from_db()
     assert dataset.item_count == 4
     assert Item.objects.get(external_id="d").position == 4
-    assert dataset.content_fields == ["lang", "prompt", "response", "topic"]
+    # The dataset keeps its fields' order; the new one follows them.
+    assert dataset.content_fields == ["prompt", "response", "topic", "lang"]
     assert dataset.metadata_fields == ["model", "source"]
     assert dataset.summary["content"]["prompt"]["n"] == 4
 

@@ -25,7 +25,7 @@ from tests.factories import UserFactory
 ROOT = Path(__file__).resolve().parents[2]
 UPLOAD = reverse("annotate:dataset-upload")
 LINES = [{"id": "a1", "prompt": "the quokka smiles", "model": "m1"}, {"id": "a2", "prompt": "a wombat", "model": "m2"}]
-MAPPING = {"id_field": "id", "role_0": "content", "role_1": "content", "role_2": "metadata"}
+MAPPING = {"role_0": "id", "role_1": "content", "role_2": "metadata"}
 DATABASE_BACKEND = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 
@@ -69,7 +69,9 @@ def test_a_failed_import_names_the_row_and_field_and_imports_nothing(client: Cli
     assert not Dataset.objects.filter(name="broken").exists()
     run.refresh_from_db()
     assert run.status == "failed" and run.dataset is None
-    assert list((django_settings.DATA_DIR / "uploads").iterdir()) == []
+    # The file is gone; only the upload's small record is left, leading to this page until it expires.
+    left = [path.name for path in (django_settings.DATA_DIR / "uploads").iterdir()]
+    assert len(left) == 1 and left[0].endswith(".pending.json")
 
 
 def test_a_waiting_import_polls_its_fragment_until_it_finishes(client: Client, curator: User, settings) -> None:

@@ -235,7 +235,7 @@ def test_web_upload_builds_the_index_after_the_import_commits(client, curator, s
     upload = client.post(
         reverse("annotate:dataset-upload"), {"file": SimpleUploadedFile("f.jsonl", body), "name": "web"}
     )
-    mapping = {"id_field": "id", "role_0": "content", "role_1": "content", "role_2": "metadata"}
+    mapping = {"role_0": "id", "role_1": "content", "role_2": "metadata"}
     response = client.post(upload["Location"], mapping, follow=True)
     assert "Imported 5 items into " in response.content.decode()
     assert _found(Dataset.objects.get(name="web"), "banana") == ["f1"]
