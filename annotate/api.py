@@ -162,7 +162,7 @@ class RubricListApi(APIView):
         class Meta:
             ref_name = "RubricListInput"
 
-        text = serializers.CharField()
+        text = serializers.CharField(trim_whitespace=False)
         format = serializers.ChoiceField(choices=["yaml", "json"], required=False)
 
     class OutputSerializer(serializers.Serializer):

@@ -2,14 +2,18 @@
 
 import hashlib
 import json
+import re
+from collections.abc import Mapping
 from pathlib import Path
 
 from django import forms
 from django.core.exceptions import ValidationError
 
+from accord.limits import quoted
 from annotate.models import Rubric, RubricVersion
 from annotate.rubrics import MAX_RUBRIC_BYTES, RubricSpec, guess_format, parse_rubric
 
+VERSION_NUMBER_RE = re.compile(r"[0-9]{1,9}")
 EXAMPLES_DIR = Path(__file__).resolve().parent.parent.parent / "examples" / "rubrics"
 # Slug -> title of the example rubrics offered on the "new rubric" page.
 RUBRIC_EXAMPLES = {
@@ -58,7 +62,8 @@ def version_fingerprint(version: RubricVersion | None) -> str:
     """A short hash of a version's content, to notice that someone else saved it meanwhile."""
     if version is None:
         return ""
-    payload = json.dumps([version.pk, version.guidelines, version.criteria], sort_keys=True, default=str)
+    content = [version.pk, version.guidelines, version.criteria, version.source]
+    payload = json.dumps(content, sort_keys=True, default=str)
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
@@ -102,6 +107,7 @@ class RubricSourceForm(forms.Form):
             if not text.strip():
                 raise ValidationError("Paste a rubric into the text box or choose a file to upload.")
         cleaned["spec"] = _parse(text, fmt)
+        cleaned["source"] = text
         return cleaned
 
 
@@ -126,10 +132,38 @@ class RubricEditForm(forms.Form):
                 "Someone saved this rubric after you opened the page. Copy your changes, reload, and apply them again."
             )
         spec = _parse(cleaned["text"], None)
-        if spec.name != self.rubric.name:
+        # Loading a file matches a rubric's name ignoring case, so its text may spell the name differently.
+        if spec.name.lower() != self.rubric.name.lower():
             raise ValidationError(
                 f"name: this page edits {self.rubric.name!r}, so the name must stay the same (got {spec.name!r}); "
                 "to start a separate rubric, use New rubric"
             )
         cleaned["spec"] = spec
+        cleaned["source"] = cleaned["text"]
         return cleaned
+
+
+class RubricVersionPairForm(forms.Form):
+    """Two versions of one rubric to compare, from and to (any two, in either order); the last two by default."""
+
+    def __init__(self, query: Mapping[str, str], *, versions: list[tuple[int, str]]) -> None:
+        self.numbers = sorted(number for number, _ in versions)
+        defaults = {"from": self.numbers[max(len(self.numbers) - 2, 0)], "to": self.numbers[-1]}
+        super().__init__({name: query.get(name, default) for name, default in defaults.items()})
+        for name, label in (("from", "From"), ("to", "To")):
+            self.fields[name] = forms.CharField(label=label, widget=forms.Select(choices=versions))
+
+    def _number(self, name: str) -> int:
+        text = self.cleaned_data[name]
+        if VERSION_NUMBER_RE.fullmatch(text) and int(text) in self.numbers:
+            return int(text)
+        listed = ", ".join(str(n) for n in self.numbers)
+        raise ValidationError(f"{name}: no version {quoted(text)} of this rubric (its versions: {listed})")
+
+    def clean_from(self) -> int:
+        """The version to compare from."""
+        return self._number("from")
+
+    def clean_to(self) -> int:
+        """The version to compare to."""
+        return self._number("to")

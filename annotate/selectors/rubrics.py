@@ -42,8 +42,9 @@ def rubric_version_get(rubric: Rubric, number: int) -> RubricVersion | None:
 
 
 def rubric_versions_with_campaigns(rubric: Rubric, user: AbstractBaseUser | AnonymousUser) -> list[RubricVersion]:
-    """All versions, newest first, each with `frozen`, `n_campaigns`, and `my_campaigns` (those the user belongs to).
+    """All versions, newest first, each with `frozen`, `n_campaigns`, `my_campaigns` and `previous_number`.
 
+    `my_campaigns` are those the user belongs to; `previous_number` is the version before (None for the first).
     Campaigns the user is not a member of are only counted, so their names never leak.
     """
     campaigns = Campaign.objects.order_by("name")
@@ -56,9 +57,10 @@ def rubric_versions_with_campaigns(rubric: Rubric, user: AbstractBaseUser | Anon
         .prefetch_related(Prefetch("campaigns", queryset=campaigns, to_attr="my_campaigns"))
         .order_by("-number")
     )
-    for version in versions:
+    for version, older in zip(versions, [*versions[1:], None], strict=False):
         version.frozen = version.n_campaigns > 0
         version.n_other_campaigns = version.n_campaigns - len(version.my_campaigns)
+        version.previous_number = older.number if older is not None else None
     return versions
 
 
@@ -75,6 +77,11 @@ def rubric_version_spec(version: RubricVersion) -> RubricSpec:
 def rubric_version_yaml(version: RubricVersion) -> str:
     """A version dumped as an editable YAML rubric file."""
     return rubric_to_yaml(rubric_version_spec(version))
+
+
+def rubric_version_source(version: RubricVersion) -> str:
+    """The text to edit a version from: its author's YAML or JSON as written, else YAML generated from its content."""
+    return version.source or rubric_version_yaml(version)
 
 
 def rubrics_changeable_by(user: AbstractBaseUser | AnonymousUser | None) -> QuerySet[Rubric]:

@@ -21,7 +21,7 @@ from annotate.permissions import can_curate, get_rubric_for
 from annotate.selectors.rubrics import (
     rubric_latest_version,
     rubric_list_for,
-    rubric_version_yaml,
+    rubric_version_source,
     rubric_versions_with_campaigns,
 )
 from annotate.services import rubrics as rubric_services
@@ -45,7 +45,9 @@ def rubric_create(request: HttpRequest) -> HttpResponse:
         form = RubricSourceForm(request.POST, request.FILES)
         if form.is_valid():
             try:
-                version = rubric_services.rubric_create(spec=form.cleaned_data["spec"], user=request.user)
+                version = rubric_services.rubric_create(
+                    spec=form.cleaned_data["spec"], user=request.user, source=form.cleaned_data["source"]
+                )
             except ValidationError as exc:
                 form.add_error(None, exc)
             else:
@@ -110,6 +112,7 @@ def rubric_edit(request: HttpRequest, pk: int) -> HttpResponse:
                     criteria=spec.criteria,
                     description=spec.description,
                     user=request.user,
+                    source=form.cleaned_data["source"],
                 )
             except ValidationError as exc:
                 form.add_error(None, exc)
@@ -118,7 +121,9 @@ def rubric_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 return redirect("annotate:rubric-detail", pk=rubric.pk)
     else:
         initial = (
-            rubric_version_yaml(latest) if latest else STARTER_TEMPLATE.replace("My rubric", json.dumps(rubric.name), 1)
+            rubric_version_source(latest)
+            if latest
+            else STARTER_TEMPLATE.replace("My rubric", json.dumps(rubric.name), 1)
         )
         form = RubricEditForm(rubric=rubric, latest=latest, initial={"text": initial})
     frozen = latest is not None and latest.is_frozen
@@ -129,6 +134,8 @@ def rubric_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def _saved_message(before: RubricVersion | None, after: RubricVersion) -> str:
     if before is None or before.pk != after.pk:
         return f"Saved as version {after.number}."
-    if before.guidelines == after.guidelines and before.criteria == after.criteria:
-        return f"No changes to version {after.number}; only the description, if anything, was updated."
-    return f"Updated version {after.number} in place (no campaign uses it yet)."
+    if before.guidelines != after.guidelines or before.criteria != after.criteria:
+        return f"Updated version {after.number} in place (no campaign uses it yet)."
+    if before.source != after.source:
+        return f"Saved your text of version {after.number}; its guidelines and criteria did not change."
+    return f"No changes to version {after.number}."

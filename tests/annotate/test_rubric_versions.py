@@ -129,11 +129,12 @@ def test_loading_an_invalid_file_writes_nothing():
     assert not Rubric.objects.exists()
 
 
-def test_loading_the_same_example_as_json_or_yaml_is_the_same_rubric():
+def test_loading_the_same_example_as_json_or_yaml_is_the_same_version_with_the_new_text():
     version, _ = rubric_load(text=(EXAMPLES / "hhh.yaml").read_text())
     as_json = json.dumps(rubric_version_spec(version).to_dict())
     again, changed = rubric_load(text=as_json, fmt="json")
-    assert not changed and again.pk == version.pk
+    assert again.pk == version.pk and RubricVersion.objects.count() == 1
+    assert changed and again.source == as_json
 
 
 def test_a_version_dumps_to_yaml_that_parses_back_to_it():
