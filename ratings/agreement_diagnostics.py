@@ -210,10 +210,17 @@ def label_distribution(ratings: pd.DataFrame, value_domain: Sequence | None = No
 _RESULT_FIELDS = ("value", "ci_low", "ci_high", "n_items", "n_raters", "n_pairable", "level")
 
 
+def pairable_items(ratings: pd.DataFrame) -> int:
+    """Items with labels from two or more raters: the only ones that carry information about agreement."""
+    counts = ratings["item"].value_counts()
+    return int((counts >= 2).sum())
+
+
 def _result_row(df: pd.DataFrame, level: str, value_domain: Sequence | None, n_boot: int, seed: int) -> dict:
+    n_pairable_items = pairable_items(df)
     try:
         r = alpha_with_ci(df, level, value_domain, n_boot=n_boot, seed=seed)
-        return {**{f: getattr(r, f) for f in _RESULT_FIELDS}, "reason": ""}
+        return {**{f: getattr(r, f) for f in _RESULT_FIELDS}, "n_pairable_items": n_pairable_items, "reason": ""}
     except AgreementError as exc:
         return {
             "value": np.nan,
@@ -223,6 +230,7 @@ def _result_row(df: pd.DataFrame, level: str, value_domain: Sequence | None, n_b
             "n_raters": int(df["rater"].nunique()),
             "n_pairable": 0,
             "level": level,
+            "n_pairable_items": n_pairable_items,
             "reason": str(exc),
         }
 
@@ -235,7 +243,7 @@ def alpha_by_slice(
     n_boot: int = 500,
     seed: int = 0,
 ) -> pd.DataFrame:
-    """Per slice (e.g. a metadata value): AlphaResult fields, with nan and a reason where undefined.
+    """Per slice (e.g. a metadata value): AlphaResult fields and pairable items, with nan and a reason where undefined.
 
     Items missing from ``slices`` are left out.
     """
@@ -249,7 +257,7 @@ def alpha_by_slice(
     rows = []
     for name in sorted((n for n in pd.unique(names) if n is not None), key=str):
         rows.append({"slice": name, **_result_row(df[names == name], level, value_domain, n_boot, seed)})
-    columns = ["slice", *_RESULT_FIELDS, "reason"]
+    columns = ["slice", *_RESULT_FIELDS, "n_pairable_items", "reason"]
     return pd.DataFrame(rows, columns=columns).set_index("slice")
 
 
@@ -305,3 +313,21 @@ def gold_accuracy(ratings: pd.DataFrame, gold: Mapping[Hashable, Any]) -> pd.Dat
     with np.errstate(divide="ignore", invalid="ignore"):
         out["accuracy"] = np.where(out["n"] > 0, out["correct"] / out["n"].where(out["n"] > 0, 1), np.nan)
     return out
+
+
+def rater_speed(seconds: pd.DataFrame, floor: float, ratio: float, min_timed: int) -> pd.DataFrame:
+    """Per rater: items rated, items timed, median seconds per item, the others' typical median, and ``fast``.
+
+    ``seconds`` has columns rater and seconds (nan where a rating was not timed). A rater with at least
+    ``min_timed`` timed items is fast when their median is below ``floor`` seconds, or below ``ratio`` times
+    the median of the other such raters' medians. Raters with fewer timed items are never marked.
+    """
+    grouped = seconds.loc[:, ["rater", "seconds"]].groupby("rater", sort=True)["seconds"]
+    table = pd.DataFrame({"n_rated": grouped.size(), "n_timed": grouped.count(), "median_seconds": grouped.median()})
+    judged = table["n_timed"] >= min_timed
+    medians = table.loc[judged, "median_seconds"]
+    table["others_median"] = [float(medians.drop(rater, errors="ignore").median()) for rater in table.index]
+    with np.errstate(invalid="ignore"):
+        below = (table["median_seconds"] < floor) | (table["median_seconds"] < ratio * table["others_median"])
+    table["fast"] = judged & below
+    return table

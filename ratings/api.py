@@ -66,13 +66,30 @@ class CriterionAgreementSerializer(serializers.Serializer):
     distribution = serializers.DictField(allow_null=True, help_text="Per-rater label counts and shares.")
     disagreement = serializers.DictField(allow_null=True, help_text="Histogram of per-item disagreement.")
     most_disputed = serializers.ListField(child=serializers.DictField())
-    slices = serializers.ListField(child=serializers.DictField(), help_text="Alpha by metadata value.")
-    over_time = serializers.ListField(child=serializers.DictField(), help_text="Cumulative alpha by period.")
+    slices = serializers.ListField(
+        child=serializers.DictField(),
+        help_text="Alpha by metadata value; each row's too_few is true below min_pairable_items pairable items "
+        "(n_pairable_items): too few to judge.",
+    )
+    over_time = serializers.ListField(
+        child=serializers.DictField(),
+        help_text="Cumulative alpha by period; too_few as for slices, counted over the labels up to the period's end.",
+    )
     gold = serializers.ListField(child=serializers.DictField())
     per_label = serializers.ListField(child=serializers.DictField())
     position_bias = serializers.ListField(child=serializers.DictField())
     length_bias = serializers.ListField(child=serializers.DictField())
-    test_retest = serializers.ListField(child=serializers.DictField())
+    test_retest = serializers.ListField(
+        child=serializers.DictField(), help_text="Each rater against themselves; too_few as for slices."
+    )
+
+
+class RaterSpeedSerializer(serializers.Serializer):
+    rule = serializers.CharField(help_text="When a rater is marked implausibly fast.")
+    rows = serializers.ListField(
+        child=serializers.DictField(),
+        help_text="Per rater: n_rated, n_timed, median_seconds per item, fast, and a note saying why.",
+    )
 
 
 class SkippedCriterionSerializer(serializers.Serializer):
@@ -105,6 +122,10 @@ class CampaignAgreementApi(APIView):
         n_boot = serializers.IntegerField()
         criteria = CriterionAgreementSerializer(many=True)
         skipped = SkippedCriterionSerializer(many=True)
+        min_pairable_items = serializers.IntegerField(
+            help_text="Slices, periods and repeats with fewer pairable items than this are marked too_few."
+        )
+        rater_speed = RaterSpeedSerializer(allow_null=True, help_text="Each rater's pace, fast ones marked.")
         current = serializers.BooleanField(help_text="False while a newer report, of the latest ratings, is computed.")
 
     @extend_schema(parameters=[InputSerializer], responses={200: OutputSerializer, 202: ComputingSerializer})
@@ -126,5 +147,8 @@ class CampaignAgreementApi(APIView):
         if report is None:
             body = {"status": "computing", "detail": "A worker is computing this campaign's agreement report."}
             return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Retry-After": str(RETRY_SECONDS)})
-        data = report_results.report_as_dict(report) | {"current": not newer_coming}
+        data = report_results.report_as_dict(report) | {
+            "current": not newer_coming,
+            "min_pairable_items": report.min_pairable_items or reports.MIN_PAIRABLE_ITEMS,
+        }
         return Response(self.OutputSerializer(data).data)

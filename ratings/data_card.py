@@ -31,7 +31,7 @@ from ratings import reports, tasks
 from ratings.models import Adjudication, AdjudicationRequest, Rating
 from ratings.progress import CampaignProgress, campaign_progress
 from ratings.pseudonyms import rater_pseudonym
-from ratings.report_results import CampaignAgreement, CriterionAgreement, number_or_none
+from ratings.report_results import CampaignAgreement, CriterionAgreement, RaterSpeed, number_or_none
 
 # Options listed per criterion in the rubric table; a 0–100 scale written out point by point helps nobody.
 MAX_OPTIONS_SHOWN = 12
@@ -370,7 +370,21 @@ def _raters(campaign: Campaign, facts: CardFacts) -> str:
         f"first-time ratings ({progress.percent_complete}%); {progress.in_progress:,} in progress, "
         f"{progress.pending:,} not rated yet.",
     ]
+    speed = facts.report.rater_speed if facts.report is not None else None
+    if speed is not None:
+        lines.append(_speed_line(campaign, speed))
     return "## Raters and ratings\n\n" + "\n".join(lines)
+
+
+def _speed_line(campaign: Campaign, speed: RaterSpeed) -> str:
+    """Implausibly fast raters, by pseudonym with their median seconds per item, as the dashboard marks them."""
+    if not speed.fast:
+        return f"- Speed: no rater was implausibly fast. {speed.rule}"
+    named = ", ".join(
+        f"{rater_pseudonym(campaign, r.rater_id)} ({r.median_seconds:.1f} s per item over {_count(r.n_timed, 'item')})"
+        for r in speed.fast
+    )
+    return f"- Speed: {_count(len(speed.fast), 'rater')} implausibly fast: {named}. {speed.rule}"
 
 
 def _interval(c: CriterionAgreement) -> str:

@@ -126,7 +126,7 @@ class DisputedItem:
 
 @dataclass(frozen=True)
 class SliceRow:
-    """Alpha with its interval within one metadata value."""
+    """Alpha with its interval within one metadata value; too_few when it rests on too few pairable items."""
 
     value: str
     alpha: float | None
@@ -136,6 +136,8 @@ class SliceRow:
     n_raters: int
     n_pairable: int
     reason: str
+    n_pairable_items: int = 0
+    too_few: bool = False
 
 
 @dataclass(frozen=True)
@@ -148,7 +150,7 @@ class SliceTable:
 
 @dataclass(frozen=True)
 class TimePoint:
-    """Alpha over every label up to the end of one period."""
+    """Alpha over every label up to the end of one period (label: the period in words, as the chart shows it)."""
 
     period: str
     n_labels: int
@@ -156,6 +158,10 @@ class TimePoint:
     ci_low: float | None
     ci_high: float | None
     reason: str
+    label: str = ""
+    unit: str = ""
+    n_pairable_items: int = 0
+    too_few: bool = False
 
 
 @dataclass(frozen=True)
@@ -200,12 +206,40 @@ class TriadRow:
 
 @dataclass(frozen=True)
 class RetestRow:
-    """A rater's consistency with themselves on repeated items."""
+    """A rater's consistency with themselves on repeated items; too_few when they repeated too few to judge."""
 
     username: str
     n_repeated: int
     exact_agreement: float | None
     alpha: float | None
+    too_few: bool = False
+
+
+@dataclass(frozen=True)
+class SpeedRow:
+    """One rater's pace: items rated, how many were timed, the median seconds per item, and whether that is
+    implausibly fast (note says why)."""
+
+    rater_id: int
+    username: str
+    n_rated: int
+    n_timed: int
+    median_seconds: float | None
+    fast: bool
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class RaterSpeed:
+    """Every rater's pace over the campaign, and the rule that marks a rater implausibly fast."""
+
+    rule: str
+    rows: list[SpeedRow]
+
+    @property
+    def fast(self) -> list[SpeedRow]:
+        """The raters marked implausibly fast."""
+        return [r for r in self.rows if r.fast]
 
 
 @dataclass(frozen=True)
@@ -251,6 +285,11 @@ class CriterionAgreement:
         return self.status == "ok"
 
     @property
+    def time_curve(self) -> list[TimePoint]:
+        """The periods the curve over time draws: alpha defined over enough pairable items so far."""
+        return [p for p in self.over_time if p.alpha is not None and not p.too_few]
+
+    @property
     def interval_defined(self) -> bool:
         """The bootstrap interval exists (some resamples had variation)."""
         return (
@@ -282,6 +321,9 @@ class CampaignAgreement:
     n_boot: int
     criteria: list[CriterionAgreement]
     skipped: list[SkippedCriterion]
+    # Slices with fewer pairable items than this are marked too_few (0 in reports computed before it was set).
+    min_pairable_items: int = 0
+    rater_speed: RaterSpeed | None = None
 
     def criterion(self, key: str) -> CriterionAgreement | None:
         """The criterion with this key, or None."""

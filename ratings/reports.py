@@ -44,11 +44,13 @@ from ratings.report_results import (
     KappaRow,
     LabelAlpha,
     RaterRow,
+    RaterSpeed,
     Reading,
     RetestRow,
     SkippedCriterion,
     SliceRow,
     SliceTable,
+    SpeedRow,
     TimePoint,
     TriadRow,
     number_or_none,
@@ -59,6 +61,7 @@ from ratings.selectors import (
     gold_answers,
     item_metadata,
     presentation_frame,
+    rating_seconds_frame,
     ratings_fingerprint,
     ratings_frame,
     repeat_pairs,
@@ -70,7 +73,7 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 CACHE_SECONDS = 6 * 60 * 60
-CACHE_VERSION = 2
+CACHE_VERSION = 3
 RELIABLE = 0.800
 TENTATIVE = 0.667
 # An interval wider than ±0.10 cannot tell "reliable" from "tentative" apart.
@@ -79,6 +82,23 @@ TARGET_HALF_WIDTH = 0.05
 # Per-slice and per-day intervals are secondary: fewer resamples keep the page quick.
 SLICE_BOOT = 500
 TIME_BOOT = 200
+# A subset with its own alpha (a metadata value, the labels up to a period, one rater's repeats) is marked "too
+# few to judge" below this many pairable items. benchmarks/slice_minimum.py draws small slices from known models
+# (600 runs per size): at 10 pairable items the 95% interval of a yes/no label with a 20% minority covered the
+# true alpha in 73% of runs and shrank to a single point such as [1.000, 1.000] in 11%; at 20 items coverage was
+# 90-95% in every model (ordinal scales and that yes/no label) and single points fell below 1%.
+MIN_PAIRABLE_ITEMS = 20
+# A rater is implausibly fast when, over at least SPEED_MIN_TIMED timed items, their median time per item is
+# under SPEED_FLOOR_SECONDS (too little to read any item and answer) or under SPEED_RATIO of the median of the
+# other raters' medians (skimming where the others read: demo raters take 10-90 s per item).
+SPEED_FLOOR_SECONDS = 3.0
+SPEED_RATIO = 0.25
+SPEED_MIN_TIMED = 5
+SPEED_RULE = (
+    f"A rater is marked implausibly fast when, over at least {SPEED_MIN_TIMED} timed items, their median time "
+    f"per item is under {SPEED_FLOOR_SECONDS:g} seconds, or under {SPEED_RATIO:.0%} of the median of the other "
+    "raters' medians."
+)
 MAX_SLICE_FIELDS = 8
 MAX_SLICE_VALUES = 20
 MAX_MATRIX_RATERS = 30
@@ -170,11 +190,6 @@ def precision_plan(result: AlphaResult, n_pairable_items: int, target: float = T
         return PrecisionPlan(None, n_pairable_items, None, half, target)
     needed = max(n_pairable_items, math.ceil(n_pairable_items * (half / target) ** 2))
     return PrecisionPlan(needed, n_pairable_items, needed - n_pairable_items, half, target)
-
-
-def _pairable_items(frame: pd.DataFrame) -> int:
-    counts = frame["item"].value_counts()
-    return int((counts >= 2).sum())
 
 
 def masi_with_ci(frame: pd.DataFrame, n_boot: int = 1000, seed: int = 0) -> AlphaResult:
@@ -298,7 +313,7 @@ def criterion_agreement(
             "alpha": replace(
                 result, value=float(result.value), ci_low=float(result.ci_low), ci_high=float(result.ci_high)
             ),
-            "precision": precision_plan(result, _pairable_items(frame)),
+            "precision": precision_plan(result, agreement_diagnostics.pairable_items(frame)),
             "reading": reading(result),
         }
     return replace(
@@ -420,9 +435,16 @@ def _kappa_matrix(frame: pd.DataFrame, level: str, domain: list | None, inputs: 
         for b in order:
             value = None if a == b else kappa.get(frozenset((a, b)))
             n_shared = shared.get(a if a == b else frozenset((a, b)), 0)
-            row.append(KappaCell(value, n_shared, "k-self" if a == b else kappa_bucket(value)))
+            row.append(KappaCell(value, n_shared, _cell_bucket(a == b, value, n_shared)))
         rows.append(KappaRow(inputs.name(a), row))
     return KappaMatrix([inputs.name(r) for r in order], weights or "none", rows)
+
+
+def _cell_bucket(self_pair: bool, value: float | None, n_shared: int) -> str:
+    """A matrix cell's CSS class: the rater's own cell, its kappa band, or grey on too few shared items to judge."""
+    if self_pair:
+        return "k-self"
+    return kappa_bucket(value) if n_shared >= MIN_PAIRABLE_ITEMS else "k-na"
 
 
 def _pairwise_kappa(
@@ -576,6 +598,8 @@ def _slices(frame: pd.DataFrame, level: str, domain: list | None, inputs: _Input
                 n_raters=int(row["n_raters"]),
                 n_pairable=int(row["n_pairable"]),
                 reason=as_sentence(row["reason"]) if row["reason"] else "",
+                n_pairable_items=int(row["n_pairable_items"]),
+                too_few=int(row["n_pairable_items"]) < MIN_PAIRABLE_ITEMS,
             )
             for value, row in table.iterrows()
         ]
@@ -583,11 +607,31 @@ def _slices(frame: pd.DataFrame, level: str, domain: list | None, inputs: _Input
     return tables
 
 
+PERIOD_UNITS = {"h": "hour", "D": "day", "W": "week"}
+
+
+def _period(times: pd.Series) -> str:
+    """The period of the curve over time: hours for labels within a day, days up to two months, weeks beyond."""
+    # A curve needs two points: a campaign rated within one day would otherwise be a single daily dot.
+    span = times.max() - times.min()
+    if span < pd.Timedelta(days=1):
+        return "h"
+    return "D" if span <= pd.Timedelta(days=62) else "W"
+
+
+def _period_label(period: pd.Period) -> str:
+    """A period in words for the chart's axis: "6 Dec 14:00", "6 Dec 2026", "week of 30 Nov 2026"."""
+    start = period.start_time
+    if period.freqstr.startswith("h"):
+        return f"{start.day} {start:%b %H:%M}"
+    if period.freqstr.startswith("W"):
+        return f"week of {start.day} {start:%b %Y}"
+    return f"{start.day} {start:%b %Y}"
+
+
 def _over_time(frame: pd.DataFrame, level: str, domain: list | None, n_boot: int) -> list[TimePoint]:
     times = pd.to_datetime(frame["time"], utc=True)
-    span_days = (times.max() - times.min()).days
-    # Daily points for a campaign of a few weeks; weekly ones beyond, so the chart stays readable.
-    freq = "D" if span_days <= 62 else "W"
+    freq = _period(times)
     naive = frame.assign(time=times.dt.tz_convert(None))
     table = agreement_diagnostics.alpha_over_time(
         naive, level, freq, value_domain=domain, n_boot=min(n_boot, TIME_BOOT)
@@ -600,6 +644,10 @@ def _over_time(frame: pd.DataFrame, level: str, domain: list | None, n_boot: int
             ci_low=number_or_none(row["ci_low"]),
             ci_high=number_or_none(row["ci_high"]),
             reason=as_sentence(row["reason"]) if row["reason"] else "",
+            label=_period_label(period),
+            unit=PERIOD_UNITS[freq],
+            n_pairable_items=int(row["n_pairable_items"]),
+            too_few=int(row["n_pairable_items"]) < MIN_PAIRABLE_ITEMS,
         )
         for period, row in table.iterrows()
     ]
@@ -730,11 +778,54 @@ def _retest(criterion: Criterion, level: str, domain: list | None, inputs: _Inpu
     table = agreement_bias.test_retest(first, again, level, domain)
     rows = [
         RetestRow(
-            inputs.name(r), int(row["n_repeated"]), number_or_none(row["exact_agreement"]), number_or_none(row["alpha"])
+            inputs.name(r),
+            int(row["n_repeated"]),
+            number_or_none(row["exact_agreement"]),
+            number_or_none(row["alpha"]),
+            too_few=int(row["n_repeated"]) < MIN_PAIRABLE_ITEMS,
         )
         for r, row in table.iterrows()
     ]
     return sorted(rows, key=lambda r: r.username)
+
+
+def _speed_note(row: pd.Series) -> str:
+    """Why a rater is marked implausibly fast, or why their pace is not judged; "" for a plausible pace."""
+    if row["n_timed"] < SPEED_MIN_TIMED:
+        return f"Fewer than {SPEED_MIN_TIMED} timed items: too few to judge."
+    if not row["fast"]:
+        return ""
+    median, others = float(row["median_seconds"]), float(row["others_median"])
+    reasons = []
+    if median < SPEED_FLOOR_SECONDS:
+        reasons.append(f"under {SPEED_FLOOR_SECONDS:g} s per item")
+    if not math.isnan(others) and median < SPEED_RATIO * others:
+        reasons.append(f"under {SPEED_RATIO:.0%} of the other raters' typical {others:.1f} s")
+    return f"Median {median:.1f} s: " + " and ".join(reasons) + "."
+
+
+def rater_speed(campaign: Campaign, names: Mapping[int, str]) -> RaterSpeed | None:
+    """Each rater's median seconds per item over their first-time ratings, with implausibly fast raters marked."""
+    seconds = rating_seconds_frame(campaign)
+    # Imported ratings carry no timing: a table of dashes would say nothing.
+    if not seconds["seconds"].notna().any():
+        return None
+    missing = [int(r) for r in pd.unique(seconds["rater"]) if int(r) not in names]
+    names = {**names, **usernames(missing)} if missing else names
+    table = agreement_diagnostics.rater_speed(seconds, SPEED_FLOOR_SECONDS, SPEED_RATIO, SPEED_MIN_TIMED)
+    rows = [
+        SpeedRow(
+            rater_id=int(rater),
+            username=names.get(int(rater), f"user {rater}"),
+            n_rated=int(row["n_rated"]),
+            n_timed=int(row["n_timed"]),
+            median_seconds=number_or_none(row["median_seconds"]),
+            fast=bool(row["fast"]),
+            note=_speed_note(row),
+        )
+        for rater, row in table.iterrows()
+    ]
+    return RaterSpeed(SPEED_RULE, sorted(rows, key=lambda r: r.username))
 
 
 # --------------------------------------------------------------------------- campaign
@@ -830,6 +921,8 @@ def _compute(campaign: Campaign, criterion_key: str | None, n_boot: int, fingerp
             for c in wanted
             if not c.has_agreement
         ],
+        min_pairable_items=MIN_PAIRABLE_ITEMS,
+        rater_speed=rater_speed(campaign, inputs.names),
     )
 
 

@@ -257,6 +257,15 @@ def repeat_pairs(first: pd.DataFrame, repeat: pd.DataFrame) -> pd.DataFrame:
     return pairs.rename(columns={"value_first": "first", "value_repeat": "repeat"}).reset_index(drop=True)
 
 
+def rating_seconds_frame(campaign: Campaign) -> pd.DataFrame:
+    """Seconds each first-time rating took, per rater (nan where it was not timed): columns rater, seconds."""
+    qs = Rating.objects.filter(campaign_item__campaign=campaign, is_repeat=False)
+    raters, seconds = _columns(qs, ["rater_id", "seconds_spent"])
+    return pd.DataFrame(
+        {"rater": raters.astype(np.int64), "seconds": pd.to_numeric(pd.Series(seconds, dtype=object), errors="coerce")}
+    )
+
+
 def presentation_frame(campaign: Campaign) -> pd.DataFrame:
     """Which original response each rater saw on the left, per (item, rater): columns item, rater, shown_left."""
     rows = (

@@ -1,4 +1,4 @@
-"""Agreement pages: the dashboard, its drill-down to items, and rubric versions side by side."""
+"""Agreement pages: the dashboard and its drill-down to items."""
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -9,7 +9,7 @@ from django_htmx.http import HttpResponseClientRefresh
 
 from accord.pages import render_page_or_fragment
 from annotate.models import CampaignItem, Membership
-from annotate.permissions import READERS, get_campaign_for, get_rubric_for, rubrics_visible_to
+from annotate.permissions import READERS, get_campaign_for, rubrics_visible_to
 from ratings import charts, report_results, reports, rubric_comparison, tasks
 from ratings.final_labels import final_label_rows
 from ratings.selectors import campaign_item_ratings, criterion_of
@@ -42,11 +42,15 @@ def agreement_dashboard(request: HttpRequest, slug: str) -> HttpResponse:
         return HttpResponseClientRefresh()
     selected = _selected(report, request.GET.get("criterion"))
     rubric = campaign.rubric_version.rubric
+    min_items = report.min_pairable_items or reports.MIN_PAIRABLE_ITEMS
     context = {
         "campaign": campaign,
         "report": report,
         "newer_coming": newer_coming,
         "selected": selected,
+        "min_pairable_items": min_items,
+        "time_words": charts.time_words(selected, min_items) if selected else "",
+        "fast_raters": [r.username for r in report.rater_speed.fast] if report.rater_speed else [],
         "charts": {c.key: charts.criterion_charts(c) for c in report.criteria},
         "overview": charts.overview_chart(report),
         "can_compare": rubrics_visible_to(request.user).filter(pk=rubric.pk).exists()
@@ -104,17 +108,10 @@ def agreement_item(request: HttpRequest, slug: str, item_pk: int) -> HttpRespons
         "rows": rows,
         "final_rows": final_label_rows(campaign, campaign_item),
         "can_decide": campaign.caller_role in (Membership.Role.OWNER, Membership.Role.ADJUDICATOR),
+        "shown_left": any(r.presentation for r in ratings),
+        "speed_floor": reports.SPEED_FLOOR_SECONDS,
         "back_criterion": request.GET.get("criterion")
         if criterion_of(campaign, request.GET.get("criterion", ""))
         else "",
     }
     return render(request, "ratings/agreement_item.html", context)
-
-
-@login_required
-@require_GET
-def rubric_compare(request: HttpRequest, pk: int) -> HttpResponse:
-    """Alpha per criterion under each version of a rubric, over the campaigns the user may read."""
-    rubric = get_rubric_for(request, pk)
-    comparison = rubric_comparison.rubric_versions_compared(rubric, user=request.user)
-    return render(request, "ratings/agreement_compare.html", {"rubric": rubric, "comparison": comparison})
