@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from ratings.views import adjudicate, agreement, campaigns, data_card, rate
+from ratings.views import adjudicate, agreement, campaigns, data_card, rate, rubric_compare
 from ratings.views import export as export_views
 
 app_name = "ratings"
@@ -12,6 +12,7 @@ urlpatterns = [
     path("c/new/", campaigns.campaign_create, name="campaign-create"),
     path("c/<slug:slug>/", campaigns.campaign_detail, name="campaign-detail"),
     path("c/<slug:slug>/status/", campaigns.campaign_status, name="campaign-status"),
+    path("c/<slug:slug>/settings/", campaigns.campaign_settings, name="campaign-settings"),
     path("c/<slug:slug>/members/", campaigns.campaign_member_add, name="campaign-member-add"),
     path("c/<slug:slug>/members/<int:membership_pk>/", campaigns.campaign_member_update, name="campaign-member-update"),
     path("c/<slug:slug>/rates/", campaigns.campaign_rates, name="campaign-rates"),
@@ -41,5 +42,5 @@ urlpatterns = [
     path("c/<slug:slug>/export/", export_views.export_page, name="export"),
     path("c/<slug:slug>/export/<uuid:pk>/", export_views.export_progress, name="export-progress"),
     path("c/<slug:slug>/export/<uuid:pk>/download/", export_views.export_download, name="export-download"),
-    path("rubrics/<int:pk>/compare/", agreement.rubric_compare, name="rubric-compare"),
+    path("rubrics/<int:pk>/compare/", rubric_compare.rubric_compare, name="rubric-compare"),
 ]

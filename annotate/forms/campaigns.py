@@ -1,4 +1,4 @@
-"""Forms for creating campaigns, their gold checks and repeats, and managing their members."""
+"""Forms for creating campaigns and editing their settings, their gold checks and repeats, and their members."""
 
 from django import forms
 from django.contrib.auth.models import AbstractBaseUser
@@ -7,7 +7,13 @@ from django.core.exceptions import ValidationError
 
 from annotate.models import Campaign, Dataset, Membership, RubricVersion
 from annotate.permissions import datasets_visible_to, rubrics_visible_to
-from annotate.services.campaigns import MAX_GOLD_RATE, MAX_OVERLAP, MAX_REPEAT_RATE
+from annotate.services.campaigns import (
+    MAX_GOLD_RATE,
+    MAX_LEASE_MINUTES,
+    MAX_OVERLAP,
+    MAX_REPEAT_RATE,
+    WHILE_OPEN,
+)
 
 SAMPLE_METHODS = [
     ("all", "All items (shuffled by the seed)"),
@@ -35,14 +41,24 @@ class DatasetPickForm(forms.Form):
         self.fields["dataset"].queryset = datasets_visible_to(user).order_by("name")
 
 
-class CampaignCreateForm(forms.Form):
-    """Everything a campaign needs once its dataset is chosen."""
+# The largest order number a visible field may get; a field left blank comes after the numbered ones.
+MAX_FIELD_ORDER = 999
+
+
+class _CampaignFieldsForm(forms.Form):
+    """The settings a campaign is created with and, where not locked, edits later."""
 
     name = forms.CharField(max_length=200)
-    slug = forms.SlugField(max_length=80, help_text="Appears in the address: /c/<slug>/.")
-    description = forms.CharField(widget=forms.Textarea, required=False, max_length=10_000)
+    description = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4}),
+        required=False,
+        max_length=10_000,
+        label="Description for raters",
+        help_text="Shown to raters on the campaign's page, above the rubric's guidelines: what the campaign is for "
+        "and anything it asks beyond the rubric.",
+    )
     rubric_version = forms.ModelChoiceField(queryset=RubricVersion.objects.none(), label="Rubric version")
-    method = forms.ChoiceField(choices=SAMPLE_METHODS, initial="all", widget=forms.RadioSelect, label="Sample")
+    method = forms.ChoiceField(choices=SAMPLE_METHODS, initial="all", widget=forms.RadioSelect, label="Method")
     n = forms.IntegerField(
         min_value=1, required=False, label="N", help_text="Items in a random sample, or items per stratum."
     )
@@ -52,13 +68,18 @@ class CampaignCreateForm(forms.Form):
         min_value=1, max_value=MAX_OVERLAP, initial=3, label="Overlap k", help_text="Raters per item."
     )
     lease_minutes = forms.IntegerField(
-        min_value=1, initial=30, label="Lease (minutes)", help_text="How long an item stays reserved for a rater."
+        min_value=1,
+        max_value=MAX_LEASE_MINUTES,
+        initial=30,
+        label="Lease (minutes)",
+        help_text="How long an item stays reserved for a rater.",
     )
     visible_fields = forms.MultipleChoiceField(
         widget=forms.CheckboxSelectMultiple,
         required=False,
         label="Fields raters see",
-        help_text="Leave metadata such as the model name unchecked to keep raters blind to it.",
+        help_text="Leave metadata such as the model name unchecked to keep raters blind to it. Raters see the "
+        "checked fields in the order of their numbers (1 first); with none checked, every content field.",
     )
     gold_rate = forms.FloatField(
         required=False,
@@ -79,8 +100,8 @@ class CampaignCreateForm(forms.Form):
         widget=forms.NumberInput(attrs={"step": "0.01"}),
     )
 
-    def __init__(self, *args: object, user: AbstractBaseUser, dataset: Dataset, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)
+    def _set_choices(self, *, user: AbstractBaseUser, dataset: Dataset, shown: list[str]) -> None:
+        """Offer the rubric versions the user may use, and the dataset's fields with `shown` checked and first."""
         self.dataset = dataset
         self.fields["rubric_version"].queryset = (
             RubricVersion.objects.filter(rubric__in=rubrics_visible_to(user))
@@ -88,10 +109,38 @@ class CampaignCreateForm(forms.Form):
             .order_by("rubric__name", "-number")
         )
         self.fields["field"].choices = [("", "—")] + [(f, f) for f in dataset.metadata_fields]
-        content = [(f, f"{f} (content)") for f in dataset.content_fields]
-        metadata = [(f, f"{f} (metadata)") for f in dataset.metadata_fields if f not in dataset.content_fields]
-        self.fields["visible_fields"].choices = content + metadata
-        self.fields["visible_fields"].initial = list(dataset.content_fields)
+        self.field_names = list(dict.fromkeys([*shown, *dataset.content_fields, *dataset.metadata_fields]))
+        self.content_names = set(dataset.content_fields)
+        self.fields["visible_fields"].choices = [(name, name) for name in self.field_names]
+        self.fields["visible_fields"].initial = list(shown)
+        for position, name in enumerate(self.field_names):
+            self.fields[f"order_{position}"] = forms.IntegerField(
+                required=False, min_value=1, max_value=MAX_FIELD_ORDER, initial=position + 1, label=f"Order of {name}"
+            )
+
+    def visible_field_rows(self) -> list[dict]:
+        """One row per dataset field for the template: its checkbox, name, kind and order number."""
+        boxes = list(self["visible_fields"])
+        return [
+            {
+                "checkbox": box,
+                "name": name,
+                "kind": "content" if name in self.content_names else "metadata",
+                "order": self[f"order_{position}"],
+            }
+            for position, (box, name) in enumerate(zip(boxes, self.field_names, strict=True))
+        ]
+
+    def ordered_visible_fields(self) -> list[str]:
+        """The checked fields by their order numbers; a blank number, or a tie, keeps the order shown."""
+        data = self.cleaned_data
+        position = {name: i for i, name in enumerate(self.field_names)}
+
+        def rank(name: str) -> tuple[int, int]:
+            number = data.get(f"order_{position[name]}")
+            return (number if number is not None else MAX_FIELD_ORDER + 1, position[name])
+
+        return sorted(data.get("visible_fields") or [], key=rank)
 
     def clean(self) -> dict:
         """Ask for N and the stratify field only when the chosen method needs them."""
@@ -103,28 +152,110 @@ class CampaignCreateForm(forms.Form):
             self.add_error("field", "field: choose a metadata field to stratify by.")
         return data
 
-    def service_kwargs(self) -> dict:
-        """The cleaned data in the shape campaign_create takes."""
+    def sample_spec(self) -> dict:
+        """The chosen sample in the shape the services take."""
         data = self.cleaned_data
         spec: dict = {"method": data["method"], "seed": data["seed"]}
         if data["method"] == "random":
             spec["n"] = data["n"]
         elif data["method"] == "stratified":
             spec.update(per_stratum=data["n"], field=data["field"])
+        return spec
+
+
+class CampaignCreateForm(_CampaignFieldsForm):
+    """Everything a campaign needs once its dataset is chosen."""
+
+    slug = forms.SlugField(
+        max_length=80,
+        required=False,
+        help_text="The campaign's address, /c/your-slug/: letters, digits, hyphens and underscores. "
+        "Left blank, it is made from the name.",
+    )
+
+    def __init__(self, *args: object, user: AbstractBaseUser, dataset: Dataset, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self._set_choices(user=user, dataset=dataset, shown=list(dataset.content_fields))
+
+    def service_kwargs(self) -> dict:
+        """The cleaned data in the shape campaign_create takes."""
+        data = self.cleaned_data
         return {
             "slug": data["slug"],
             "name": data["name"],
             "description": data["description"],
             "dataset": self.dataset,
             "rubric_version": data["rubric_version"],
-            "sample_spec": spec,
+            "sample_spec": self.sample_spec(),
             "overlap": data["overlap"],
             "lease_minutes": data["lease_minutes"],
-            "visible_fields": list(data["visible_fields"]),
+            "visible_fields": self.ordered_visible_fields(),
             # Blank means none: no gold checks, no repeats.
             "gold_rate": data["gold_rate"] or 0.0,
             "repeat_rate": data["repeat_rate"] or 0.0,
         }
+
+
+# The form fields behind each setting campaign_settings_locks may lock.
+LOCKABLE_FIELDS = {
+    "rubric_version": ("rubric_version",),
+    "sample": ("method", "n", "seed", "field"),
+    **{key: (key,) for key in WHILE_OPEN},
+}
+
+
+OVERLAP_CHANGE_HELP = "Raters per item. It may rise at any time, and go down to the most ratings any item already has."
+
+
+class CampaignSettingsForm(_CampaignFieldsForm):
+    """A campaign's settings after creation; the locked ones are left out (the page says why)."""
+
+    def __init__(
+        self, *args: object, user: AbstractBaseUser, campaign: Campaign, locks: dict[str, str], **kwargs: object
+    ) -> None:
+        spec = campaign.sample_spec or {}
+        initial = {
+            "name": campaign.name,
+            "description": campaign.description,
+            "rubric_version": campaign.rubric_version_id,
+            "method": spec.get("method", "all"),
+            "n": spec.get("per_stratum", spec.get("n")),
+            "seed": spec.get("seed", 0),
+            "field": spec.get("field", ""),
+            "overlap": campaign.overlap,
+            "lease_minutes": campaign.lease_minutes,
+            "gold_rate": campaign.gold_rate,
+            "repeat_rate": campaign.repeat_rate,
+        }
+        super().__init__(*args, initial=initial, **kwargs)
+        self.campaign = campaign
+        self.fields["overlap"].help_text = OVERLAP_CHANGE_HELP
+        self._set_choices(user=user, dataset=campaign.dataset, shown=list(campaign.visible_fields))
+        self.fields["rubric_version"].queryset |= RubricVersion.objects.filter(pk=campaign.rubric_version_id)
+        for key in locks:
+            for name in LOCKABLE_FIELDS.get(key, ()):
+                self.fields.pop(name, None)
+        if "visible_fields" in locks:
+            for position in range(len(self.field_names)):
+                self.fields.pop(f"order_{position}")
+
+    def service_kwargs(self) -> dict:
+        """The cleaned data in the shape campaign_update takes; a locked setting is given as it stands."""
+        data, campaign = self.cleaned_data, self.campaign
+        kwargs = {
+            "name": data["name"],
+            "description": data["description"],
+            "overlap": data.get("overlap", campaign.overlap),
+            "lease_minutes": data.get("lease_minutes", campaign.lease_minutes),
+            "visible_fields": self.ordered_visible_fields() if "visible_fields" in data else campaign.visible_fields,
+            "gold_rate": data.get("gold_rate", campaign.gold_rate) or 0.0,
+            "repeat_rate": data.get("repeat_rate", campaign.repeat_rate) or 0.0,
+        }
+        if "rubric_version" in self.fields:
+            kwargs["rubric_version"] = data["rubric_version"]
+        if "method" in self.fields:
+            kwargs["sample_spec"] = self.sample_spec()
+        return kwargs
 
 
 class CampaignRatesForm(forms.Form):
@@ -139,9 +270,10 @@ class CampaignRatesForm(forms.Form):
 
 
 class CampaignStatusForm(forms.Form):
-    """Start, pause or close a campaign."""
+    """Start, pause, close, reopen, archive or unarchive a campaign; closing asks first (see `confirm`)."""
 
     status = forms.ChoiceField(choices=Campaign.Status.choices)
+    confirm = forms.BooleanField(required=False)
 
 
 class MemberInviteForm(forms.Form):
@@ -149,6 +281,11 @@ class MemberInviteForm(forms.Form):
 
     username = forms.CharField(max_length=150)
     role = forms.ChoiceField(choices=Membership.Role.choices, initial=Membership.Role.RATER)
+    rates = forms.BooleanField(
+        required=False,
+        label="Also rates",
+        help_text="For an owner or adjudicator who rates items too. Raters always rate; viewers never do.",
+    )
 
 
 class InvitationAccountForm(forms.Form):
@@ -180,14 +317,25 @@ class InvitationAccountForm(forms.Form):
 
 
 class MemberUpdateForm(forms.Form):
-    """Change a member's role, or remove them."""
+    """Change a member's role, say whether an owner or adjudicator also rates, or remove them.
 
-    action = forms.ChoiceField(choices=[("role", "Change role"), ("remove", "Remove")], initial="role")
+    Removing asks first: without `confirm` the view shows what removing does and asks again.
+    """
+
+    action = forms.ChoiceField(
+        choices=[("role", "Change role"), ("rates", "Change whether they rate"), ("remove", "Remove")], initial="role"
+    )
     role = forms.ChoiceField(choices=Membership.Role.choices, required=False)
+    rates = forms.TypedChoiceField(
+        choices=[("yes", "rates"), ("no", "does not rate")], coerce=lambda value: value == "yes", required=False
+    )
+    confirm = forms.BooleanField(required=False)
 
     def clean(self) -> dict:
-        """A role change needs the new role."""
+        """A role change needs the new role; a change of rating needs yes or no."""
         data = super().clean()
         if data.get("action") == "role" and not data.get("role"):
             self.add_error("role", "role: choose the new role.")
+        if data.get("action") == "rates" and data.get("rates") in (None, ""):
+            self.add_error("rates", "rates: say yes or no.")
         return data

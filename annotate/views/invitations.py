@@ -8,8 +8,9 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from annotate.forms.campaigns import InvitationAccountForm, apply_service_errors
-from annotate.services import campaigns as services
-from annotate.services.campaigns import Invitation
+from annotate.services import invitations as services
+from annotate.services.campaigns import role_text
+from annotate.services.invitations import Invitation
 
 PAGE = "annotate/invitation.html"
 SESSION_BACKEND = "accord.accounts.AccountBackend"
@@ -44,7 +45,7 @@ def invitation_open(request: HttpRequest, token: str) -> HttpResponse:
             membership, created = services.invitation_accept(invitation=invitation, user=request.user)
         except ValidationError as exc:
             return _refused(request, exc)
-        return _joined(request, invitation, membership.role, created)
+        return _joined(request, invitation, role_text(membership.role, membership.rates), created)
     return render(request, PAGE, {**context, "step": "accept"})
 
 
@@ -65,5 +66,5 @@ def _create_account(request: HttpRequest, invitation: Invitation, context: dict)
         else:
             # The password was just chosen here: sign in without checking it again, by the backend that reads sessions.
             login(request, user, backend=SESSION_BACKEND)
-            return _joined(request, invitation, invitation.role, created=True)
+            return _joined(request, invitation, invitation.role_text, created=True)
     return render(request, PAGE, {**context, "step": "create", "form": form})

@@ -116,3 +116,31 @@ def test_exits_non_zero_with_a_one_line_error(setup, capsys):
     err = capsys.readouterr().err
     assert "CommandError: --dataset: no dataset named 'Nope'" in err
     assert "Traceback" not in err
+
+
+def test_the_owner_may_rate_too_and_a_slug_is_made_from_the_name(setup):
+    out = run("--name=Helpfulness round 2", "--dataset=Demo", "--rubric=HHH", "--owner=olga", "--owner-rates")
+    campaign = Campaign.objects.get(slug="helpfulness-round-2")
+    membership = Membership.objects.get(campaign=campaign, user__username="olga")
+    assert (membership.role, membership.rates) == (Membership.Role.OWNER, True)
+    assert "Created campaign 'helpfulness-round-2'" in out
+
+
+def test_starting_with_fewer_raters_than_the_overlap_is_warned_of(setup):
+    UserFactory(username="alice")
+    out = run("--slug=short", "--dataset=Demo", "--rubric=HHH", "--overlap=3", "--rater=alice", "--activate")
+    assert Campaign.objects.get(slug="short").status == Campaign.Status.ACTIVE
+    assert "Overlap is 3 raters per item but only 1 member rates" in out
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--dataset=Demo", "--rubric=HHH"], "--slug or --name"),
+        (["--slug=x", "--dataset=Demo", "--rubric=HHH", "--owner-rates"], "--owner-rates"),
+    ],
+)
+def test_missing_names_are_refused_naming_the_option(setup, args, message):
+    with pytest.raises(CommandError, match=message):
+        run(*args)
+    assert not Campaign.objects.exists()

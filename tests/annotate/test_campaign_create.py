@@ -96,7 +96,7 @@ def test_stratified_sample_draws_per_topic_with_missing_as_its_own_stratum(datas
     ("overrides", "field"),
     [
         ({"slug": "not a slug"}, "slug"),
-        ({"slug": ""}, "slug"),
+        ({"slug": "", "name": ""}, "slug"),
         ({"slug": "new"}, "slug"),
         ({"name": " "}, "name"),
         ({"overlap": 0}, "overlap"),
@@ -143,3 +143,31 @@ def test_sampling_runs_in_a_fixed_number_of_queries(dataset, django_assert_max_n
             user=user,
             sample_spec={"method": "stratified", "field": "topic", "n": 5},
         )
+
+
+def test_a_blank_slug_is_made_from_the_name(dataset):
+    campaign = create(dataset, slug="", name="Helpfulness, round 2 — Zürich")
+    assert campaign.slug == "helpfulness-round-2-zurich"
+
+
+def test_a_slug_made_from_a_taken_name_is_numbered(dataset):
+    assert create(dataset, slug="", name="Eval").slug == "eval"
+    assert create(dataset, slug="", name="Eval", user=None).slug == "eval-2"
+    assert create(dataset, slug="", name="New", user=None).slug == "new-2"
+
+
+def test_a_name_with_no_letters_for_a_slug_still_gets_one(dataset):
+    assert create(dataset, slug="", name="評価").slug == "campaign"
+
+
+@pytest.mark.parametrize("minutes", [10_081, 2**40])
+def test_a_lease_longer_than_a_week_is_refused_naming_the_field(dataset, minutes):
+    with pytest.raises(ValidationError) as excinfo:
+        create(dataset, lease_minutes=minutes)
+    assert "a week" in excinfo.value.message_dict["lease_minutes"][0]
+    assert not Campaign.objects.exists()
+
+
+def test_visible_fields_keep_their_order_and_count_once(dataset):
+    campaign = create(dataset, visible_fields=["topic", "response", "prompt", "topic"])
+    assert campaign.visible_fields == ["topic", "response", "prompt"]

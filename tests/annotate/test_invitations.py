@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from annotate.models import Membership
-from annotate.services.campaigns import INVITATION_SALT, invitation_make
+from annotate.services.invitations import INVITATION_SALT, invitation_make
 from tests.factories import CampaignFactory, MembershipFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -296,3 +296,54 @@ def test_someone_taking_the_name_first_is_sent_to_log_in(client, owner, campaign
     assert "Log in as rosa to accept it." in response.content.decode()
     assert not User.objects.get(username="rosa").check_password(NEW_PASSWORD)
     assert not is_member(campaign, "rosa")
+
+
+# Invitations to rate too.
+
+
+def test_an_invitation_may_offer_owner_who_also_rates(client, owner, campaign):
+    client.force_login(owner)
+    response = client.post(add_url(campaign), {"username": "kim", "role": "owner", "rates": "on"})
+    assert 'joins as <span class="badge">owner · rates</span>' in response.content.decode()
+    url = link_in(response)
+    client.logout()
+    kim = UserFactory(username="kim")
+    client.force_login(kim)
+    assert 'as <span class="badge">owner · rates</span>' in client.get(url).content.decode()
+    response = client.post(url, follow=True)
+    assert f"You are now owner · rates in {campaign.name}." in response.content.decode()
+    membership = Membership.objects.get(campaign=campaign, user=kim)
+    assert (membership.role, membership.rates) == (Role.OWNER, True)
+
+
+def test_a_new_account_from_an_invitation_to_rate_too_rates(client, owner, campaign):
+    url = reverse(
+        "annotate:invitation",
+        args=[invitation_make(campaign=campaign, inviter=owner, username="lee", role=Role.ADJUDICATOR, rates=True)],
+    )
+    client.post(url, {"password": NEW_PASSWORD, "password_again": NEW_PASSWORD})
+    membership = Membership.objects.get(campaign=campaign, user__username="lee")
+    assert (membership.role, membership.rates) == (Role.ADJUDICATOR, True)
+
+
+def test_an_invitation_without_rates_still_reads_as_before(client, owner, campaign):
+    """A link signed before invitations could offer rating carries no "a": it offers the role alone."""
+    token = signing.dumps({"c": campaign.pk, "r": "adjudicator", "u": "moe", "i": owner.pk}, salt=INVITATION_SALT)
+    client.force_login(UserFactory(username="moe"))
+    client.post(reverse("annotate:invitation", args=[token]))
+    membership = Membership.objects.get(campaign=campaign, user__username="moe")
+    assert (membership.role, membership.rates) == (Role.ADJUDICATOR, False)
+
+
+def test_a_rater_invitation_rates_and_a_viewer_invitation_to_rate_is_refused(owner, campaign):
+    token = invitation_make(campaign=campaign, inviter=owner, username="ned", role=Role.RATER)
+    assert signing.loads(token, salt=INVITATION_SALT) == {"c": campaign.pk, "r": "rater", "u": "ned", "i": owner.pk}
+    with pytest.raises(ValidationError, match="a viewer only reads"):
+        invitation_make(campaign=campaign, inviter=owner, username="ned", role=Role.VIEWER, rates=True)
+
+
+def test_a_link_whose_rates_is_not_yes_or_no_is_refused(client, owner, campaign):
+    data = {"c": campaign.pk, "r": "owner", "u": "otto", "i": owner.pk, "a": "yes"}
+    response = client.get(reverse("annotate:invitation", args=[signing.dumps(data, salt=INVITATION_SALT)]))
+    assert response.status_code == 400
+    assert "not valid" in response.content.decode()

@@ -159,3 +159,51 @@ def test_campaign_members_without_the_permission_cannot_create(client, role_fixt
     client.force_login(request.getfixturevalue(role_fixture))
     assert client.post(URL, form_data(dataset, rubric_version, slug="sneaky")).status_code == 404
     assert not Campaign.objects.filter(slug="sneaky").exists()
+
+
+def test_the_slug_hint_reads_as_an_address(client, curator, dataset, rubric_version):
+    client.force_login(curator)
+    page = client.get(URL, {"dataset": dataset.pk}).content.decode()
+    assert "/c/your-slug/" in page
+    assert "Left blank, it is made from the name." in page
+    assert "/c//" not in page and "<slug>" not in page
+
+
+def test_a_blank_slug_is_made_from_the_name(client, curator, dataset, rubric_version):
+    client.force_login(curator)
+    response = client.post(URL, form_data(dataset, rubric_version, name="Helpfulness, round 2", slug=""))
+    assert response.status_code == 302
+    assert response["Location"] == reverse("ratings:campaign-detail", args=["helpfulness-round-2"])
+
+
+def test_the_create_form_orders_the_visible_fields_by_their_numbers(client, curator, dataset, rubric_version):
+    client.force_login(curator)
+    page = client.get(URL, {"dataset": dataset.pk}).content.decode()
+    # Content fields first, checked and numbered; then metadata, numbered after them.
+    assert 'name="order_0"' in page and 'name="order_3"' in page
+    data = form_data(dataset, rubric_version, order_0="2", order_1="3", order_2="9", order_3="1")
+    data["visible_fields"] = ["prompt", "response", "topic"]
+    client.post(URL, data)
+    assert Campaign.objects.get(slug="helpfulness").visible_fields == ["topic", "prompt", "response"]
+
+
+def test_a_bad_order_number_names_the_field(client, curator, dataset, rubric_version):
+    client.force_login(curator)
+    response = client.post(URL, form_data(dataset, rubric_version, order_1="second"))
+    assert response.status_code == 200
+    assert "order_1" in response.context["form"].errors
+    assert not Campaign.objects.exists()
+
+
+def test_a_lease_longer_than_a_week_is_refused_on_the_form(client, curator, dataset, rubric_version):
+    client.force_login(curator)
+    response = client.post(URL, form_data(dataset, rubric_version, lease_minutes="99999999999"))
+    assert response.status_code == 200
+    assert "lease_minutes" in response.context["form"].errors
+    assert not Campaign.objects.exists()
+
+
+def test_starting_with_too_few_raters_is_said_on_creation(client, curator, dataset, rubric_version):
+    client.force_login(curator)
+    response = client.post(URL, form_data(dataset, rubric_version), follow=True)
+    assert "Overlap is 3 raters per item but no member rates yet" in response.content.decode()

@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from annotate.models import Campaign
+from annotate.models import Campaign, Membership
 from tests.factories import RatingFactory
 
 pytestmark = pytest.mark.django_db
@@ -132,3 +132,47 @@ def test_unknown_campaign_is_404(client, owner):
 def test_post_is_not_allowed(client, owner, campaign):
     client.force_login(owner)
     assert client.post(detail_url(campaign)).status_code == 405
+
+
+# --------------------------------------------------------------------------- owners and adjudicators who also rate
+
+
+def test_an_owner_who_rates_gets_the_rate_action_and_their_own_progress(client, owner, campaign, rated):
+    Membership.objects.filter(campaign=campaign, user=owner).update(rates=True)
+    client.force_login(owner)
+    response = client.get(detail_url(campaign))
+    page = response.content.decode()
+    nav = page.split('aria-label="Campaign"')[1].split("</nav>")[0]
+    assert f'href="{reverse("ratings:rate", args=[campaign.slug])}">Rate items<' in nav
+    assert 'id="my-rating"' in page and 'id="progress-mine"' in page
+    assert response.context["my_progress"].done == 0
+    assert 'you are <span class="badge">owner · rates</span>' in page
+
+
+def test_an_adjudicator_who_rates_is_counted_among_the_raters(client, campaign, adjudicator, rated):
+    Membership.objects.filter(campaign=campaign, user=adjudicator).update(rates=True)
+    client.force_login(adjudicator)
+    response = client.get(detail_url(campaign))
+    assert "Rate items" in response.content.decode()
+    assert "adjudicator" in {r.username for r in response.context["rater_counts"]}
+
+
+def test_members_who_do_not_rate_get_no_rate_action(client, owner, campaign):
+    client.force_login(owner)
+    page = client.get(detail_url(campaign)).content.decode()
+    assert reverse("ratings:rate", args=[campaign.slug]) not in page
+    assert 'id="my-rating"' not in page
+
+
+# --------------------------------------------------------------------------- the main actions at the top
+
+
+def test_the_actions_come_first_and_the_guidelines_are_folded_last(client, owner, campaign, rater):
+    client.force_login(owner)
+    page = client.get(detail_url(campaign)).content.decode()
+    nav = page.index('aria-label="Campaign"')
+    for label in ("Agreement", "Adjudication", "Flags and skips", "Export", "Settings"):
+        assert page.index(f">{label}</a>", nav) < page.index('id="campaign-progress"')
+    assert page.index('id="campaign-progress"') < page.index('id="campaign-members"')
+    fold = page.index('<details class="card fold" id="campaign-guidelines-fold">')
+    assert page.index('id="campaign-members"') < fold < page.index('id="campaign-guidelines"')

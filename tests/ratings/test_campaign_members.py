@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from annotate.models import Membership
 from annotate.services.campaigns import member_invite, membership_remove, membership_set
-from tests.factories import CampaignFactory, MembershipFactory, UserFactory
+from tests.factories import CampaignFactory, MembershipFactory, RatingFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 Role = Membership.Role
@@ -140,9 +140,9 @@ def test_owner_changes_a_members_role(client, owner, campaign, rater):
     assert membership_of(campaign, rater).role == Role.VIEWER
 
 
-def test_owner_removes_a_member(client, owner, campaign, rater):
+def test_owner_removes_a_member_after_confirming(client, owner, campaign, rater):
     client.force_login(owner)
-    client.post(update_url(campaign, membership_of(campaign, rater)), {"action": "remove"})
+    client.post(update_url(campaign, membership_of(campaign, rater)), {"action": "remove", "confirm": "on"})
     assert not Membership.objects.filter(campaign=campaign, user=rater).exists()
 
 
@@ -199,3 +199,109 @@ def test_an_unknown_member_action_names_the_field(client, owner, campaign, rater
     error = response.content.decode().split('id="members-error"')[1].split("</p>")[0]
     assert error.startswith(">Action:")
     assert membership_of(campaign, rater).role == Role.RATER
+
+
+# --------------------------------------------------------------------------- members who also rate
+
+
+def test_owner_adds_an_adjudicator_who_also_rates(client, owner, campaign):
+    colleague = UserFactory(username="colleague")
+    MembershipFactory(campaign=CampaignFactory(owner=owner), user=colleague, role=Role.VIEWER)
+    client.force_login(owner)
+    data = {"username": "colleague", "role": "adjudicator", "rates": "on"}
+    response = client.post(add_url(campaign), data, follow=True)
+    assert "colleague is now adjudicator · rates in this campaign." in response.content.decode()
+    membership = membership_of(campaign, colleague)
+    assert (membership.role, membership.rates) == (Role.ADJUDICATOR, True)
+
+
+def test_a_viewer_who_rates_is_refused_with_the_reason(client, owner, campaign):
+    colleague = UserFactory(username="colleague")
+    MembershipFactory(campaign=CampaignFactory(owner=owner), user=colleague, role=Role.VIEWER)
+    client.force_login(owner)
+    response = client.post(add_url(campaign), {"username": "colleague", "role": "viewer", "rates": "on"})
+    assert response.status_code == 200
+    assert "rates: a viewer only reads" in response.content.decode()
+    assert not Membership.objects.filter(campaign=campaign, user=colleague).exists()
+
+
+def test_the_last_owner_starts_and_stops_rating(client, owner, campaign):
+    client.force_login(owner)
+    url = update_url(campaign, membership_of(campaign, owner))
+    response = client.post(url, {"action": "rates", "rates": "yes"}, follow=True)
+    assert "curator is now owner · rates." in response.content.decode()
+    assert membership_of(campaign, owner).rates
+    assert membership_of(campaign, owner).role == Role.OWNER
+    client.post(url, {"action": "rates", "rates": "no"})
+    assert not membership_of(campaign, owner).rates
+
+
+def test_members_table_reads_owner_rates_and_offers_the_switch(client, owner, campaign, rater, adjudicator):
+    Membership.objects.filter(campaign=campaign, user=owner).update(rates=True)
+    client.force_login(owner)
+    page = client.get(reverse("ratings:campaign-detail", args=[campaign.slug])).content.decode()
+    members = page.split('id="campaign-members"')[1].split("</table>")[0]
+    assert "Owner · rates</span>" in members
+    assert "Adjudicator</span>" in members and "Adjudicator · rates" not in members
+    assert "Rater</span>" in members and "Rater · rates" not in members
+    assert members.count("Stop rating") == 1
+    assert members.count("Also rate<") == 1
+    assert 'name="rates" value="yes"' in members
+
+
+@pytest.mark.parametrize(
+    ("role_fixture", "rates", "message"),
+    [("rater", "no", "raters always rate"), ("viewer", "yes", "viewers only read")],
+)
+def test_a_switch_the_role_does_not_allow_is_refused_with_the_reason(
+    client, owner, campaign, role_fixture, rates, message, request
+):
+    member = request.getfixturevalue(role_fixture)
+    client.force_login(owner)
+    response = client.post(update_url(campaign, membership_of(campaign, member)), {"action": "rates", "rates": rates})
+    assert response.status_code == 200
+    assert message in response.content.decode().split('id="members-error"')[1].split("</p>")[0]
+    assert membership_of(campaign, member).rates == (role_fixture == "rater")
+
+
+def test_a_switch_without_yes_or_no_names_the_field(client, owner, campaign):
+    client.force_login(owner)
+    response = client.post(update_url(campaign, membership_of(campaign, owner)), {"action": "rates", "rates": "maybe"})
+    assert "Rates:" in response.content.decode().split('id="members-error"')[1].split("</p>")[0]
+    assert not membership_of(campaign, owner).rates
+
+
+def test_an_owner_who_rates_keeps_rating_when_made_adjudicator(campaign, owner, viewer):
+    membership_set(campaign=campaign, user=viewer, role=Role.OWNER, rates=True)
+    membership_set(campaign=campaign, user=viewer, role=Role.ADJUDICATOR)
+    assert (membership_of(campaign, viewer).role, membership_of(campaign, viewer).rates) == (Role.ADJUDICATOR, True)
+    membership_set(campaign=campaign, user=viewer, role=Role.VIEWER)
+    assert not membership_of(campaign, viewer).rates
+
+
+# --------------------------------------------------------------------------- removing asks first
+
+
+def test_remove_asks_first_and_removes_nobody(client, owner, campaign, rater):
+    client.force_login(owner)
+    response = client.post(update_url(campaign, membership_of(campaign, rater)), {"action": "remove"})
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "Remove rater from" in page
+    assert 'name="confirm" value="on"' in page
+    assert reverse("ratings:campaign-detail", args=[campaign.slug]) + "#campaign-members" in page
+    assert membership_of(campaign, rater)
+
+
+def test_the_confirmation_says_the_ratings_stay(client, owner, campaign, rater):
+    RatingFactory(campaign_item=campaign.items.first(), rater=rater)
+    client.force_login(owner)
+    page = client.post(update_url(campaign, membership_of(campaign, rater)), {"action": "remove"}).content.decode()
+    assert "Their 1 rating stays" in page
+
+
+def test_the_last_owner_is_refused_before_any_confirmation(client, owner, campaign):
+    client.force_login(owner)
+    page = client.post(update_url(campaign, membership_of(campaign, owner)), {"action": "remove"}).content.decode()
+    assert "last owner" in page.split('id="members-error"')[1].split("</p>")[0]
+    assert 'name="confirm"' not in page

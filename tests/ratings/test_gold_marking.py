@@ -143,7 +143,8 @@ def test_owner_adds_updates_and_removes_a_gold_item(rich: Campaign, curator: Use
     assert "item-b" in page and "1 gold item" in page
     client.post(url, {"external_id": "item-b", "c-topic": "math"})
     assert _gold(rich) == {"item-b": {"topic": "math"}}
-    response = client.post(reverse("ratings:campaign-gold-remove", args=[rich.slug]), {"external_id": "item-b"})
+    remove_url = reverse("ratings:campaign-gold-remove", args=[rich.slug])
+    response = client.post(remove_url, {"external_id": "item-b", "confirm": "on"})
     assert response.status_code == 302
     assert _gold(rich) == {}
 

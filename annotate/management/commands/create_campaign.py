@@ -9,14 +9,21 @@ from django.db import transaction
 
 from annotate.models import Campaign, Membership
 from annotate.selectors.names import dataset_named, rubric_named
-from annotate.services.campaigns import campaign_create, campaign_set_status, member_invite, user_get_or_create
+from annotate.services.campaigns import (
+    campaign_create,
+    campaign_set_status,
+    member_invite,
+    membership_set,
+    overlap_shortfall,
+    user_get_or_create,
+)
 
 
 class Command(BaseCommand):
     help = "Create a campaign: dataset + rubric version + sample + overlap + members."
 
     def add_arguments(self, parser: ArgumentParser) -> None:
-        parser.add_argument("--slug", required=True, help="Address of the campaign: /c/<slug>/.")
+        parser.add_argument("--slug", default="", help="Address of the campaign, /c/SLUG/ (default: made from --name).")
         parser.add_argument("--name", help="Display name (default: the slug).")
         parser.add_argument("--description", default="")
         parser.add_argument("--dataset", required=True, help="Dataset name.")
@@ -40,6 +47,7 @@ class Command(BaseCommand):
         )
         parser.add_argument("--rater", action="append", default=[], help="Rater username (repeatable).")
         parser.add_argument("--owner", help="Owner username (created if unknown).")
+        parser.add_argument("--owner-rates", action="store_true", help="The owner rates items too.")
         parser.add_argument("--activate", action="store_true", help="Start the campaign right away.")
 
     def handle(self, *args: object, **options: object) -> None:
@@ -58,8 +66,15 @@ class Command(BaseCommand):
             self.stdout.write(f"Created user {username} with password {password}")
         if not options["owner"]:
             self.stdout.write("No --owner given: only staff can manage this campaign.")
+        warning = overlap_shortfall(campaign)
+        if warning and campaign.status == Campaign.Status.ACTIVE:
+            self.stdout.write(self.style.WARNING(warning))
 
     def _create(self, options: dict) -> tuple[Campaign, list[tuple[str, str]]]:
+        if not options["slug"] and not options["name"]:
+            raise CommandError("--slug or --name: give at least one (the slug is made from the name)")
+        if options["owner_rates"] and not options["owner"]:
+            raise CommandError("--owner-rates: give the --owner who rates")
         named_owner = options["owner"] and get_user_model().objects.filter(username=options["owner"]).first()
         # Several datasets or rubrics of one name (of different owners) raise a ValidationError naming them.
         dataset = dataset_named(options["dataset"], named_owner or None)
@@ -98,6 +113,8 @@ class Command(BaseCommand):
             gold_rate=options["gold_rate"],
             repeat_rate=options["repeat_rate"],
         )
+        if options["owner_rates"]:
+            membership_set(campaign=campaign, user=owner, role=Membership.Role.OWNER, rates=True)
         for username in dict.fromkeys(options["rater"]):
             _, password = member_invite(campaign=campaign, username=username, role=Membership.Role.RATER)
             if password:
