@@ -113,6 +113,8 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                # `menu`: which menus and create buttons the signed-in user can use.
+                "annotate.context_processors.menus",
             ],
         },
     },
@@ -240,6 +242,8 @@ AUTHENTICATION_BACKENDS = [
 ]
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
+# A form refused for its CSRF token gets the site's page (JSON under /api/), saying how to send it again.
+CSRF_FAILURE_VIEW = "accord.pages.csrf_failure"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
@@ -343,9 +347,9 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Datasets, rubrics, campaigns, ratings and agreement.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
-    # Swagger UI is served from the vendored sidecar package: no CDN at run time.
+    # Swagger UI is served from the vendored sidecar package: no CDN at run time. Its page is
+    # templates/drf_spectacular/swagger_ui.html, without the inline style the CSP would refuse.
     "SWAGGER_UI_DIST": "SIDECAR",
-    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
 }
 

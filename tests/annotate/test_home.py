@@ -56,3 +56,33 @@ def test_anonymous_is_redirected_to_login(client):
     response = client.get(URL)
     assert response.status_code == 302
     assert reverse("login") in response["Location"]
+
+
+def test_members_who_rate_get_a_rate_button_whatever_their_role(client, owner, campaign):
+    Membership.objects.filter(campaign=campaign, user=owner).update(rates=True)
+    client.force_login(owner)
+    page = client.get(URL).content.decode()
+    assert f'href="{reverse("ratings:rate", args=[campaign.slug])}"' in page
+    assert '<span class="badge">rater</span> <span class="badge">owner</span>' in page
+
+
+def test_members_who_do_not_rate_get_no_rate_button(client, owner, viewer, campaign):
+    for user in (owner, viewer):
+        client.force_login(user)
+        assert reverse("ratings:rate", args=[campaign.slug]) not in client.get(URL).content.decode()
+
+
+def test_raters_get_a_rate_button_for_active_campaigns_only(client, rater, campaign):
+    client.force_login(rater)
+    assert reverse("ratings:rate", args=[campaign.slug]) in client.get(URL).content.decode()
+    campaign.status = campaign.Status.PAUSED
+    campaign.save(update_fields=["status"])
+    assert reverse("ratings:rate", args=[campaign.slug]) not in client.get(URL).content.decode()
+
+
+def test_each_cell_names_its_column_for_the_phone_layout(client, rater, campaign):
+    client.force_login(rater)
+    page = client.get(URL).content.decode()
+    assert '<table class="stack">' in page
+    for label in ("My role", "Status", "Rubric", "Items", "Raters per item (k)"):
+        assert f'data-label="{label}"' in page
