@@ -15,7 +15,7 @@ from django.utils import timezone
 from annotate.models import Assignment, CampaignItem, Item, Membership
 from ratings.models import Rating
 from ratings.queue import assignment_next, campaign_items_recount, queue_states_invalidate
-from ratings.queue_selectors import HEAD_SCAN, candidate_item, candidate_queries
+from ratings.queue_selectors import HEAD_SCAN, candidate_item, candidate_queries, gold_start, order_key_span
 from ratings.services import rating_submit
 from tests.factories import CampaignFactory, MembershipFactory, RatingFactory, UserFactory, raters_of
 
@@ -85,7 +85,11 @@ def _write_history(campaign, rater, n_data: int) -> int:
     item a gold check, every twentieth a repeat of an item rated long before. Returns how many were served."""
     ordered = list(campaign.items.order_by("order_key"))
     data = [ci for ci in ordered if not ci.is_gold][:n_data]
-    gold = [ci for ci in ordered if ci.is_gold]
+    # Gold checks along the rater's own walk, which begins at their start and goes round: a history that took
+    # them from the first order key instead leaves the walk to pass over every one of them once it comes round,
+    # a read whose size then depends on where the rater's id puts their start.
+    start = gold_start(campaign, rater, order_key_span(campaign))
+    gold = sorted((ci for ci in ordered if ci.is_gold), key=lambda ci: (ci.order_key < start, ci.order_key))
     served = []
     for n, campaign_item in enumerate(data):
         served.append((campaign_item, False))
