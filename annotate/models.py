@@ -213,6 +213,12 @@ class Campaign(models.Model):
         choices=[("majority", "Majority vote"), ("dawid_skene", "Dawid–Skene")],
         default="majority",
     )
+    # The item metadata field that names the system (model, prompt, checkpoint) behind an output. Pairwise
+    # items name theirs in "<field>_a" and "<field>_b". Empty: guessed from the dataset's metadata fields
+    # (see ratings.leaderboard_report).
+    system_field = models.CharField(max_length=255, blank=True, default="", db_default="")
+    # Machine raters' labels count in human agreement, aggregates and final labels only when an owner says so.
+    machine_raters_in_pool = models.BooleanField(default=False, db_default=False)
     # Keys the campaign's rater pseudonyms (see ratings.pseudonyms): stable for the campaign, unguessable.
     pseudonym_key = models.CharField(max_length=32, default=new_pseudonym_key, editable=False)
     created_by = models.ForeignKey(
@@ -352,6 +358,30 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} is {self.role} in {self.campaign}"
+
+
+class MachineRater(models.Model):
+    """An automatic judge (an LLM as judge, a classifier) rating a campaign's items under a name.
+
+    Its labels are ratings by an account without a login (`user`), kept apart from the human pool: it is not
+    a member, takes no slot in the queue and counts in agreement, aggregates and final labels only when the
+    campaign's owner opted in. Model, prompt and version are its provenance, as the importer gave them.
+    """
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="machine_raters")
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="machine_rater")
+    name = models.CharField(max_length=100)
+    model = models.CharField(max_length=200, blank=True)
+    prompt = models.TextField(blank=True)
+    version = models.CharField(max_length=100, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["campaign", "name"]
+        constraints = [models.UniqueConstraint(fields=["campaign", "name"], name="machine_rater_name_unique")]
+
+    def __str__(self) -> str:
+        return f"machine rater {self.name} in {self.campaign}"
 
 
 class Assignment(models.Model):

@@ -34,7 +34,10 @@ class Rating(models.Model):
     comment = models.TextField(blank=True)
     seconds_spent = models.FloatField(null=True, blank=True)
     # A test-retest repeat is a second, independent rating of the same item by the same rater.
+    # Any number of repeats may be imported; the queue serves at most one per (item, rater) (see Assignment).
     is_repeat = models.BooleanField(default=False)
+    # Given by a machine rater (annotate.MachineRater): outside the human pool unless the campaign opts in.
+    by_machine = models.BooleanField(default=False, db_default=False)
     # How the item was shown, e.g. {"left": "b"} when a pairwise order was swapped.
     presentation = models.JSONField(default=dict, blank=True)
     # Where the rating came from: "accord" (rated here) or the name of an imported file.
@@ -45,7 +48,9 @@ class Rating(models.Model):
     class Meta:
         ordering = ["campaign_item", "rater", "created_at"]
         constraints = [
-            models.UniqueConstraint(fields=["campaign_item", "rater", "is_repeat"], name="rating_one_per_item_rater"),
+            models.UniqueConstraint(
+                fields=["campaign_item", "rater"], condition=Q(is_repeat=False), name="rating_one_per_item_rater"
+            ),
             models.CheckConstraint(
                 condition=Q(seconds_spent__isnull=True) | Q(seconds_spent__gte=0), name="rating_seconds_nonnegative"
             ),

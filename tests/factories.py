@@ -3,7 +3,7 @@
 import factory
 from django.contrib.auth.models import User
 
-from annotate.models import Campaign, CampaignItem, Dataset, Item, Membership, Rubric, RubricVersion
+from annotate.models import Campaign, CampaignItem, Dataset, Item, MachineRater, Membership, Rubric, RubricVersion
 from annotate.services.campaign_counts import campaign_counts_recount
 from ratings.models import Rating, RatingRevision
 
@@ -118,6 +118,16 @@ class MembershipFactory(factory.django.DjangoModelFactory):
     campaign = factory.SubFactory(CampaignFactory)
     role = Membership.Role.RATER
     rates = factory.LazyAttribute(lambda m: m.role == Membership.Role.RATER)
+
+
+class MachineRaterFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = MachineRater
+
+    campaign = factory.SubFactory(CampaignFactory)
+    name = factory.Sequence(lambda n: f"judge{n}")
+    user = factory.LazyAttribute(lambda o: UserFactory(username=f"{o.name}+machine@{o.campaign.slug}", is_active=False))
+    model = "gpt-judge"
 
 
 class RatingFactory(factory.django.DjangoModelFactory):
