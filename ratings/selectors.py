@@ -17,6 +17,22 @@ from annotate.criteria import Criterion
 from annotate.models import Campaign, CampaignItem
 from ratings.models import Rating
 
+# Whose ratings a statistic reads: the pool (humans, and machine raters where the campaign's owner opted them
+# in), humans only, machine raters only, or everyone.
+WHO = ("pool", "humans", "machines", "all")
+
+
+def campaign_ratings(campaign: Campaign, *, who: str = "pool") -> QuerySet[Rating]:
+    """The campaign's ratings by `who` (see WHO): every statistic and final label reads its ratings here."""
+    if who not in WHO:
+        raise ValueError(f"who must be one of {', '.join(WHO)}, not {who!r}")
+    qs = Rating.objects.filter(campaign=campaign)
+    if who == "humans" or (who == "pool" and not campaign.machine_raters_in_pool):
+        return qs.filter(by_machine=False)
+    if who == "machines":
+        return qs.filter(by_machine=True)
+    return qs
+
 
 def ratings_of_rater(*, campaign: Campaign, rater: AbstractBaseUser) -> QuerySet[Rating]:
     """The rater's own ratings in the campaign, most recently changed first, with their revision counts."""
@@ -157,6 +173,7 @@ def ratings_frame(
     include_repeats: bool = False,
     criterion: Criterion | None = None,
     columns: Sequence[str] = FRAME_COLUMNS,
+    who: str = "pool",
 ) -> pd.DataFrame:
     """One row per label on the criterion (item = campaign item id, rater = user id), read in bulk.
 
@@ -164,14 +181,15 @@ def ratings_frame(
     ratings that lack the key (or hold a value the rubric does not know) are left out. ``columns``
     picks from FRAME_COLUMNS (item, rater and value always come back): alpha needs only
     ALPHA_COLUMNS, and leaving out ``time`` and ``item_external_id`` skips reading them. With
-    include_repeats the test-retest repeats are kept and an ``is_repeat`` column tells them apart.
-    Item external ids come from a second, per-item query rather than a join repeated per label.
+    include_repeats the test-retest repeats are kept and an ``is_repeat`` column tells them apart. ``who``
+    picks whose ratings (see WHO): by default the pool, which leaves machine raters out unless the campaign
+    opted them in. Item external ids come from a second, per-item query rather than a join repeated per label.
     """
     unknown = [c for c in columns if c not in FRAME_COLUMNS]
     if unknown:
         raise ValueError(f"ratings_frame has no column(s) {', '.join(unknown)}; choose from {', '.join(FRAME_COLUMNS)}")
     wanted = [c for c in FRAME_COLUMNS if c in ALPHA_COLUMNS or c in columns]
-    qs = Rating.objects.filter(campaign_item__campaign=campaign)
+    qs = campaign_ratings(campaign, who=who)
     if not include_repeats:
         qs = qs.filter(is_repeat=False)
     frame = _label_frame(qs, campaign, criterion_key, criterion, wanted, include_repeats)
