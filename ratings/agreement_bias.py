@@ -133,22 +133,38 @@ def intransitive_triads(preferences: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows).set_index("rater")
 
 
+def _repeat_labels(repeat: pd.DataFrame) -> pd.DataFrame:
+    """Repeat labels, any number per (item, rater), each numbered within its (item, rater): item, rater, value, n."""
+    if not isinstance(repeat, pd.DataFrame) or not {"item", "rater", "value"} <= set(repeat.columns):
+        raise ValueError("repeat must be a pandas DataFrame with columns item, rater, value")
+    df = repeat.loc[~repeat["value"].isna(), ["item", "rater", "value"]].reset_index(drop=True)
+    return df.assign(n=df.groupby(["item", "rater"], sort=False).cumcount())
+
+
 def test_retest(
     first: pd.DataFrame, repeat: pd.DataFrame, level: str, value_domain: Sequence | None = None
 ) -> pd.DataFrame:
-    """Per rater: items rated twice, exact agreement share, and alpha between first and repeat labels."""
+    """Per rater: items rated again, first-vs-repeat pairs, their exact agreement share, and alpha over the pairs.
+
+    A rater may have rated an item again several times: each repeat is paired with the first label, one pair
+    per repeat, and each pair is one unit of alpha (coders "first" and "repeat"). `first` holds one label per
+    (item, rater); a row given again once per repeat (as repeat_pairs gives it) counts once.
+    """
     check_level(level)
-    a, b = label_frame(first), label_frame(repeat)
+    if isinstance(first, pd.DataFrame) and {"item", "rater"} <= set(first.columns):
+        first = first.drop_duplicates(["item", "rater"])
+    a, b = label_frame(first), _repeat_labels(repeat)
     if value_domain is None:
         _, value_domain = encode_values(pd.concat([a["value"], b["value"]], ignore_index=True), level, None)
     both = a.merge(b, on=["item", "rater"], suffixes=("_first", "_repeat"))
     rows = []
     for rater in pd.unique(a["rater"]):
         mine = both[both["rater"] == rater]
+        unit = np.arange(len(mine))
         pairs = pd.concat(
             [
-                pd.DataFrame({"item": mine["item"], "rater": "first", "value": mine["value_first"]}),
-                pd.DataFrame({"item": mine["item"], "rater": "repeat", "value": mine["value_repeat"]}),
+                pd.DataFrame({"item": unit, "rater": "first", "value": mine["value_first"].to_numpy()}),
+                pd.DataFrame({"item": unit, "rater": "repeat", "value": mine["value_repeat"].to_numpy()}),
             ],
             ignore_index=True,
         )
@@ -156,7 +172,8 @@ def test_retest(
         rows.append(
             {
                 "rater": rater,
-                "n_repeated": len(mine),
+                "n_repeated": int(mine["item"].nunique()),
+                "n_pairs": len(mine),
                 "exact_agreement": float(exact),
                 "alpha": nan_if_undefined(lambda p=pairs: alpha(p, level, value_domain)) if len(mine) else np.nan,
             }

@@ -1,4 +1,4 @@
-"""Reading existing labels from JSONL, CSV or Parquet files into validated ratings, one per (item, rater).
+"""Reading existing labels from JSONL, CSV or Parquet files into validated ratings, one per (item, rater) and repeat.
 
 Two layouts are understood:
 
@@ -7,6 +7,10 @@ Two layouts are understood:
   is merged into one rating.
 * **wide**: one row per item: the item id column plus one column per rater, holding
   values of one criterion. An empty cell is a missing label.
+
+The n-th label of an (item, rater, criterion) in file order belongs to the rater's n-th rating of that item.
+What a second label means is the `repeats` choice: an error naming both rows (the default), the first or the
+last label kept and the others dropped (and counted), or every further label kept as a test-retest repeat.
 
 Cells are parsed by the criterion's type (text from CSV, native JSON or Parquet values
 otherwise) and then checked with `annotate.criteria.values_validate`, so an imported
@@ -34,6 +38,8 @@ MAX_ID_LENGTH = 255
 # How many column names an error about a missing column lists.
 MAX_SHOWN_COLUMNS = 20
 WHITESPACE_RE = re.compile(r"\s+")
+# What a second label of the same (item, rater, criterion) means: see the module's docstring.
+REPEATS = ("error", "first", "last", "keep")
 
 
 @dataclass(frozen=True)
@@ -52,29 +58,40 @@ class Layout:
 
 @dataclass
 class ParsedRating:
-    """The labels one rater gave one item, merged across criteria, and the file row that first named them."""
+    """The labels one rater gave one item, merged across criteria, and the file row that first named them.
+
+    `number` is 0 for the rater's first rating of the item and n for its n-th repeat.
+    """
 
     external_id: str
     rater: str
     where: str
+    number: int = 0
     values: dict[str, Any] = field(default_factory=dict)
-    comments: list[str] = field(default_factory=list)
+    # The comment of each criterion's label that has one: a comment goes with its label (repeats "last").
+    comments: dict[str, str] = field(default_factory=dict)
 
     @property
     def comment(self) -> str:
         """The distinct comments of the merged rows, one per line."""
-        return "\n".join(dict.fromkeys(self.comments))
+        return "\n".join(dict.fromkeys(self.comments.values()))
 
 
 @dataclass
 class ParsedFile:
-    """Every rating of a file, keyed by (item external id, rater name), with the row each item first appeared in."""
+    """Every rating of a file, keyed by (item external id, rater name), with the row each item first appeared in.
+
+    `ratings` holds each rater's first rating of an item, `repeats` the further ones (repeats "keep").
+    """
 
     ratings: dict[tuple[str, str], ParsedRating]
     item_rows: dict[str, str]
     n_labels: int
     # Each rater name in order of first appearance: (where, field, cell) of the row that first named it.
     rater_rows: dict[str, tuple[str, str, Any]] = field(default_factory=dict)
+    repeats: list[ParsedRating] = field(default_factory=list)
+    # Labels left out as repeats (repeats "first" or "last").
+    n_dropped: int = 0
 
 
 def shown(value: Any) -> str:
@@ -159,18 +176,57 @@ def clean_value(criterion: Criterion, value: Any, where: str, name: str) -> Any:
 
 
 class _Collector:
-    """Accumulates labels into ratings, rejecting a second label for the same (item, rater, criterion)."""
+    """Accumulates labels into ratings; a second label of the same (item, rater, criterion) follows `repeats`."""
 
-    def __init__(self) -> None:
-        self.ratings: dict[tuple[str, str], ParsedRating] = {}
+    def __init__(self, repeats: str = "error", one_rater: str | None = None) -> None:
+        self.repeats = repeats
+        self.one_rater = one_rater
+        self.ratings: dict[tuple[str, str, int], ParsedRating] = {}
         self.item_rows: dict[str, str] = {}
+        # Per label, the row of its first occurrence; per repeated label, how many times it occurred (kept
+        # apart: most labels occur once, and a file may hold millions).
         self.label_rows: dict[tuple[str, str, str], str] = {}
+        self.label_counts: dict[tuple[str, str, str], int] = {}
         self.rater_rows: dict[str, tuple[str, str, Any]] = {}
+        self.named: tuple[str, str] | None = None
         self.n_labels = 0
+        self.n_dropped = 0
 
     def note_rater(self, rater: str, where: str, name: str, raw: Any) -> None:
         """Remember the row that first named a rater, for errors about the rater's account."""
         self.rater_rows.setdefault(rater, (where, name, raw))
+
+    def note_one_rater(self, where: str, name: str, raw: Any) -> None:
+        """In a file of one rater's labels, refuse a row that names another rater than the first row did."""
+        text = _text(raw)
+        if self.named is None:
+            self.named = (text, where)
+        elif self.named[0] != text:
+            problem = (
+                f"every label of this file is {self.one_rater}'s, but {self.named[1]} named the rater "
+                f"{shown(self.named[0])}: split the file by rater, or leave the rater out"
+            )
+            raise row_error(where, name, raw, problem)
+
+    def _number(self, where: str, name: str, raw: Any, label: tuple[str, str, str]) -> int | None:
+        """Which of the rater's ratings of the item a label belongs to; None when it is dropped."""
+        first_row = self.label_rows.get(label)
+        if first_row is None:
+            self.label_rows[label] = where
+            return 0
+        external_id, rater, key = label
+        if self.repeats == "error":
+            problem = (
+                f"rater '{rater}' already labelled item '{external_id}' on {key} at {first_row}; to import "
+                "repeated labels, set repeats to first, last or keep (--repeats first|last|keep)"
+            )
+            raise row_error(where, name, raw, problem)
+        seen = self.label_counts.get(label, 1)
+        self.label_counts[label] = seen + 1
+        if self.repeats == "keep":
+            return seen
+        self.n_dropped += 1
+        return 0 if self.repeats == "last" else None
 
     def add(
         self,
@@ -182,28 +238,39 @@ class _Collector:
         comment: str = "",
         comment_field: str = "comment",
     ) -> None:
+        number = self._number(where, name, raw, label)
+        if number is None:
+            return
         external_id, rater, key = label
-        earlier = self.label_rows.get(label)
-        if earlier is not None:
-            raise row_error(
-                where, name, raw, f"rater '{rater}' already labelled item '{external_id}' on {key} at {earlier}"
-            )
-        self.label_rows[label] = where
         self.item_rows.setdefault(external_id, where)
-        rating = self.ratings.get((external_id, rater))
+        rating = self.ratings.get((external_id, rater, number))
         if rating is None:
-            rating = self.ratings[(external_id, rater)] = ParsedRating(external_id, rater, where)
+            rating = self.ratings[(external_id, rater, number)] = ParsedRating(external_id, rater, where, number)
+        if key not in rating.values:
+            self.n_labels += 1
         rating.values[key] = value
-        if comment and comment not in rating.comments:
-            rating.comments.append(comment)
-            # The merged comment is what is stored: it has the rating page's cap, like each of its parts.
-            if len(rating.comment) > MAX_COMMENT_LENGTH:
-                problem = (
-                    f"the comments of rater '{rater}' on item '{external_id}' add up to more than "
-                    f"{MAX_COMMENT_LENGTH:,} characters (the cap of one rating's comment)"
-                )
-                raise row_error(where, comment_field, comment, problem)
-        self.n_labels += 1
+        if comment:
+            rating.comments[key] = comment
+        else:
+            rating.comments.pop(key, None)
+        # The merged comment is what is stored: it has the rating page's cap, like each of its parts.
+        if comment and len(rating.comment) > MAX_COMMENT_LENGTH:
+            problem = (
+                f"the comments of rater '{rater}' on item '{external_id}' add up to more than "
+                f"{MAX_COMMENT_LENGTH:,} characters (the cap of one rating's comment)"
+            )
+            raise row_error(where, comment_field, comment, problem)
+
+    def parsed(self) -> "ParsedFile":
+        """The ratings read: first ratings by (item, rater), repeats in the order the file began them."""
+        return ParsedFile(
+            ratings={(i, r): rating for (i, r, n), rating in self.ratings.items() if n == 0},
+            item_rows=self.item_rows,
+            n_labels=self.n_labels,
+            rater_rows=self.rater_rows,
+            repeats=[rating for rating in self.ratings.values() if rating.number > 0],
+            n_dropped=self.n_dropped,
+        )
 
 
 def _criteria_by_key(criteria: tuple[Criterion, ...]) -> dict[str, Criterion]:
@@ -245,16 +312,31 @@ def _comment_from(cell: Any, where: str, name: str) -> str:
     return comment
 
 
+def _long_rater(record: dict[str, Any], layout: Layout, where: str, collector: _Collector) -> str:
+    """The row's rater; in a file of one rater's labels the rater cell may be missing, or must name one rater."""
+    if collector.one_rater is None:
+        rater = rater_name_from(_field(record, layout.rater_field, "rater", where), where, layout.rater_field)
+        collector.note_rater(rater, where, layout.rater_field, record[layout.rater_field])
+        return rater
+    cell = record.get(layout.rater_field)
+    if not _is_empty(cell):
+        collector.note_one_rater(where, layout.rater_field, cell)
+    collector.note_rater(collector.one_rater, where, layout.rater_field, cell)
+    return collector.one_rater
+
+
 def _read_long(records: importers.RecordStream, layout: Layout, known: dict, collector: _Collector) -> None:
-    wanted = [("item id", layout.item_field), ("rater", layout.rater_field), ("value", layout.value_field)]
+    wanted = [("item id", layout.item_field), ("value", layout.value_field)]
+    if collector.one_rater is None:
+        wanted.insert(1, ("rater", layout.rater_field))
     fixed = _criterion_for(known, layout.criterion, "option", "criterion") if layout.criterion else None
     if fixed is None:
-        wanted.insert(2, ("criterion", layout.criterion_field))
+        wanted.insert(-1, ("criterion", layout.criterion_field))
     _require_columns(records.columns, wanted)
     for number, record in records.rows:
         where = f"{records.unit} {number}"
         external_id = item_id_from(_field(record, layout.item_field, "item id", where), where, layout.item_field)
-        rater = rater_name_from(_field(record, layout.rater_field, "rater", where), where, layout.rater_field)
+        rater = _long_rater(record, layout, where, collector)
         if fixed is None:
             key = _field(record, layout.criterion_field, "criterion", where)
             criterion = _criterion_for(known, key, where, layout.criterion_field)
@@ -265,7 +347,6 @@ def _read_long(records: importers.RecordStream, layout: Layout, known: dict, col
             raise row_error(where, layout.value_field, raw, "the value is empty")
         value = clean_value(criterion, raw, where, layout.value_field)
         comment = _comment_from(record.get(layout.comment_field), where, layout.comment_field)
-        collector.note_rater(rater, where, layout.rater_field, record[layout.rater_field])
         label = (external_id, rater, criterion.key)
         collector.add(where, layout.value_field, raw, label, value, comment, layout.comment_field)
 
@@ -285,19 +366,36 @@ def _read_wide(records: importers.RecordStream, layout: Layout, known: dict, col
             if column == layout.item_field or _is_empty(raw):
                 continue
             if column not in raters:
-                raters[column] = rater_name_from(column, where, column)
+                if collector.one_rater is None:
+                    raters[column] = rater_name_from(column, where, column)
+                else:
+                    # Each column is a rater: a file of one rater's labels has one column of them.
+                    collector.note_one_rater(where, column, column)
+                    raters[column] = collector.one_rater
                 collector.note_rater(raters[column], where, column, column)
             value = clean_value(criterion, raw, where, column)
             collector.add(where, column, raw, (external_id, raters[column], criterion.key), value)
 
 
 def read_ratings(
-    source: importers.Source, *, criteria: tuple[Criterion, ...], layout: Layout, fmt: str | None = None
+    source: importers.Source,
+    *,
+    criteria: tuple[Criterion, ...],
+    layout: Layout,
+    fmt: str | None = None,
+    repeats: str = "error",
+    one_rater: str | None = None,
 ) -> ParsedFile:
-    """Read and validate every label of a file, merged into one rating per (item, rater)."""
+    """Read and validate every label of a file, merged into one rating per (item, rater) and repeat.
+
+    `repeats` is one of REPEATS. With `one_rater` every label is that rater's: the long layout's rater column
+    may be left out, and a file naming two raters (two rater columns, in the wide layout) is refused.
+    """
+    if repeats not in REPEATS:
+        raise ValidationError(f"repeats: {shown(repeats)} is not one of {', '.join(REPEATS)}.")
     fmt = importers.detect_format(source, fmt)
     known = _criteria_by_key(criteria)
-    collector = _Collector()
+    collector = _Collector(repeats, one_rater)
     stream: BinaryIO
     with importers.open_binary(source) as stream:
         records = importers.open_records(stream, fmt)
@@ -307,9 +405,4 @@ def read_ratings(
             _read_long(records, layout, known, collector)
     if not collector.ratings:
         raise ValidationError("The file is empty: it contains no labels.")
-    return ParsedFile(
-        ratings=collector.ratings,
-        item_rows=collector.item_rows,
-        n_labels=collector.n_labels,
-        rater_rows=collector.rater_rows,
-    )
+    return collector.parsed()

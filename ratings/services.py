@@ -4,6 +4,7 @@ import json
 import math
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -18,8 +19,9 @@ from accord.chunks import chunks
 from annotate import importers
 from annotate.criteria import pairwise_swap, values_validate
 from annotate.models import Assignment, Campaign, CampaignItem, Item, Membership
-from annotate.services.campaign_counts import campaign_counts_add_complete
+from annotate.services.campaign_counts import campaign_counts_add_complete, campaign_counts_recount
 from annotate.services.campaigns import campaign_lock_open
+from annotate.services.machine_raters import Provenance, machine_rater_get_or_create
 from ratings import importers as rating_files
 from ratings.models import MAX_COMMENT_LENGTH, Rating, RatingRevision
 from ratings.queue import (
@@ -234,6 +236,14 @@ class ImportRatingsResult:
     n_items_added: int = 0
     # The file's rater names that are the usernames of the campaign's raters, credited to them (match_members).
     members_matched: tuple[str, ...] = ()
+    # What a repeated label meant (importers.REPEATS), the ratings stored as test-retest repeats, and the
+    # repeated labels left out (repeats "first" or "last").
+    repeats: str = "error"
+    n_repeats: int = 0
+    n_dropped: int = 0
+    # The machine rater whose labels these are ("" for people's), and whether this import created it.
+    machine: str = ""
+    machine_created: bool = False
 
 
 IMPORT_BATCH_SIZE = 2000
@@ -315,7 +325,10 @@ def _campaign_members(*, campaign: Campaign, usernames: list[str]) -> dict[str, 
     )
     found: dict[str, _Member] = {}
     for chunk in chunks(usernames, IMPORT_BATCH_SIZE):
-        rows = Membership.objects.filter(campaign=campaign, user__username__in=chunk).annotate(external=external)
+        # A machine rater's account never receives a file's labels as a person's, even if made a member.
+        rows = Membership.objects.filter(
+            campaign=campaign, user__username__in=chunk, user__machine_rater__isnull=True
+        ).annotate(external=external)
         for username, user_id, rates, is_external in rows.values_list("user__username", "user_id", "rates", "external"):
             found[username] = _Member(user_id, rates, bool(is_external))
     return found
@@ -403,11 +416,16 @@ def _create_raters(*, campaign: Campaign, to_create: dict[str, str]) -> dict[str
     return {name: user.pk for name, user in zip(to_create, users, strict=True)}
 
 
-def _existing_ratings(*, campaign: Campaign, user_ids: list[int]) -> dict[tuple[int, int], int]:
-    """Rating ids by (campaign item id, rater id) for the given raters' first (non-repeat) ratings in the campaign."""
+def _existing_ratings(*, campaign: Campaign, user_ids: list[int], by_machine: bool) -> dict[tuple[int, int], int]:
+    """Rating ids by (campaign item id, rater id) for the given raters' first (non-repeat) ratings in the campaign.
+
+    People's ratings for a file of people's labels, a machine rater's for a machine judge's.
+    """
     existing: dict[tuple[int, int], int] = {}
     for chunk in chunks(user_ids, IMPORT_BATCH_SIZE):
-        rows = Rating.objects.filter(campaign_item__campaign=campaign, rater_id__in=chunk, is_repeat=False)
+        rows = Rating.objects.filter(
+            campaign_item__campaign=campaign, rater_id__in=chunk, is_repeat=False, by_machine=by_machine
+        )
         existing.update(
             ((item_id, rater_id), pk)
             for item_id, rater_id, pk in rows.values_list("campaign_item_id", "rater_id", "pk")
@@ -451,6 +469,46 @@ def _replace_ratings(*, replaced: dict[int, Any], source: str, now: datetime) ->
     )
 
 
+def _new_rating(
+    rating: "rating_files.ParsedRating",
+    *,
+    campaign: Campaign,
+    items: dict[str, int],
+    user_ids: dict[str, int],
+    source: str,
+    by_machine: bool,
+    is_repeat: bool,
+) -> Rating:
+    """An imported rating, not yet saved."""
+    return Rating.in_campaign(
+        campaign,
+        campaign_item_id=items[rating.external_id],
+        rater_id=user_ids[rating.rater],
+        values=rating.values,
+        comment=rating.comment,
+        source=source,
+        is_repeat=is_repeat,
+        by_machine=by_machine,
+    )
+
+
+def _import_options_check(*, repeats: str, replace: bool, machine: str | None, match_members: bool) -> None:
+    """Refuse options that contradict each other before anything is read."""
+    if repeats not in rating_files.REPEATS:
+        choices = ", ".join(rating_files.REPEATS)
+        raise ValidationError(f"repeats: {rating_files.shown(repeats)} is not one of {choices}.")
+    if repeats == "keep" and replace:
+        raise ValidationError(
+            "repeats 'keep' stores the labels of an item a rater already rated as test-retest repeats, and replace "
+            "overwrites that rating: choose one of them."
+        )
+    if machine is not None and match_members:
+        raise ValidationError(
+            f"Machine rater {rating_files.shown(machine)}: a machine judge's labels belong to its machine rater, "
+            "so they cannot be credited to the campaign's raters (leave match members / --as-members off)."
+        )
+
+
 @transaction.atomic
 def ratings_import(
     *,
@@ -462,68 +520,102 @@ def ratings_import(
     replace: bool = False,
     match_members: bool = False,
     source_name: str | None = None,
+    repeats: str = "error",
+    machine: str | None = None,
+    provenance: Provenance | None = None,
 ) -> ImportRatingsResult:
     """Import existing labels (long or wide layout) as ratings of an open campaign, all or nothing.
 
     Each rater name becomes the campaign's external rater of that name (`external_rater_username`), an
     account without a login; with `match_members`, a name that is the username of one of the campaign's
-    raters is that rater.
+    raters is that rater. With `machine`, every label is that machine rater's (created with `provenance` if
+    new): its ratings are marked by_machine, it is no member, and they take no slot in the queue.
+    `repeats` (importers.REPEATS) says what a second label of an (item, rater, criterion) means; with "keep",
+    a file's label of an item its rater already rated in the campaign is stored as a repeat too.
     """
     campaign_lock_open(campaign=campaign, change="ratings can no longer be imported")
+    _import_options_check(repeats=repeats, replace=replace, machine=machine, match_members=match_members)
+    judge, judge_created = (None, False)
+    if machine is not None:
+        # Before the file is read: a provenance conflict is an error about the options, not about a row.
+        judge, judge_created = machine_rater_get_or_create(campaign=campaign, name=machine, provenance=provenance)
     layout = layout or rating_files.Layout()
-    parsed = rating_files.read_ratings(source, criteria=campaign.rubric_version.typed_criteria, layout=layout, fmt=fmt)
+    parsed = rating_files.read_ratings(
+        source,
+        criteria=campaign.rubric_version.typed_criteria,
+        layout=layout,
+        fmt=fmt,
+        repeats=repeats,
+        one_rater=judge.name if judge else None,
+    )
     limit = Rating._meta.get_field("source").max_length
     name = Path(source_name or importers.source_name(source) or "import").name[:limit]
     # Every refusal about raters (and the cap on new ones) comes before the first write.
-    raters = _plan_raters(campaign=campaign, rater_rows=parsed.rater_rows, match_members=match_members)
+    if judge is None:
+        raters = _plan_raters(campaign=campaign, rater_rows=parsed.rater_rows, match_members=match_members)
+    else:
+        raters = _RaterPlan(user_ids={judge.name: judge.user_id})
     items, n_added = _import_items(
         campaign=campaign, item_rows=parsed.item_rows, item_field=layout.item_field, add_missing=add_missing_items
     )
-    existing = _existing_ratings(campaign=campaign, user_ids=list(raters.user_ids.values()))
-    # Members' queue state is recounted with these ratings in it (locked now, before any item: leasing's order).
-    queue_states_invalidate(campaign=campaign, user_ids=raters.user_ids.values())
+    existing = _existing_ratings(campaign=campaign, user_ids=list(raters.user_ids.values()), by_machine=bool(judge))
+    if judge is None:
+        # Members' queue state is recounted with these ratings in it (locked now, before any item: leasing's
+        # order). A machine rater has no queue.
+        queue_states_invalidate(campaign=campaign, user_ids=raters.user_ids.values())
     replaced: dict[int, rating_files.ParsedRating] = {}
+    # First ratings in the file of items their raters already rated here: repeats (repeats "keep").
+    again: list[rating_files.ParsedRating] = []
+    who = "machine rater" if judge else "rater"
     for (external_id, rater), rating in parsed.ratings.items():
         pk = existing.get((items[external_id], raters.user_ids.get(rater)))
         if pk is None:
             continue
-        if not replace:
+        if repeats == "keep":
+            again.append(rating)
+        elif not replace:
             raise ValidationError(
-                f"{rating.where}, field '{layout.item_field}', value '{external_id}': rater '{rater}' already rated "
-                "this item in the campaign (replace overwrites it and keeps the old version as a revision)."
+                f"{rating.where}, field '{layout.item_field}', value '{external_id}': {who} '{rater}' already rated "
+                "this item in the campaign (replace overwrites it and keeps the old version as a revision; "
+                "repeats 'keep' stores the file's label as a test-retest repeat)."
             )
-        replaced[pk] = rating
+        else:
+            replaced[pk] = rating
     user_ids = {**raters.user_ids, **_create_raters(campaign=campaign, to_create=raters.to_create)}
     now = timezone.now()
     _replace_ratings(replaced=replaced, source=name, now=now)
+    new = partial(_new_rating, campaign=campaign, items=items, user_ids=user_ids, source=name, by_machine=bool(judge))
     fresh = [
-        Rating.in_campaign(
-            campaign,
-            campaign_item_id=items[external_id],
-            rater_id=user_ids[rater],
-            values=rating.values,
-            comment=rating.comment,
-            source=name,
-        )
+        new(rating, is_repeat=False)
         for (external_id, rater), rating in parsed.ratings.items()
         if (items[external_id], user_ids[rater]) not in existing
     ]
+    repeated = [new(rating, is_repeat=True) for rating in [*again, *parsed.repeats]]
     try:
         with transaction.atomic():
-            Rating.objects.bulk_create(fresh, batch_size=IMPORT_BATCH_SIZE)
+            Rating.objects.bulk_create([*fresh, *repeated], batch_size=IMPORT_BATCH_SIZE)
     except IntegrityError:
         raise ValidationError(
             "A rater submitted a rating for one of these items while the file was imported; nothing was imported. "
             "Import the file again (with replace to overwrite)."
         ) from None
-    # Imported ratings take slots too: the queue's counters must see them.
-    campaign_items_recount(campaign=campaign, item_ids={rating.campaign_item_id for rating in fresh})
+    if judge is None:
+        # Imported ratings take slots too: the queue's counters must see them. Repeats take none.
+        campaign_items_recount(campaign=campaign, item_ids={rating.campaign_item_id for rating in fresh})
+    elif n_added:
+        # A machine rater's ratings take no slot; only the items sampled for them change the campaign's counts.
+        campaign_counts_recount(campaign=campaign)
     return ImportRatingsResult(
-        n_ratings=len(parsed.ratings),
+        n_ratings=len(parsed.ratings) + len(parsed.repeats),
         n_labels=parsed.n_labels,
         n_items=len(parsed.item_rows),
         raters_created=[ExternalRater(name, username) for name, username in raters.to_create.items()],
         n_replaced=len(replaced),
         n_items_added=n_added,
         members_matched=tuple(raters.matched),
+        repeats=repeats,
+        n_repeats=len(repeated),
+        n_dropped=parsed.n_dropped,
+        machine=judge.name if judge else "",
+        machine_created=judge_created,
     )

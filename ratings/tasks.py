@@ -14,6 +14,7 @@ from annotate.services.import_runs import (
     import_run_start,
     import_run_succeed,
 )
+from annotate.services.machine_raters import Provenance
 from ratings import reports
 from ratings.importers import Layout
 from ratings.report_results import CampaignAgreement
@@ -32,6 +33,9 @@ def ratings_import_start(
     add_missing_items: bool,
     replace: bool,
     match_members: bool,
+    repeats: str = "error",
+    machine: str | None = None,
+    provenance: Provenance | None = None,
 ) -> ImportRun:
     """Record an import of an uploaded labels file into the campaign and enqueue it; the task owns the file."""
     options: dict[str, Any] = {
@@ -40,6 +44,9 @@ def ratings_import_start(
         "add_missing_items": add_missing_items,
         "replace": replace,
         "match_members": match_members,
+        "repeats": repeats,
+        # The machine judge whose labels these are: its name and provenance, or None for people's labels.
+        "machine": None if machine is None else {"name": machine, **asdict(provenance or Provenance())},
     }
     return import_run_start(
         task=ratings_import_task,
@@ -59,6 +66,7 @@ def ratings_import_task(run_id: str) -> int:
     if run is None or run.campaign is None:
         return 0
     options = run.options
+    machine = options.get("machine") or {}
     result = import_run_execute(
         run=run,
         work=lambda: ratings_import(
@@ -70,6 +78,9 @@ def ratings_import_task(run_id: str) -> int:
             replace=bool(options.get("replace")),
             match_members=bool(options.get("match_members")),
             source_name=run.filename,
+            repeats=options.get("repeats", "error"),
+            machine=machine.get("name"),
+            provenance=Provenance(**{k: machine.get(k, "") for k in ("model", "prompt", "version")}),
         ),
     )
     if result is None:

@@ -22,7 +22,7 @@ from ratings.tasks import ratings_import_start
 @login_required
 @require_http_methods(["GET", "POST"])
 def ratings_import_view(request: HttpRequest, slug: str) -> HttpResponse:
-    """Upload a labels file in the long or wide layout; the import runs as a task with a progress page."""
+    """Upload a labels file in the long or wide layout (people's or a machine judge's); the import runs as a task."""
     campaign = get_campaign_for(request, slug, roles={Membership.Role.OWNER})
     form = RatingsImportForm(request.POST or None, request.FILES or None, campaign=campaign)
     if request.method == "POST" and form.is_valid():
@@ -36,10 +36,8 @@ def ratings_import_view(request: HttpRequest, slug: str) -> HttpResponse:
         data = form.cleaned_data
         _token, path = upload_save(chunks=data["file"].chunks(), filename=data["file"].name)
         run = ratings_import_start(
-            user=request.user, campaign=campaign, path=path, filename=data["file"].name, fmt=data["fmt"],
-            layout=form.import_layout(), add_missing_items=data["add_missing_items"], replace=data["replace"],
-            match_members=data["match_members"],
-        )  # fmt: skip
+            user=request.user, campaign=campaign, path=path, filename=data["file"].name, **form.import_options()
+        )
         return redirect("ratings-upload:ratings-import-progress", slug=campaign.slug, pk=run.pk)
     status = 400 if form.errors else 200
     context = {"campaign": campaign, "form": form, "is_open": campaign_is_open(campaign)}
