@@ -62,7 +62,8 @@ class ExportRunOutputSerializer(serializers.Serializer):
 
 
 class CampaignExportApi(APIView):
-    """A campaign's labels as CSV, JSONL or Parquet, per rating or per item (owners, adjudicators and viewers).
+    """A campaign's labels as CSV, JSONL or Parquet, per rating or per item, or its pairwise items as preference
+    pairs for training (format=preference, JSONL); owners, adjudicators and viewers.
 
     A campaign of up to EXPORT_INLINE_RATINGS ratings answers with the file, streamed. A larger one answers
     202 with a Location: GET it until `status` is `succeeded`, then GET its `download_url`.
@@ -79,6 +80,16 @@ class CampaignExportApi(APIView):
         criterion = serializers.CharField(required=False, help_text="Only this criterion key.")
         names = serializers.BooleanField(
             default=False, help_text="Add raters' usernames beside their pseudonyms (owners only; ignored for others)."
+        )
+        include_ties = serializers.BooleanField(
+            default=False, help_text="format=preference: keep ties, as rows with tie true and A and B in order."
+        )
+        include_ambiguous = serializers.BooleanField(
+            default=False, help_text="format=preference: keep items adjudicated as genuinely ambiguous (tie true)."
+        )
+        prompt_field = serializers.CharField(
+            required=False,
+            help_text="format=preference: the content field holding the prompt, where items have several.",
         )
 
     @extend_schema(
@@ -101,10 +112,17 @@ class CampaignExportApi(APIView):
         names = data["names"] and export_names_allowed(campaign.caller_role)
         try:
             spec = export_spec(
-                campaign, scope=data["per"], fmt=data["format"], criterion_key=data.get("criterion"), names=names
+                campaign,
+                scope=data["per"],
+                fmt=data["format"],
+                criterion_key=data.get("criterion"),
+                names=names,
+                include_ties=data["include_ties"],
+                include_ambiguous=data["include_ambiguous"],
+                prompt_field=data.get("prompt_field"),
             )
         except ExportError as exc:
-            raise ValidationError({"criterion": [str(exc)]}) from None
+            raise ValidationError({exc.field: [str(exc)]}) from None
         if export_is_inline(campaign, spec):
             return export_response(campaign, spec)
         run = export_start(campaign=campaign, user=request.user, spec=spec)

@@ -8,6 +8,7 @@ file is served to readers of the campaign. A run with real rater names is served
 
 import time
 from collections.abc import Callable
+from dataclasses import asdict
 from datetime import timedelta
 from pathlib import Path
 
@@ -21,8 +22,17 @@ from django_tasks.base import Task
 from annotate.models import Campaign, CampaignItem, Membership
 from annotate.permissions import READERS, campaign_role
 from annotate.services.task_runs import task_run_begin, task_run_enqueue
-from ratings.exports import ExportError, ExportSpec, export_filename, export_spec, export_stream, export_write
+from ratings.exports import (
+    PAIR_SCOPE,
+    ExportError,
+    ExportSpec,
+    export_filename,
+    export_spec,
+    export_stream,
+    export_write,
+)
 from ratings.models import ExportRun, Rating
+from ratings.preference_export import run_options, spec_from_run
 
 # Above this many ratings an export runs as a task. benchmarks/export_labels.py writes a million ratings per
 # rating in 5-7 s to Parquet or CSV and 12 s to JSONL: 50,000 ratings take well under a second of a web
@@ -47,7 +57,7 @@ def export_is_inline(campaign: Campaign, spec: ExportSpec) -> bool:
     """Whether the export is small enough to write while the reader waits."""
     if Rating.objects.filter(campaign=campaign).count() > EXPORT_INLINE_RATINGS:
         return False
-    return spec.scope != "item" or CampaignItem.objects.filter(campaign=campaign).count() <= EXPORT_INLINE_ITEMS
+    return spec.scope == "rating" or CampaignItem.objects.filter(campaign=campaign).count() <= EXPORT_INLINE_ITEMS
 
 
 def export_response(campaign: Campaign, spec: ExportSpec) -> StreamingHttpResponse:
@@ -81,6 +91,8 @@ def export_run_path(run: ExportRun) -> Path:
 
 def run_spec(run: ExportRun) -> ExportSpec:
     """The export the run writes."""
+    if run.scope == PAIR_SCOPE:
+        return spec_from_run(run.criterion_key, run.options)
     return ExportSpec(scope=run.scope, fmt=run.fmt, criterion_key=run.criterion_key or None, names=run.names)
 
 
@@ -93,6 +105,7 @@ def export_run_start(*, task: Task, campaign: Campaign, user: AbstractBaseUser, 
         "scope": spec.scope,
         "fmt": spec.fmt,
         "criterion_key": spec.criterion_key or "",
+        "options": run_options(spec) if spec.scope == PAIR_SCOPE else {},
         "names": spec.names,
     }
     unfinished = ExportRun.objects.filter(
@@ -119,9 +132,7 @@ def export_run_execute(*, run: ExportRun) -> int:
     partial = path.with_name(f"{path.name}.partial")
     try:
         # Checked again: the campaign's rubric may have changed since the run was queued.
-        spec = export_spec(
-            campaign, scope=run.scope, fmt=run.fmt, criterion_key=run.criterion_key or None, names=run.names
-        )
+        spec = export_spec(campaign, **asdict(run_spec(run)))
         with open(partial, "wb") as handle:
             rows = export_write(campaign, spec, handle, progress=_progress_recorder(run))
         partial.replace(path)

@@ -18,6 +18,8 @@ Formats:
   bool, numbers as float64, times as UTC timestamps, lists and mappings as JSON text, everything else as text;
   every column nullable.
 
+Preference pairs for training (format "preference", one row per pairwise item) are ratings.preference_export's.
+
 A mapping's keys that are not text (the values of a distribution: 4, true) are written as their JSON text.
 Item content and metadata values that are not text are written as JSON text in CSV and Parquet.
 """
@@ -44,12 +46,16 @@ from django.db.models.functions import Cast
 from annotate.content import content_display_order
 from annotate.criteria import Criterion
 from annotate.criteria.base import is_int, is_number
-from annotate.models import Campaign, CampaignItem, RubricVersion
+from annotate.models import Campaign, CampaignItem, MachineRater, RubricVersion
 from ratings.final_labels import final_labels_chunks, plain_value
 from ratings.models import Rating, RatingRevision
 from ratings.pseudonyms import rater_pseudonym
 
 SCOPES = ("rating", "item")
+# Preference pairs for training (ratings.preference_export): asked for as a format, written as JSONL rows of
+# their own scope (one per pairwise item).
+PREFERENCE_FORMAT = "preference"
+PAIR_SCOPE = "pair"
 # Ratings read per query: a few thousand rows keep each query short and a chunk's memory small.
 CHUNK_RATINGS = 5_000
 # created_at and updated_at are stamped by two clock reads when a rating is stored: closer than this, the
@@ -96,7 +102,14 @@ FINAL_LABEL_COLUMNS = (
 
 
 class ExportError(ValueError):
-    """An export asked for something the campaign does not have (a criterion) or that does not exist (a format)."""
+    """An export asked for something the campaign does not have (a criterion) or that does not exist (a format).
+
+    `field` names the option at fault, as forms and the API name it.
+    """
+
+    def __init__(self, message: str, *, field: str = "criterion") -> None:
+        super().__init__(message)
+        self.field = field
 
 
 @dataclass(frozen=True)
@@ -113,6 +126,7 @@ FORMATS = {
     "csv": ExportFormat("csv", "csv", "text/csv; charset=utf-8", True),
     "jsonl": ExportFormat("jsonl", "jsonl", "application/x-ndjson; charset=utf-8", True),
     "parquet": ExportFormat("parquet", "parquet", "application/vnd.apache.parquet", False),
+    PREFERENCE_FORMAT: ExportFormat(PREFERENCE_FORMAT, "jsonl", "application/x-ndjson; charset=utf-8", True),
 }
 
 
@@ -125,6 +139,10 @@ class ExportSpec:
     criterion_key: str | None = None
     # Usernames beside the pseudonyms: only ever true for an export an owner asked for.
     names: bool = False
+    # Preference pairs only: rows without a winner kept, and the content field holding the prompt.
+    include_ties: bool = False
+    include_ambiguous: bool = False
+    prompt_field: str | None = None
 
     @property
     def format(self) -> ExportFormat:
@@ -145,9 +163,27 @@ class Column:
 
 
 def export_spec(
-    campaign: Campaign, *, scope: str, fmt: str, criterion_key: str | None = None, names: bool = False
+    campaign: Campaign,
+    *,
+    scope: str,
+    fmt: str,
+    criterion_key: str | None = None,
+    names: bool = False,
+    include_ties: bool = False,
+    include_ambiguous: bool = False,
+    prompt_field: str | None = None,
 ) -> ExportSpec:
     """Check an export's options against the campaign; ExportError says what is wrong and what would do."""
+    if fmt == PREFERENCE_FORMAT or scope == PAIR_SCOPE:
+        from ratings.preference_export import preference_spec  # it builds on this module
+
+        return preference_spec(
+            campaign,
+            criterion_key=criterion_key,
+            include_ties=include_ties,
+            include_ambiguous=include_ambiguous,
+            prompt_field=prompt_field,
+        )
     if fmt not in FORMATS:
         raise ExportError(f"unknown format {fmt!r}: choose one of {', '.join(FORMATS)}")
     if scope not in SCOPES:
@@ -167,7 +203,8 @@ def export_spec(
 
 def export_filename(campaign: Campaign, spec: ExportSpec) -> str:
     """The file's name, e.g. "my-campaign-rating.parquet"."""
-    return f"{campaign.slug}-{spec.scope}.{spec.format.extension}"
+    rows = PREFERENCE_FORMAT if spec.scope == PAIR_SCOPE else spec.scope
+    return f"{campaign.slug}-{rows}.{spec.format.extension}"
 
 
 def value_kind(criterion: Criterion) -> str:
@@ -199,6 +236,10 @@ def _criteria(campaign: Campaign, spec: ExportSpec) -> list[Criterion]:
 
 def export_columns(campaign: Campaign, spec: ExportSpec) -> list[Column]:
     """The export's columns in order, fixed before any row is read."""
+    if spec.scope == PAIR_SCOPE:
+        from ratings.preference_export import preference_columns
+
+        return preference_columns()
     criteria = _criteria(campaign, spec)
     if spec.scope == "rating":
         return [
@@ -217,6 +258,7 @@ def export_columns(campaign: Campaign, spec: ExportSpec) -> list[Column]:
             Column("is_repeat", "bool"),
             Column("source", "text"),
             Column("shown_left", "text"),
+            Column("machine", "text"),
         ]
     dataset = campaign.dataset
     columns = [Column("item_id", "text"), Column("campaign_item", "int")]
@@ -371,6 +413,8 @@ def rating_chunks(campaign: Campaign, spec: ExportSpec) -> Iterator[Chunk]:
     items = _ItemIndex(campaign)
     versions = dict(RubricVersion.objects.filter(rubric=campaign.rubric_version.rubric_id).values_list("pk", "number"))
     ratings = rating_rows(campaign).order_by("pk")
+    # Machine raters' labels are exported with the people's, each marked with the machine rater's name.
+    machines = dict(MachineRater.objects.filter(campaign=campaign).values_list("user_id", "name"))
     after = 0
     while True:
         rows = list(ratings.filter(pk__gt=after).values_list(*RATING_FIELDS)[:size])
@@ -398,6 +442,7 @@ def rating_chunks(campaign: Campaign, spec: ExportSpec) -> Iterator[Chunk]:
             [bool(r) for r in repeats],
             sources,
             left,
+            [machines.get(r, "") for r in rater_ids],
         ]
         after = pks[-1]
 
@@ -465,6 +510,10 @@ def _final_label_cells(label: Any, by_name: dict[int, str]) -> list[Any]:
 
 def export_chunks(campaign: Campaign, spec: ExportSpec) -> Iterator[Chunk]:
     """The export's columns, a chunk of rows at a time."""
+    if spec.scope == PAIR_SCOPE:
+        from ratings.preference_export import preference_chunks
+
+        return preference_chunks(campaign, spec)
     if spec.scope == "rating":
         return rating_chunks(campaign, spec)
     return item_chunks(campaign, spec)

@@ -6,16 +6,26 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 
+from accord.limits import quoted_text
 from annotate.criteria import Criterion
 from annotate.forms.campaigns import apply_service_errors
 from annotate.forms.imports import ImportFileForm
-from annotate.models import Campaign
-from ratings.exports import ExportError, ExportSpec, export_spec
+from annotate.models import Campaign, MachineRater
+from annotate.services.machine_raters import MAX_NAME_LENGTH, MAX_PROMPT_LENGTH, Provenance, machine_rater_name_check
+from ratings.exports import PREFERENCE_FORMAT, ExportError, ExportSpec, export_spec
 from ratings.final_labels import aggregated_criteria, default_threshold, disagreement_unit
 from ratings.gold import gold_answer_validate, gold_criteria
 from ratings.importers import Layout
+from ratings.preference_export import pairwise_criteria
 
 LAYOUT_CHOICES = [("long", "Long: one row per label"), ("wide", "Wide: one row per item, one column per rater")]
+REPEAT_CHOICES = [
+    ("error", "Refuse the file, naming both rows"),
+    ("first", "Keep the first label, leave out the others"),
+    ("last", "Keep the last label, leave out the others"),
+    ("keep", "Keep them all: each further label is a test–retest repeat"),
+]
+MACHINE_FIELDS = ("machine_name", "machine_model", "machine_version", "machine_prompt")
 
 
 class RatingsImportForm(ImportFileForm):
@@ -43,19 +53,100 @@ class RatingsImportForm(ImportFileForm):
         label="Credit labels to this campaign's raters of the same username",
         help_text="Unticked, every rater in the file becomes an external rater of this campaign, whatever their name.",
     )
+    repeats = forms.ChoiceField(
+        choices=REPEAT_CHOICES,
+        initial="error",
+        required=False,
+        label="A rater labelled an item twice",
+        help_text="The n-th label of an item, rater and criterion is the rater's n-th rating of the item. Kept "
+        "repeats measure each rater against themselves; a label of an item the rater already rated here becomes a "
+        "repeat too.",
+    )
+    is_machine = forms.BooleanField(
+        required=False,
+        label="These labels are a machine judge's",
+        help_text="An automatic judge (an LLM as judge, a classifier): its labels are kept apart from the raters', "
+        "it takes no rater's place, and the rater column is not needed (a file naming two raters is refused).",
+    )
+    machine_name = forms.CharField(
+        required=False, max_length=MAX_NAME_LENGTH, label="Machine rater's name", help_text="Letters, digits, @.+-_"
+    )
+    machine_model = forms.CharField(
+        required=False, max_length=MachineRater._meta.get_field("model").max_length, label="Model"
+    )
+    machine_version = forms.CharField(
+        required=False, max_length=MachineRater._meta.get_field("version").max_length, label="Version"
+    )
+    machine_prompt = forms.CharField(
+        required=False, max_length=MAX_PROMPT_LENGTH, widget=forms.Textarea(attrs={"rows": 4}), label="Prompt"
+    )
 
     def __init__(self, *args: object, campaign: Campaign, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
+        self.campaign = campaign
         self.fields["criterion"].choices = [("", "(from the criterion column)")] + [
             (c.key, f"{c.label} ({c.key}, {c.type})") for c in campaign.rubric_version.typed_criteria
         ]
+
+    @property
+    def file_fields(self) -> list[forms.BoundField]:
+        """The fields about the file and what its labels mean."""
+        return [self[name] for name in self.fields if name not in ("is_machine", *MACHINE_FIELDS)]
+
+    @property
+    def machine_fields(self) -> list[forms.BoundField]:
+        """The fields naming and describing a machine judge."""
+        return [self[name] for name in ("is_machine", *MACHINE_FIELDS)]
 
     def clean(self) -> dict:
         data = super().clean()
         if data.get("layout") == "wide" and not data.get("criterion"):
             self.add_error("criterion", "The wide layout holds one criterion: pick it.")
+        # A post without the choice (an older page's) keeps the import's default.
+        data["repeats"] = data.get("repeats") or "error"
+        if data.get("repeats") == "keep" and data.get("replace"):
+            self.add_error(
+                "replace", "Keeping repeats stores labels of items already rated as repeats: leave replace unticked."
+            )
+        if data.get("is_machine"):
+            self._clean_machine(data)
+        else:
+            for name in MACHINE_FIELDS:
+                if data.get(name, "").strip():
+                    self.add_error(name, "Tick “These labels are a machine judge's” to import a judge's labels.")
         self.clean_format(data)
         return data
+
+    def _clean_machine(self, data: dict) -> None:
+        """The judge's name is valid, its labels go to no member, and its provenance is the one it was recorded with."""
+        if data.get("match_members"):
+            self.add_error("match_members", "A machine judge's labels belong to its machine rater: untick this.")
+        try:
+            data["machine_name"] = machine_rater_name_check(data.get("machine_name", ""))
+        except ValidationError as exc:
+            self.add_error("machine_name", exc)
+            return
+        # Checked again by the import; said here so that the form, not the import's page, names the field.
+        machine = MachineRater.objects.filter(campaign=self.campaign, name=data["machine_name"]).first()
+        if machine is None:
+            return
+        for key, value in self.provenance().fields().items():
+            held = getattr(machine, key)
+            if held and held != value:
+                self.add_error(
+                    f"machine_{key}",
+                    f"Machine rater '{machine.name}' was recorded with {key} {quoted_text(held)}: a judge with "
+                    f"another {key} is another judge; give it another name.",
+                )
+
+    def provenance(self) -> Provenance:
+        """The machine judge's model, prompt and version as given."""
+        data = self.cleaned_data
+        return Provenance(
+            model=data.get("machine_model", "").strip(),
+            prompt=data.get("machine_prompt", "").strip(),
+            version=data.get("machine_version", "").strip(),
+        )
 
     def import_layout(self) -> Layout:
         """The layout and column names chosen."""
@@ -69,6 +160,21 @@ class RatingsImportForm(ImportFileForm):
             comment_field=data["comment_field"].strip(),
             criterion=data["criterion"] or None,
         )
+
+    def import_options(self) -> dict[str, Any]:
+        """The options of the import (`ratings.tasks.ratings_import_start`) as chosen."""
+        data = self.cleaned_data
+        machine = data["is_machine"]
+        return {
+            "fmt": data["fmt"],
+            "layout": self.import_layout(),
+            "add_missing_items": data["add_missing_items"],
+            "replace": data["replace"],
+            "match_members": data["match_members"],
+            "repeats": data["repeats"],
+            "machine": data["machine_name"] if machine else None,
+            "provenance": self.provenance() if machine else None,
+        }
 
 
 def _choice_value(value: Any) -> str:
@@ -193,6 +299,7 @@ SCOPE_CHOICES = [
     ("rating", "One row per rating: every rater's answers"),
     ("item", "One row per item: the final label per criterion and how it was reached"),
 ]
+PREFERENCE_CHOICE = (PREFERENCE_FORMAT, "Preference pairs (JSONL, one row per pair): prompt, chosen, rejected")
 
 
 class ExportForm(forms.Form):
@@ -207,6 +314,21 @@ class ExportForm(forms.Form):
         help_text="Owners only. Every export names raters by a pseudonym that is stable within this campaign; "
         "ticked, a rater_name column (and usernames for adjudicators) is added.",
     )
+    include_ties = forms.BooleanField(
+        required=False,
+        label="Preference pairs: keep ties",
+        help_text="Ties are left out unless ticked; kept, they have tie true and response A as chosen.",
+    )
+    include_ambiguous = forms.BooleanField(
+        required=False,
+        label="Preference pairs: keep genuinely ambiguous items",
+        help_text="Items an adjudicator marked genuinely ambiguous are left out unless ticked.",
+    )
+    prompt_field = forms.ChoiceField(
+        required=False,
+        label="Preference pairs: prompt field",
+        help_text="The content field holding the prompt; needed where items have several besides the compared two.",
+    )
 
     def __init__(self, *args: Any, campaign: Campaign, may_name: bool, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -216,6 +338,14 @@ class ExportForm(forms.Form):
         self.fields["criterion"].choices = [("", "All criteria")] + [(c.key, f"{c.label} ({c.key})") for c in criteria]
         if not may_name:
             del self.fields["names"]
+        pairwise = pairwise_criteria(campaign)
+        if pairwise:
+            self.fields["format"].choices = [*FORMAT_CHOICES, PREFERENCE_CHOICE]
+            others = [f for f in campaign.dataset.content_fields if all(f not in c.compared_fields for c in pairwise)]
+            self.fields["prompt_field"].choices = [("", "Automatic: the one other field")] + [(f, f) for f in others]
+        else:
+            for name in ("include_ties", "include_ambiguous", "prompt_field"):
+                del self.fields[name]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
@@ -228,7 +358,10 @@ class ExportForm(forms.Form):
                 fmt=data["format"],
                 criterion_key=data.get("criterion") or None,
                 names=bool(data.get("names")),
+                include_ties=bool(data.get("include_ties")),
+                include_ambiguous=bool(data.get("include_ambiguous")),
+                prompt_field=data.get("prompt_field") or None,
             )
         except ExportError as exc:
-            self.add_error("criterion", str(exc))
+            self.add_error(exc.field if exc.field in self.fields else "criterion", str(exc))
         return data

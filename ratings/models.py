@@ -205,6 +205,8 @@ class ExportRun(TaskRun):
     criterion_key = models.CharField(max_length=64, blank=True)
     # Real rater names beside the pseudonyms: set only when an owner asked; only owners download such a file.
     names = models.BooleanField(default=False)
+    # A preference export's options (ratings.preference_export.run_options); empty for the other exports.
+    options = models.JSONField(default=dict, blank=True)
     rows = models.PositiveBigIntegerField(default=0)
     # The rows expected when the run was recorded (the campaign's ratings or items then), for the progress bar.
     total = models.PositiveBigIntegerField(default=0)

@@ -25,6 +25,7 @@ from ratings.export_tasks import export_start
 from ratings.exports import FORMULA_START_NAMES
 from ratings.forms import ExportForm
 from ratings.models import ExportRun
+from ratings.preference_export import preference_overview
 
 # The caller's latest large exports, as the page lists them.
 RECENT_RUNS = 5
@@ -50,6 +51,7 @@ def export_page(request: HttpRequest, slug: str) -> HttpResponse:
         "formula_starts": FORMULA_START_NAMES,
         "runs": export_runs_recent(campaign=campaign, user=request.user, with_names=may_name)[:RECENT_RUNS],
         "data_card": data_card_markdown(campaign),
+        "preference": preference_overview(campaign),
     }
     return render(request, "ratings/export.html", context, status=400 if form.errors else 200)
 

@@ -16,7 +16,7 @@ from django.core.management import call_command
 from django.db.models import Count
 from django.utils import timezone
 
-from annotate.models import Campaign, CampaignItem
+from annotate.models import Campaign, CampaignItem, MachineRater
 from annotate.rubrics import validate_criteria
 from ratings.exports import FINAL_LABEL_COLUMNS, export_columns, export_spec, value_kind
 from ratings.final_labels import final_labels
@@ -183,6 +183,7 @@ def rating_expected(campaign: Campaign) -> list[dict[str, Any]]:
     keys = [c.key for c in campaign.rubric_version.typed_criteria]
     rows = []
     ratings = Rating.objects.filter(campaign=campaign).select_related("campaign_item__item", "rubric_version")
+    machines = dict(MachineRater.objects.filter(campaign=campaign).values_list("user_id", "name"))
     for r in ratings.annotate(n=Count("revisions")).order_by("pk"):
         revised = r.updated_at if r.n or r.updated_at - r.created_at >= timedelta(seconds=1) else None
         rows.append(
@@ -201,6 +202,7 @@ def rating_expected(campaign: Campaign) -> list[dict[str, Any]]:
                 "is_repeat": r.is_repeat,
                 "source": r.source,
                 "shown_left": r.presentation.get("left"),
+                "machine": machines.get(r.rater_id, ""),
             }
         )
     return rows
