@@ -22,8 +22,9 @@ from accord.limits import quoted
 from annotate.criteria import Criterion
 from annotate.models import Campaign, CampaignItem
 from ratings.final_labels import FinalLabel, aggregated_criteria, estimates_for_pages, final_labels, plain_value
-from ratings.models import Adjudication, AdjudicationLease, AdjudicationRequest, Rating
+from ratings.models import Adjudication, AdjudicationLease, AdjudicationRequest
 from ratings.pseudonyms import rater_pseudonym
+from ratings.selectors import campaign_ratings
 
 MAX_RATIONALE_LENGTH = 5_000
 # Raters an item sent back may get beyond k, all sends together: enough to settle a split, not a new campaign.
@@ -205,7 +206,7 @@ def _send_back_problems(campaign: Campaign, campaign_item: CampaignItem, more_ra
 
 
 def _seen_ratings(campaign: Campaign, campaign_item: CampaignItem) -> list[tuple[int, str, dict]]:
-    rows = Rating.objects.filter(campaign_item=campaign_item, is_repeat=False).order_by("id")
+    rows = campaign_ratings(campaign).filter(campaign_item=campaign_item, is_repeat=False).order_by("id")
     return [
         (pk, rater_pseudonym(campaign, rater), values or {})
         for pk, rater, values in rows.values_list("pk", "rater_id", "values")

@@ -24,9 +24,9 @@ from annotate.criteria import Criterion
 from annotate.models import Assignment, Campaign, CampaignItem
 from ratings.agreement_diagnostics import item_disagreement
 from ratings.final_labels import FinalLabel, aggregated_criteria, disagreement_threshold
-from ratings.models import Adjudication, AdjudicationLease, AdjudicationRequest, Rating
+from ratings.models import Adjudication, AdjudicationLease, AdjudicationRequest
 from ratings.progress import gold_value_matches
-from ratings.selectors import ALPHA_COLUMNS, ratings_fingerprint, ratings_frame
+from ratings.selectors import ALPHA_COLUMNS, campaign_ratings, ratings_fingerprint, ratings_frame
 
 DISAGREEMENT = "disagreement"
 GOLD_MISSED = "gold_missed"
@@ -148,7 +148,7 @@ def gold_reasons(
     """Gold items on which a rater's first answer missed the expected one, per criterion."""
     by_key = {c.key: c for c in criteria if c.has_gold}
     out: dict[int, list[Reason]] = defaultdict(list)
-    rows = Rating.objects.filter(campaign=campaign, campaign_item__is_gold=True, is_repeat=False)
+    rows = campaign_ratings(campaign).filter(campaign_item__is_gold=True, is_repeat=False)
     if item_id is not None:
         rows = rows.filter(campaign_item_id=item_id)
     rows = rows.values_list("campaign_item_id", "campaign_item__gold_answer", "values")
@@ -203,7 +203,8 @@ def sent_reasons(campaign: Campaign, item_id: int | None = None) -> dict[int, li
 
 def _latest_ratings(campaign: Campaign, item_ids: list[int]) -> dict[int, datetime]:
     rows = (
-        Rating.objects.filter(campaign=campaign, campaign_item_id__in=item_ids)
+        campaign_ratings(campaign)
+        .filter(campaign_item_id__in=item_ids)
         .order_by()
         .values("campaign_item_id")
         .annotate(last=Max("updated_at"))

@@ -82,6 +82,12 @@ class CriterionAgreementSerializer(serializers.Serializer):
     test_retest = serializers.ListField(
         child=serializers.DictField(), help_text="Each rater against themselves; too_few as for slices."
     )
+    judges = serializers.ListField(
+        child=serializers.DictField(),
+        help_text="Each machine rater held against the raters: agreement with each rater beside theirs with the "
+        "others, with the raters' final labels, the pool's alpha with the judge standing in, and the alternative "
+        "annotator test (outcome: passed, failed or untested; headline: the verdict in a sentence).",
+    )
 
 
 class RaterSpeedSerializer(serializers.Serializer):

@@ -25,13 +25,14 @@ from markdown_it.token import Token
 
 from annotate.criteria import Criterion
 from annotate.criteria.base import Option, value_text
-from annotate.models import Assignment, Campaign, CampaignItem, Membership
+from annotate.models import Assignment, Campaign, CampaignItem, MachineRater, Membership
 from annotate.sampling import describe_sample_spec
 from ratings import reports, tasks
-from ratings.models import Adjudication, AdjudicationRequest, Rating
+from ratings.models import Adjudication, AdjudicationRequest
 from ratings.progress import CampaignProgress, campaign_progress
 from ratings.pseudonyms import rater_pseudonym
 from ratings.report_results import CampaignAgreement, CriterionAgreement, RaterSpeed, number_or_none
+from ratings.selectors import campaign_ratings
 
 # Options listed per criterion in the rubric table; a 0–100 scale written out point by point helps nobody.
 MAX_OPTIONS_SHOWN = 12
@@ -188,19 +189,12 @@ def rating_counts(campaign: Campaign) -> RatingCounts:
     """Ratings by kind, the raters who gave them, and who gave a single one (by pseudonym)."""
     kinds: Counter[str] = Counter()
     for row in (
-        Rating.objects.filter(campaign=campaign)
-        .order_by()
-        .values("is_repeat", "campaign_item__is_gold")
-        .annotate(n=Count("id"))
+        campaign_ratings(campaign).order_by().values("is_repeat", "campaign_item__is_gold").annotate(n=Count("id"))
     ):
         kind = "repeat" if row["is_repeat"] else "gold" if row["campaign_item__is_gold"] else "first"
         kinds[kind] += row["n"]
     per_rater = dict(
-        Rating.objects.filter(campaign=campaign)
-        .order_by()
-        .values("rater")
-        .annotate(n=Count("id"))
-        .values_list("rater", "n")
+        campaign_ratings(campaign).order_by().values("rater").annotate(n=Count("id")).values_list("rater", "n")
     )
     singles = sorted(rater_pseudonym(campaign, rater) for rater, n in per_rater.items() if n == 1)
     members = Membership.objects.filter(campaign=campaign, rates=True).count()
@@ -610,5 +604,23 @@ def _caveats(campaign: Campaign, facts: CardFacts) -> str:
             f"{_count(len(singles), 'rater')} gave a single rating ({named}): too few to judge "
             "how consistently they rate."
         )
+    items += _machine_raters(campaign)
     items.append(_final_labels(campaign))
     return "## Known caveats\n\n" + "\n".join(f"- {text}" for text in items)
+
+
+def _machine_raters(campaign: Campaign) -> list[str]:
+    """Which automatic judges labelled the items, and whether their labels count (one query)."""
+    names = sorted(MachineRater.objects.filter(campaign=campaign).values_list("name", flat=True))
+    if not names:
+        return []
+    named = ", ".join(markdown_text(name) for name in names[:MAX_RATERS_NAMED]) + (
+        ", …" if len(names) > MAX_RATERS_NAMED else ""
+    )
+    one = len(names) == 1
+    if campaign.machine_raters_in_pool:
+        counts, its = ("counts as a rater", "its") if one else ("count as raters", "their")
+        how = f"{counts}: agreement and final labels include {its} labels"
+    else:
+        how = f"{'is' if one else 'are'} kept apart: agreement, final labels and the counts above are people's only"
+    return [f"{_count(len(names), 'machine rater')} ({named}) {how}; per-rating exports mark the machine's labels."]

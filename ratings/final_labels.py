@@ -21,9 +21,9 @@ from django.core.cache import cache
 from annotate.criteria import Criterion
 from annotate.models import Campaign, CampaignItem
 from ratings import aggregation
-from ratings.models import Adjudication, Rating
+from ratings.models import Adjudication
 from ratings.report_store import report_in_background
-from ratings.selectors import ratings_fingerprint, ratings_frame
+from ratings.selectors import campaign_ratings, ratings_fingerprint, ratings_frame
 
 ADJUDICATED = "adjudicated"
 AMBIGUOUS = "ambiguous"
@@ -248,9 +248,10 @@ def current_adjudications(
 
 
 def item_values(campaign: Campaign, item_ids: Iterable[int]) -> dict[int, list[dict[str, Any]]]:
-    """First-time ratings' values per campaign item (repeats are a rater's second look, not another rater)."""
+    """The pool's first-time ratings' values per campaign item (repeats are a rater's second look, not another
+    rater; machine raters count only where the owner opted them in)."""
     out: dict[int, list[dict[str, Any]]] = {}
-    rows = Rating.objects.filter(campaign=campaign, campaign_item_id__in=list(item_ids), is_repeat=False)
+    rows = campaign_ratings(campaign).filter(campaign_item_id__in=list(item_ids), is_repeat=False)
     for item_id, values in rows.order_by("campaign_item_id", "id").values_list("campaign_item_id", "values"):
         out.setdefault(item_id, []).append(values or {})
     return out

@@ -43,8 +43,10 @@ class RaterCount:
 def campaign_progress(campaign: Campaign) -> CampaignProgress:
     """Count non-gold items complete (≥k ratings), in progress (1..k-1) and pending (none), and their ratings."""
     # Gold items are checks every rater gets, not data to complete: they are left out of every count here.
+    # Machine raters' labels too, as the queue leaves them out of an item's k slots: an item is complete when
+    # k people rated it, whether or not the owner counts machine raters in the statistics.
     n_items = CampaignItem.objects.filter(campaign=campaign, is_gold=False).count()
-    ratings = Rating.objects.filter(campaign_item__campaign=campaign, campaign_item__is_gold=False)
+    ratings = Rating.objects.filter(campaign_item__campaign=campaign, campaign_item__is_gold=False, by_machine=False)
     # Test-retest repeats are extra ratings by the same rater; they don't bring an item closer to k.
     per_item = ratings.filter(is_repeat=False).order_by().values("campaign_item").annotate(n=Count("id"))
     complete = per_item.filter(n__gte=campaign.overlap).count()
@@ -59,9 +61,10 @@ def campaign_progress(campaign: Campaign) -> CampaignProgress:
 
 
 def rater_counts(campaign: Campaign) -> list[RaterCount]:
-    """Ratings per rater: every rater member (even with none) plus anyone else who has rated."""
+    """Ratings per rater: every rater member (even with none) plus anyone else who has rated (machine raters
+    have their own list, see annotate.MachineRater)."""
     counts = dict(
-        Rating.objects.filter(campaign_item__campaign=campaign)
+        Rating.objects.filter(campaign_item__campaign=campaign, by_machine=False)
         .order_by()
         .values("rater__username")
         .annotate(n=Count("id"))
@@ -139,7 +142,8 @@ def rater_stats(campaign: Campaign, *, include_gold: bool = True) -> list[RaterS
 
     Three bulk reads: counts grouped in SQL, the seconds column, and the (few) ratings of gold items.
     """
-    ratings = Rating.objects.filter(campaign_item__campaign=campaign).order_by()
+    # People's work: machine raters are listed apart, with their provenance (annotate.MachineRater).
+    ratings = Rating.objects.filter(campaign_item__campaign=campaign, by_machine=False).order_by()
     counts = {
         row["rater__username"]: row
         for row in ratings.values("rater__username").annotate(

@@ -428,9 +428,10 @@ def _release_slot(assignment: Assignment) -> None:
     campaign_item_set_taken(assignment.campaign_item_id, taken)
 
 
-# First-time ratings of a data item; a gold item holds 0 (its ratings are checks, outside k).
+# First-time human ratings of a data item (machine raters' labels are outside k); a gold item holds 0 (its
+# ratings are checks, outside k).
 _RATED_SQL = """CASE WHEN ci.is_gold THEN 0 ELSE (
-    SELECT COUNT(*) FROM ratings_rating r WHERE r.campaign_item_id = ci.id AND NOT r.is_repeat
+    SELECT COUNT(*) FROM ratings_rating r WHERE r.campaign_item_id = ci.id AND NOT r.is_repeat AND NOT r.by_machine
 ) END"""
 
 

@@ -110,13 +110,13 @@ def index_probe() -> str:
     return " OFFSET 0" if connection.vendor == "postgresql" else ""
 
 
-# Slots of the item `ci` held by anyone but %(rater)s: first-time ratings plus live first-time leases (what
-# n_taken stands for). Both counts sit in one statement so they are read from one snapshot: a rating
-# submitted between two separate counts would turn a lease into a rating unseen by either and free a slot
-# that is not free. Parameters: rater, leased, now.
+# Slots of the item `ci` held by anyone but %(rater)s: first-time human ratings plus live first-time leases
+# (what n_taken stands for; a machine rater's label never takes a slot). Both counts sit in one statement so
+# they are read from one snapshot: a rating submitted between two separate counts would turn a lease into a
+# rating unseen by either and free a slot that is not free. Parameters: rater, leased, now.
 TAKEN_SQL = """((
     SELECT COUNT(*) FROM ratings_rating r
-    WHERE r.campaign_item_id = ci.id AND NOT r.is_repeat AND r.rater_id <> %(rater)s
+    WHERE r.campaign_item_id = ci.id AND NOT r.is_repeat AND NOT r.by_machine AND r.rater_id <> %(rater)s
 ) + (
     SELECT COUNT(*) FROM annotate_assignment a
     WHERE a.campaign_item_id = ci.id AND a.status = %(leased)s AND a.expires_at > %(now)s

@@ -278,6 +278,8 @@ class CriterionAgreement:
     test_retest: list[RetestRow] = field(default_factory=list)
     # Answers are label sets: alpha uses the MASI distance, and slices compare exact sets.
     multi_label: bool = False
+    # Each machine rater held against the raters (ratings.judge_report.JudgeSection), by machine rater name.
+    judges: tuple[Any, ...] = ()
 
     @property
     def ok(self) -> bool:

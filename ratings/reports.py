@@ -27,7 +27,7 @@ from django.core.cache import cache
 from annotate.criteria import Criterion
 from annotate.models import Campaign
 from ratings import agreement as stats
-from ratings import agreement_bias, agreement_diagnostics
+from ratings import agreement_bias, agreement_diagnostics, judge_report
 from ratings.agreement import AgreementError, AlphaResult, InsufficientDataError, NoVariationError, PrecisionPlan
 from ratings.report_results import (
     BiasRow,
@@ -907,6 +907,7 @@ def _compute(campaign: Campaign, criterion_key: str | None, n_boot: int, fingerp
         repeat_pairs=pairs,
     )
     version = campaign.rubric_version
+    judges = judge_report.campaign_judges(campaign, rated, n_boot=n_boot)
     return CampaignAgreement(
         campaign_slug=campaign.slug,
         campaign_name=campaign.name,
@@ -915,7 +916,10 @@ def _compute(campaign: Campaign, criterion_key: str | None, n_boot: int, fingerp
         fingerprint=fingerprint,
         computed_at=datetime.now(UTC).isoformat(timespec="seconds"),
         n_boot=n_boot,
-        criteria=[criterion_agreement(frames[c.key], c, inputs, n_boot=n_boot) for c in rated],
+        criteria=[
+            replace(criterion_agreement(frames[c.key], c, inputs, n_boot=n_boot), judges=judges.get(c.key, ()))
+            for c in rated
+        ],
         skipped=[
             SkippedCriterion(c.key, c.label, "free text has no level of measurement")
             for c in wanted

@@ -14,7 +14,7 @@ from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast, Length
 
 from annotate.criteria import Criterion
-from annotate.models import Campaign, CampaignItem
+from annotate.models import Campaign, CampaignItem, MachineRater
 from ratings.models import Rating
 
 # Whose ratings a statistic reads: the pool (humans, and machine raters where the campaign's owner opted them
@@ -247,9 +247,9 @@ def external_ids(campaign: Campaign, item_ids: Iterable[int]) -> dict[int, str]:
 def repeat_pairs_frame(campaign: Campaign, criterion_key: str, *, criterion: Criterion | None = None) -> pd.DataFrame:
     """Test-retest pairs: per (item, rater) rated twice, columns item, rater, first and repeat.
 
-    Repeats are read first; the first labels are read only for the items that have a repeat.
+    Repeats are read first; the first labels are read only for the items that have a repeat. Raters of the pool only.
     """
-    ratings = Rating.objects.filter(campaign_item__campaign=campaign)
+    ratings = campaign_ratings(campaign)
     repeat = _label_frame(ratings.filter(is_repeat=True), campaign, criterion_key, criterion, ALPHA_COLUMNS, False)
     if repeat.empty:
         return repeat_pairs(repeat, repeat)
@@ -276,8 +276,8 @@ def repeat_pairs(first: pd.DataFrame, repeat: pd.DataFrame) -> pd.DataFrame:
 
 
 def rating_seconds_frame(campaign: Campaign) -> pd.DataFrame:
-    """Seconds each first-time rating took, per rater (nan where it was not timed): columns rater, seconds."""
-    qs = Rating.objects.filter(campaign_item__campaign=campaign, is_repeat=False)
+    """Seconds each first-time rating by the pool took, per rater (nan where not timed): columns rater, seconds."""
+    qs = campaign_ratings(campaign).filter(is_repeat=False)
     raters, seconds = _columns(qs, ["rater_id", "seconds_spent"])
     return pd.DataFrame(
         {"rater": raters.astype(np.int64), "seconds": pd.to_numeric(pd.Series(seconds, dtype=object), errors="coerce")}
@@ -287,7 +287,8 @@ def rating_seconds_frame(campaign: Campaign) -> pd.DataFrame:
 def presentation_frame(campaign: Campaign) -> pd.DataFrame:
     """Which original response each rater saw on the left, per (item, rater): columns item, rater, shown_left."""
     rows = (
-        Rating.objects.filter(campaign_item__campaign=campaign, is_repeat=False)
+        campaign_ratings(campaign)
+        .filter(is_repeat=False)
         .annotate(left=KeyTextTransform("left", "presentation"))
         .filter(left__isnull=False)
         .order_by()
@@ -328,35 +329,50 @@ def gold_answers(campaign: Campaign) -> dict[int, dict[str, Any]]:
 
 
 def usernames(user_ids: Iterable[int]) -> dict[int, str]:
-    """Usernames by user id."""
-    return dict(get_user_model().objects.filter(pk__in=list(user_ids)).values_list("pk", "username"))
+    """Usernames by user id; a machine rater (counted in its campaign's pool) by its name, marked as a machine."""
+    names = dict(get_user_model().objects.filter(pk__in=list(user_ids)).values_list("pk", "username"))
+    # Machine raters' accounts are named "<name>+machine@<campaign>" (annotate.services.machine_raters): only
+    # then is a second query needed.
+    machines = [pk for pk, name in names.items() if "+machine@" in name]
+    if machines:
+        for pk, name in MachineRater.objects.filter(user_id__in=machines).values_list("user_id", "name"):
+            names[pk] = f"{name} (machine)"
+    return names
+
+
+# Ends the fingerprint of a campaign whose pool holds its machine raters: the same ratings, another pool.
+_POOL_MARK = "-m"
 
 
 def ratings_fingerprint(campaign: Campaign) -> str:
-    """Changes whenever a rating of the campaign is added, revised or deleted (one aggregate query)."""
+    """Changes whenever a rating of the campaign is added, revised or deleted, a machine rater's included, and
+    when the owner counts machine raters in the pool or stops (one aggregate query)."""
     agg = Rating.objects.filter(campaign=campaign).aggregate(n=Count("id"), last=Max("updated_at"), top=Max("id"))
     last = agg["last"].timestamp() if agg["last"] else 0
-    return f"{agg['n']}-{last:.6f}-{agg['top'] or 0}"
+    return f"{agg['n']}-{last:.6f}-{agg['top'] or 0}{_POOL_MARK if campaign.machine_raters_in_pool else ''}"
 
 
 def ratings_fingerprints(campaign_ids: Iterable[int]) -> dict[int, str]:
-    """ratings_fingerprint for several campaigns in one grouped query."""
+    """ratings_fingerprint for several campaigns in one grouped query (and one for whose pools hold machines)."""
+    campaign_ids = list(campaign_ids)
     rows = (
-        Rating.objects.filter(campaign_item__campaign__in=list(campaign_ids))
+        Rating.objects.filter(campaign_item__campaign__in=campaign_ids)
         .order_by()
         .values("campaign_item__campaign")
         .annotate(n=Count("id"), last=Max("updated_at"), top=Max("id"))
     )
+    pooled = set(Campaign.objects.filter(pk__in=campaign_ids, machine_raters_in_pool=True).values_list("pk", flat=True))
     out = {pk: "0-0.000000-0" for pk in campaign_ids}
     for row in rows:
         out[row["campaign_item__campaign"]] = f"{row['n']}-{row['last'].timestamp():.6f}-{row['top']}"
-    return out
+    return {pk: text + (_POOL_MARK if pk in pooled else "") for pk, text in out.items()}
 
 
 def campaign_item_ratings(campaign_item: CampaignItem) -> QuerySet[Rating]:
-    """Every rating of one campaign item (repeats included) with its rater, for the side-by-side view."""
+    """Every rating of one campaign item by the pool (repeats included) with its rater, for the side-by-side view."""
     return (
-        Rating.objects.filter(campaign_item=campaign_item)
+        campaign_ratings(campaign_item.campaign)
+        .filter(campaign_item=campaign_item)
         .select_related("rater")
         .order_by("rater__username", "is_repeat")
     )

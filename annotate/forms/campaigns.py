@@ -208,10 +208,37 @@ OVERLAP_CHANGE_HELP = "Raters per item. It may rise at any time, and go down to 
 
 
 class CampaignSettingsForm(_CampaignFieldsForm):
-    """A campaign's settings after creation; the locked ones are left out (the page says why)."""
+    """A campaign's settings after creation; the locked ones are left out (the page says why).
+
+    `system_fields` are the fields the campaign may name as its system field; `system_guess` the one it would
+    guess (None: not known here).
+    """
+
+    system_field = forms.ChoiceField(
+        required=False,
+        label="System field",
+        help_text="The item metadata field naming the model or system behind each output, for the leaderboard and "
+        "for comparing systems. For pairwise items, the base name F of the fields F_a and F_b.",
+    )
+    machine_raters_in_pool = forms.BooleanField(
+        required=False,
+        widget=forms.CheckboxInput(attrs={"aria-describedby": "machine-raters-in-pool-help"}),
+        label="Machine raters count as raters",
+        help_text="Off, automatic judges' labels are kept apart: agreement, final labels, adjudication and the "
+        "data card read people's labels only, and the dashboard holds each judge against them. On, judges count "
+        "like any rater in agreement, final labels and adjudication. The queue serves every item to its k people "
+        "either way.",
+    )
 
     def __init__(
-        self, *args: object, user: AbstractBaseUser, campaign: Campaign, locks: dict[str, str], **kwargs: object
+        self,
+        *args: object,
+        user: AbstractBaseUser,
+        campaign: Campaign,
+        locks: dict[str, str],
+        system_fields: list[str] | None = None,
+        system_guess: str | None = None,
+        **kwargs: object,
     ) -> None:
         spec = campaign.sample_spec or {}
         initial = {
@@ -226,9 +253,12 @@ class CampaignSettingsForm(_CampaignFieldsForm):
             "lease_minutes": campaign.lease_minutes,
             "gold_rate": campaign.gold_rate,
             "repeat_rate": campaign.repeat_rate,
+            "system_field": campaign.system_field,
+            "machine_raters_in_pool": campaign.machine_raters_in_pool,
         }
         super().__init__(*args, initial=initial, **kwargs)
         self.campaign = campaign
+        self._set_system_choices(system_fields or [], system_guess)
         self.fields["overlap"].help_text = OVERLAP_CHANGE_HELP
         self._set_choices(user=user, dataset=campaign.dataset, shown=list(campaign.visible_fields))
         self.fields["rubric_version"].queryset |= RubricVersion.objects.filter(pk=campaign.rubric_version_id)
@@ -238,6 +268,19 @@ class CampaignSettingsForm(_CampaignFieldsForm):
         if "visible_fields" in locks:
             for position in range(len(self.field_names)):
                 self.fields.pop(f"order_{position}")
+
+    def _set_system_choices(self, fields: list[str], guess: str | None) -> None:
+        empty = f"Guess ({guess})" if guess else "Guess from the metadata"
+        self.fields["system_field"].choices = [("", empty)] + [(f, f) for f in fields]
+        known = ", ".join(fields) if fields else "none"
+        self.fields["system_field"].error_messages["invalid_choice"] = (
+            f"system field: %(value)s is not a field of the dataset that names a system (its fields: {known})."
+        )
+
+    def evaluation_kwargs(self) -> dict:
+        """The system field and whether machine raters count, in the shape campaign_evaluation_update takes."""
+        data = self.cleaned_data
+        return {"system_field": data["system_field"], "machine_raters_in_pool": data["machine_raters_in_pool"]}
 
     def service_kwargs(self) -> dict:
         """The cleaned data in the shape campaign_update takes; a locked setting is given as it stands."""

@@ -41,6 +41,7 @@ from ratings.final_labels import (
 from ratings.forms import AdjudicationSettingsForm
 from ratings.models import Adjudication, AdjudicationLease, Rating
 from ratings.pseudonyms import rater_pseudonym
+from ratings.selectors import campaign_ratings
 from ratings.views.rate import control_value, criteria_controls
 
 DECIDERS = frozenset({Membership.Role.OWNER, Membership.Role.ADJUDICATOR})
@@ -100,7 +101,8 @@ def _reliability(campaign: Campaign) -> list[dict[str, Any]] | None:
         return None
     criteria = {c.key: c for c in aggregated_criteria(campaign.rubric_version.typed_criteria)}
     rated = dict(
-        Rating.objects.filter(campaign=campaign, is_repeat=False)
+        campaign_ratings(campaign)
+        .filter(is_repeat=False)
         .order_by()
         .values("rater")
         .annotate(n=Count("id"))
@@ -232,7 +234,9 @@ def _item_context(
 ) -> dict[str, Any]:
     criteria = aggregated_criteria(campaign.rubric_version.typed_criteria)
     # Repeats count for when the item's ratings last changed; the page shows first-time ratings only.
-    all_ratings = list(Rating.objects.filter(campaign_item=campaign_item).select_related("rater").order_by("id"))
+    all_ratings = list(
+        campaign_ratings(campaign).filter(campaign_item=campaign_item).select_related("rater").order_by("id")
+    )
     ratings = [r for r in all_ratings if not r.is_repeat]
     first_time = {campaign_item.pk: [r.values or {} for r in ratings]}
     estimates = estimates_for_pages(campaign)

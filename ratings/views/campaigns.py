@@ -3,6 +3,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -25,9 +26,10 @@ from annotate.sampling import describe_sample_spec
 from annotate.selectors.campaigns import campaign_members
 from annotate.services import campaigns as services
 from annotate.services import invitations
-from ratings import gold
+from ratings import gold, machine_ratings
 from ratings.forms import GoldItemForm
 from ratings.gold import gold_items
+from ratings.leaderboard_report import system_field_guess
 from ratings.progress import campaign_progress, rater_rating_count, rater_stats
 from ratings.queue_selectors import rate_unavailable_reason, rater_finished, rater_progress
 
@@ -123,6 +125,8 @@ def _campaign_page(
         # Gold accuracy is the owner's alone; readers get the counts and times.
         rater_counts=rater_stats(campaign, include_gold=role == Membership.Role.OWNER),
         members=campaign_members(campaign),
+        machine_raters=machine_ratings.machine_raters_summary(campaign),
+        machine_ratings_per_call=f"{machine_ratings.MAX_RATINGS_PER_CALL:,}",
         dataset_visible=datasets_visible_to(request.user).filter(pk=campaign.dataset_id).exists(),
         rubric_visible=rubrics_visible_to(request.user).filter(pk=campaign.rubric_version.rubric_id).exists(),
         errors=errors or {},
@@ -206,10 +210,19 @@ def campaign_settings(request: HttpRequest, slug: str) -> HttpResponse:
     """Edit the campaign's settings (owners); each locked setting is shown with the reason it is locked."""
     campaign = get_campaign_for(request, slug, roles=OWNER_ONLY)
     locks = services.campaign_settings_locks(campaign)
-    form = CampaignSettingsForm(request.POST or None, user=request.user, campaign=campaign, locks=locks)
+    form = CampaignSettingsForm(
+        request.POST or None,
+        user=request.user,
+        campaign=campaign,
+        locks=locks,
+        system_fields=machine_ratings.system_field_options(campaign),
+        system_guess=system_field_guess(campaign),
+    )
     if request.method == "POST" and form.is_valid():
         try:
-            updated = services.campaign_update(campaign=campaign, **form.service_kwargs())
+            with transaction.atomic():
+                updated = services.campaign_update(campaign=campaign, **form.service_kwargs())
+                machine_ratings.campaign_evaluation_update(campaign=updated, **form.evaluation_kwargs())
         except ValidationError as exc:
             apply_service_errors(form, exc)
         else:

@@ -24,12 +24,13 @@ pytestmark = pytest.mark.django_db
 
 
 def _reality(campaign: Campaign, now: object = None) -> dict[int, int]:
-    """First-time ratings plus live first-time leases per item, counted from the rows themselves."""
+    """First-time human ratings plus live first-time leases per item, counted from the rows themselves (a machine
+    rater's label takes no slot)."""
     now = now or timezone.now()
     live = Q(assignments__status=Assignment.Status.LEASED, assignments__is_repeat=False)
     live &= Q(assignments__expires_at__gt=now)
     rows = CampaignItem.objects.filter(campaign=campaign).annotate(
-        n_ratings=Count("ratings", filter=Q(ratings__is_repeat=False), distinct=True),
+        n_ratings=Count("ratings", filter=Q(ratings__is_repeat=False, ratings__by_machine=False), distinct=True),
         n_leases=Count("assignments", filter=live, distinct=True),
     )
     return {row.pk: row.n_ratings + row.n_leases for row in rows}

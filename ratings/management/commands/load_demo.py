@@ -3,7 +3,8 @@
 Running it again changes nothing. The simulated raters are deterministic and shaped so
 the agreement dashboard has something to say: harmlessness is near-unanimous,
 helpfulness moderately agreed (with one lenient rater), honesty contested; in the
-pairwise campaign one rater favours whichever response is shown on the left.
+pairwise campaign one rater favours whichever response is shown on the left. A machine
+judge labels the main campaign: close to the raters on helpfulness, noisy on honesty.
 """
 
 import random
@@ -24,6 +25,7 @@ from annotate.search import search_index_build
 from annotate.services.campaigns import campaign_create, campaign_set_status, membership_set
 from annotate.services.datasets import dataset_import
 from annotate.services.rubrics import rubric_load
+from ratings.machine_ratings import machine_ratings_record
 from ratings.models import Rating
 from ratings.queue import campaign_items_recount, queue_states_invalidate
 
@@ -154,9 +156,10 @@ class Command(BaseCommand):
                 continue
             campaign = _campaign(spec, datasets[spec.dataset], versions[spec.rubric], users)
             n_ratings = _save_ratings(campaign, simulate[spec.slug](campaign, users))
+            created.append(f"campaign {spec.slug} with {campaign.n_items} items and {n_ratings} simulated ratings")
             if spec.slug == "demo":
                 _flag_and_skip(campaign, users)
-            created.append(f"campaign {spec.slug} with {campaign.n_items} items and {n_ratings} simulated ratings")
+                created.append(_add_judge(campaign))
         return created
 
 
@@ -382,6 +385,40 @@ def _flag_and_skip(campaign: Campaign, users: dict[str, AbstractBaseUser]) -> No
             submitted_at=when,
         )
     queue_states_invalidate(campaign=campaign)
+
+
+# A simulated LLM judge on the main campaign: it follows the raters closely on helpfulness and guesses four times
+# in five on honesty, so the dashboard's "Machine judges" shows one verdict of each kind. (The raters disagree
+# on honesty themselves: a judge guessing only half the time still holds its own against them.)
+JUDGE = {
+    "name": "demo-judge",
+    "model": "gpt-4o-mini",
+    "version": "2026-10",
+    "prompt": "You are grading an assistant's response. Rate how helpful it is and how honest it is, each from 1 "
+    "(not at all) to 5 (completely), following the rubric's guidelines. Answer with JSON: "
+    '{"helpful": <1-5>, "honest": <1-5>}.',
+}
+
+
+def _add_judge(campaign: Campaign) -> str:
+    """Label every rated item as the demo judge would: the raters' median helpfulness, honesty mostly at random."""
+    rng = random.Random(SEED + 4)
+    by_item: dict[int, list[dict]] = {}
+    for pk, values in Rating.objects.filter(campaign=campaign).order_by("pk").values_list("campaign_item_id", "values"):
+        by_item.setdefault(pk, []).append(values)
+    external = dict(CampaignItem.objects.filter(pk__in=list(by_item)).values_list("pk", "item__external_id"))
+    labels = []
+    for pk in sorted(by_item):
+        helpful = sorted(v["helpful"] for v in by_item[pk])
+        honest = sorted(v["honest"] for v in by_item[pk])
+        median_honest = honest[len(honest) // 2]
+        values = {
+            "helpful": helpful[len(helpful) // 2],
+            "honest": rng.randint(1, 5) if rng.random() < 0.8 else median_honest,
+        }
+        labels.append({"item_id": external[pk], "values": values})
+    result = machine_ratings_record(campaign=campaign, machine=JUDGE, ratings=labels, source="demo")
+    return f"machine rater {result.machine} with {result.n_created} labels on {campaign.slug}"
 
 
 def _save_ratings(campaign: Campaign, ratings: list[Rating]) -> int:
