@@ -2,7 +2,8 @@
 
 from django.urls import path, re_path
 
-from ratings import api, export_api
+from ratings import api, export_api, machine_api
+from ratings.leaderboard_api import CampaignLeaderboardApi
 
 app_name = "ratings-api"
 
@@ -14,9 +15,24 @@ urlpatterns = [
         name="campaign-agreement",
     ),
     re_path(
+        r"^campaigns/(?P<slug>[-a-zA-Z0-9_]+)/leaderboard/?$",
+        CampaignLeaderboardApi.as_view(),
+        name="campaign-leaderboard",
+    ),
+    re_path(
         r"^campaigns/(?P<slug>[-a-zA-Z0-9_]+)/export/?$",
         export_api.CampaignExportApi.as_view(),
         name="campaign-export",
+    ),
+    re_path(
+        r"^campaigns/(?P<slug>[-a-zA-Z0-9_]+)/machine-ratings/?$",
+        machine_api.MachineRatingsCreateApi.as_view(),
+        name="campaign-machine-ratings",
+    ),
+    re_path(
+        r"^campaigns/(?P<slug>[-a-zA-Z0-9_]+)/machine-raters/?$",
+        machine_api.MachineRaterListApi.as_view(),
+        name="campaign-machine-raters",
     ),
     path("exports/<uuid:pk>/", export_api.ExportRunDetailApi.as_view(), name="export-detail"),
     path("exports/<uuid:pk>/file/", export_api.ExportRunFileApi.as_view(), name="export-file"),

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from ratings.views import adjudicate, agreement, campaigns, data_card, rate, rubric_compare
+from ratings.views import adjudicate, agreement, campaigns, data_card, leaderboard, rate, rubric_compare
 from ratings.views import export as export_views
 
 app_name = "ratings"
@@ -30,6 +30,7 @@ urlpatterns = [
     path("c/<slug:slug>/agreement/", agreement.agreement_dashboard, name="agreement"),
     path("c/<slug:slug>/agreement/items/", agreement.agreement_items, name="agreement-items"),
     path("c/<slug:slug>/agreement/items/<int:item_pk>/", agreement.agreement_item, name="agreement-item"),
+    path("c/<slug:slug>/leaderboard/", leaderboard.campaign_leaderboard, name="leaderboard"),
     # Adjudication: the queue, one item's decision, sending items, and the campaign's flags and skips.
     path("c/<slug:slug>/adjudicate/", adjudicate.adjudication_queue_page, name="adjudicate"),
     path("c/<slug:slug>/adjudicate/next/", adjudicate.adjudication_next, name="adjudicate-next"),
