@@ -19,6 +19,7 @@ from annotate.models import (
     ImportRun,
     Item,
     ItemMetadata,
+    MachineRater,
     Membership,
     MetadataValue,
     Rubric,
@@ -259,6 +260,21 @@ class MembershipAdmin(admin.ModelAdmin):
     list_display = ["campaign", "user", "role", "rates", "created_at"]
     list_filter = ["role", "rates", "campaign"]
     raw_id_fields = ["user"]
+
+
+@admin.register(MachineRater)
+class MachineRaterAdmin(admin.ModelAdmin):
+    list_display = ["name", "campaign", "model", "version", "created_at"]
+    list_filter = ["campaign"]
+    readonly_fields = ["campaign", "user", "name"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        # A machine rater comes with its labels: from an import or the API, which create its account.
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: MachineRater | None = None) -> bool:
+        # Its labels are ratings by its account: without the name and provenance they would be anonymous.
+        return False
 
 
 @admin.register(Assignment)
