@@ -26,18 +26,13 @@ Item content and metadata values that are not text are written as JSON text in C
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
 import orjson
 import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.csv as pa_csv
-import pyarrow.parquet as pq
 from django.contrib.auth import get_user_model
 from django.db.models import Count, Func, IntegerField, QuerySet, TextField
 from django.db.models.fields.json import KeyTextTransform
@@ -47,43 +42,27 @@ from annotate.content import content_display_order
 from annotate.criteria import Criterion
 from annotate.criteria.base import is_int, is_number
 from annotate.models import Campaign, CampaignItem, MachineRater, RubricVersion
+from ratings.export_encoders import (
+    ENCODERS,
+    FORMATS,
+    PAIR_SCOPE,
+    PREFERENCE_FORMAT,
+    SCOPES,
+    Chunk,
+    Column,
+    ExportError,
+    ExportSpec,
+)
 from ratings.final_labels import final_labels_chunks, plain_value
 from ratings.models import Rating, RatingRevision
+from ratings.preference_export import preference_chunks, preference_columns, preference_spec
 from ratings.pseudonyms import rater_pseudonym
 
-SCOPES = ("rating", "item")
-# Preference pairs for training (ratings.preference_export): asked for as a format, written as JSONL rows of
-# their own scope (one per pairwise item).
-PREFERENCE_FORMAT = "preference"
-PAIR_SCOPE = "pair"
 # Ratings read per query: a few thousand rows keep each query short and a chunk's memory small.
 CHUNK_RATINGS = 5_000
 # created_at and updated_at are stamped by two clock reads when a rating is stored: closer than this, the
 # rating was never revised.
 REVISED_AFTER = timedelta(seconds=1)
-# Text cells a spreadsheet would run as a formula begin with one of these (and a quote is escaped in turn).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "'")
-# The same characters as the export page names them.
-FORMULA_START_NAMES = ("=", "+", "-", "@", "a tab", "a carriage return", "'")
-# The same characters as a regular expression (Arrow's, for a whole column at once).
-FORMULA_PATTERN = "^[=+\\-@\t\r']"
-TEXT_KINDS = ("text", "json", "any")
-KIND_NAMES = {"int": "a whole number", "float": "a number", "bool": "true or false"}
-JSON_OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY
-
-# How each kind of column is typed in Parquet.
-ARROW_TYPES = {
-    "int": pa.int64(),
-    "float": pa.float64(),
-    "bool": pa.bool_(),
-    "text": pa.string(),
-    "json": pa.string(),
-    "any": pa.string(),
-    "time": pa.timestamp("us", tz="UTC"),
-}
-# Times in CSV and JSONL: ISO 8601 in UTC, to the microsecond.
-ISO_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
-CSV_TYPES = {"time": pa.string()}
 # Per final-label column of a criterion: its suffix and its kind ("value" takes the criterion's own kind).
 FINAL_LABEL_COLUMNS = (
     ("final", "value"),
@@ -101,67 +80,6 @@ FINAL_LABEL_COLUMNS = (
 )
 
 
-class ExportError(ValueError):
-    """An export asked for something the campaign does not have (a criterion) or that does not exist (a format).
-
-    `field` names the option at fault, as forms and the API name it.
-    """
-
-    def __init__(self, message: str, *, field: str = "criterion") -> None:
-        super().__init__(message)
-        self.field = field
-
-
-@dataclass(frozen=True)
-class ExportFormat:
-    """A file format: its name, extension, content type and whether it is text (may go to a terminal)."""
-
-    name: str
-    extension: str
-    content_type: str
-    is_text: bool
-
-
-FORMATS = {
-    "csv": ExportFormat("csv", "csv", "text/csv; charset=utf-8", True),
-    "jsonl": ExportFormat("jsonl", "jsonl", "application/x-ndjson; charset=utf-8", True),
-    "parquet": ExportFormat("parquet", "parquet", "application/vnd.apache.parquet", False),
-    PREFERENCE_FORMAT: ExportFormat(PREFERENCE_FORMAT, "jsonl", "application/x-ndjson; charset=utf-8", True),
-}
-
-
-@dataclass(frozen=True)
-class ExportSpec:
-    """What to export: one row per rating or per item, the format, one criterion or all, and real rater names."""
-
-    scope: str
-    fmt: str
-    criterion_key: str | None = None
-    # Usernames beside the pseudonyms: only ever true for an export an owner asked for.
-    names: bool = False
-    # Preference pairs only: rows without a winner kept, and the content field holding the prompt.
-    include_ties: bool = False
-    include_ambiguous: bool = False
-    prompt_field: str | None = None
-
-    @property
-    def format(self) -> ExportFormat:
-        """The file format."""
-        return FORMATS[self.fmt]
-
-
-@dataclass(frozen=True)
-class Column:
-    """One column of an export: its header and its kind (int, float, bool, text, json, any, time).
-
-    "json" values are written as JSON text in CSV and Parquet; "any" values (item content and metadata) are
-    written as they are when they are text and as JSON text otherwise; JSONL keeps both native.
-    """
-
-    name: str
-    kind: str
-
-
 def export_spec(
     campaign: Campaign,
     *,
@@ -175,8 +93,6 @@ def export_spec(
 ) -> ExportSpec:
     """Check an export's options against the campaign; ExportError says what is wrong and what would do."""
     if fmt == PREFERENCE_FORMAT or scope == PAIR_SCOPE:
-        from ratings.preference_export import preference_spec  # it builds on this module
-
         return preference_spec(
             campaign,
             criterion_key=criterion_key,
@@ -237,8 +153,6 @@ def _criteria(campaign: Campaign, spec: ExportSpec) -> list[Criterion]:
 def export_columns(campaign: Campaign, spec: ExportSpec) -> list[Column]:
     """The export's columns in order, fixed before any row is read."""
     if spec.scope == PAIR_SCOPE:
-        from ratings.preference_export import preference_columns
-
         return preference_columns()
     criteria = _criteria(campaign, spec)
     if spec.scope == "rating":
@@ -276,8 +190,6 @@ def export_columns(campaign: Campaign, spec: ExportSpec) -> list[Column]:
 #
 # A chunk is a list of columns (each a list of cells, in export_columns' order), not of rows: Parquet takes
 # columns as they are, and the per-rating reader builds each column in one pass over the chunk.
-
-Chunk = list[list[Any]]
 
 
 class _Names:
@@ -511,8 +423,6 @@ def _final_label_cells(label: Any, by_name: dict[int, str]) -> list[Any]:
 def export_chunks(campaign: Campaign, spec: ExportSpec) -> Iterator[Chunk]:
     """The export's columns, a chunk of rows at a time."""
     if spec.scope == PAIR_SCOPE:
-        from ratings.preference_export import preference_chunks
-
         return preference_chunks(campaign, spec)
     if spec.scope == "rating":
         return rating_chunks(campaign, spec)
@@ -520,173 +430,6 @@ def export_chunks(campaign: Campaign, spec: ExportSpec) -> Iterator[Chunk]:
 
 
 # --------------------------------------------------------------------------- encoders
-
-
-def neutralise(text: str) -> str:
-    """A text cell as CSV writes it: a quote in front when a spreadsheet would run it as a formula."""
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
-
-
-def json_text(value: Any) -> str:
-    """A value as JSON text (mapping keys that are not strings written as text)."""
-    return orjson.dumps(value, option=JSON_OPTIONS).decode()
-
-
-def _timestamps(values: list[Any]) -> pa.Array:
-    """UTC text from the database ("YYYY-MM-DD HH:MM:SS[.ffffff]") as UTC timestamps."""
-    return pa.array(values, type=pa.string()).cast(pa.timestamp("us")).cast(ARROW_TYPES["time"])
-
-
-def _iso_times(values: list[Any]) -> pa.Array:
-    """UTC text from the database as ISO 8601 text to the microsecond ("2026-11-01T09:30:00.000000Z")."""
-    return pc.strftime(_timestamps(values), format=ISO_FORMAT)
-
-
-def _as_text(kind: str, column: list[Any]) -> list[Any]:
-    """A text, json or any column as text (None stays None)."""
-    if kind == "json":
-        return [None if v is None else json_text(v) for v in column]
-    if kind == "any":
-        return [v if v is None or isinstance(v, str) else json_text(v) for v in column]
-    return [v if v is None or isinstance(v, str) else str(v) for v in column]
-
-
-def _neutralised(array: pa.Array) -> pa.Array:
-    """A text column with a quote in front of each cell that begins as a formula would (see neutralise)."""
-    starts = pc.match_substring_regex(array, FORMULA_PATTERN)
-    if not pc.any(starts).as_py():
-        return array
-    return pc.if_else(starts, pc.binary_join_element_wise("'", array, ""), array)
-
-
-def _arrow_column(column: Column, values: list[Any]) -> pa.Array:
-    """One column of a chunk as an Arrow array of the column's type."""
-    kind = column.kind
-    if kind == "time":
-        return _timestamps(values)
-    if kind in TEXT_KINDS:
-        try:
-            # Text columns hold text (or None) but for the odd stored answer: convert only when one is not.
-            return pa.array(values, type=pa.string())
-        except (pa.ArrowTypeError, pa.ArrowInvalid):
-            return pa.array(_as_text(kind, values), type=pa.string())
-    try:
-        return pa.array(values, type=ARROW_TYPES[kind])
-    except (pa.ArrowTypeError, pa.ArrowInvalid, OverflowError):
-        fits = {"int": is_int, "float": is_number, "bool": lambda v: isinstance(v, bool)}[kind]
-        bad = next((v for v in values if v is not None and not fits(v)), None)
-        raise ExportError(
-            f"column {column.name} holds {bad!r}, which is not {KIND_NAMES[kind]}: export it as JSONL instead"
-        ) from None
-
-
-class CsvEncoder:
-    """CSV in UTF-8 with one header row (see the module's docstring for the cells), written by Arrow's CSV writer."""
-
-    def __init__(self, columns: list[Column]) -> None:
-        self.columns = columns
-        self.texts = [c.kind in TEXT_KINDS for c in columns]
-        # Times as ISO 8601 text: Arrow's CSV writer would put a space between the date and the time.
-        fields = [pa.field(neutralise(c.name), CSV_TYPES.get(c.kind, ARROW_TYPES[c.kind])) for c in columns]
-        self.schema = pa.schema(fields)
-        self.spool = _Spool()
-        self.writer = pa_csv.CSVWriter(self.spool, self.schema)
-
-    def begin(self) -> bytes:
-        """The header row."""
-        return self.spool.drain()
-
-    def chunk(self, chunk: Chunk) -> bytes:
-        """A chunk's rows."""
-        arrays = [
-            _iso_times(values) if c.kind == "time" else _arrow_column(c, values)
-            for c, values in zip(self.columns, chunk, strict=True)
-        ]
-        arrays = [_neutralised(a) if text else a for a, text in zip(arrays, self.texts, strict=True)]
-        self.writer.write_table(pa.Table.from_arrays(arrays, schema=self.schema))
-        return self.spool.drain()
-
-    def end(self) -> bytes:
-        """Nothing: CSV has no footer."""
-        self.writer.close()
-        return self.spool.drain()
-
-
-class JsonlEncoder:
-    """One JSON object per line, keys in column order."""
-
-    def __init__(self, columns: list[Column]) -> None:
-        self.columns = columns
-        self.names = [c.name for c in columns]
-
-    def begin(self) -> bytes:
-        """Nothing: JSONL has no header."""
-        return b""
-
-    def chunk(self, chunk: Chunk) -> bytes:
-        """A chunk's rows, one line each."""
-        names, dumps = self.names, orjson.dumps
-        cells = [_iso_times(v).to_pylist() if c.kind == "time" else v for c, v in zip(self.columns, chunk, strict=True)]
-        lines = (dumps(dict(zip(names, row, strict=True)), option=JSON_OPTIONS) for row in zip(*cells, strict=True))
-        return b"\n".join(lines) + b"\n"
-
-    def end(self) -> bytes:
-        """Nothing: JSONL has no footer."""
-        return b""
-
-
-class _Spool(io.RawIOBase):
-    """A write-only file that keeps what was written until drained: Parquet's bytes, a row group at a time."""
-
-    def __init__(self) -> None:
-        self._parts: list[bytes] = []
-        self._position = 0
-
-    def writable(self) -> bool:
-        return True
-
-    def write(self, data: Any) -> int:
-        chunk = bytes(data)
-        self._parts.append(chunk)
-        self._position += len(chunk)
-        return len(chunk)
-
-    def tell(self) -> int:
-        return self._position
-
-    def drain(self) -> bytes:
-        """What was written since the last drain."""
-        out = b"".join(self._parts)
-        self._parts.clear()
-        return out
-
-
-class ParquetEncoder:
-    """Parquet with one row group per chunk, under the schema the columns' kinds give."""
-
-    def __init__(self, columns: list[Column]) -> None:
-        self.columns = columns
-        self.schema = pa.schema([pa.field(c.name, ARROW_TYPES[c.kind], nullable=True) for c in columns])
-        self.spool = _Spool()
-        self.writer = pq.ParquetWriter(self.spool, self.schema, compression="zstd")
-
-    def begin(self) -> bytes:
-        """The file's magic bytes."""
-        return self.spool.drain()
-
-    def chunk(self, chunk: Chunk) -> bytes:
-        """A chunk's rows as one row group."""
-        arrays = [_arrow_column(c, values) for c, values in zip(self.columns, chunk, strict=True)]
-        self.writer.write_table(pa.Table.from_arrays(arrays, schema=self.schema))
-        return self.spool.drain()
-
-    def end(self) -> bytes:
-        """The footer (the schema and where each row group is)."""
-        self.writer.close()
-        return self.spool.drain()
-
-
-ENCODERS = {"csv": CsvEncoder, "jsonl": JsonlEncoder, "parquet": ParquetEncoder}
 
 
 def export_stream(

@@ -43,7 +43,7 @@ from annotate.content import content_display_order
 from annotate.criteria import Criterion
 from annotate.criteria.base import is_number
 from annotate.models import Campaign, CampaignItem
-from ratings.exports import (
+from ratings.export_encoders import (
     ENCODERS,
     PAIR_SCOPE,
     Chunk,

@@ -12,6 +12,7 @@ from accord.pages import render_page_or_fragment
 from annotate.models import Campaign
 from annotate.permissions import READERS, get_campaign_for
 from ratings.data_card import data_card_markdown
+from ratings.export_encoders import FORMULA_START_NAMES
 from ratings.export_runs import (
     EXPORT_INLINE_RATINGS,
     export_is_inline,
@@ -22,7 +23,6 @@ from ratings.export_runs import (
     get_export_run_for,
 )
 from ratings.export_tasks import export_start
-from ratings.exports import FORMULA_START_NAMES
 from ratings.forms import ExportForm
 from ratings.models import ExportRun
 from ratings.preference_export import preference_overview

@@ -9,7 +9,7 @@ from django.core.management import call_command
 
 from annotate.models import CampaignItem
 from annotate.rubrics import validate_criteria
-from ratings.exports import neutralise
+from ratings.export_encoders import neutralise
 from tests.factories import (
     CampaignFactory,
     DatasetFactory,
