@@ -238,7 +238,7 @@ def _final_frame(campaign: Campaign, criterion: Criterion, frame: pd.DataFrame) 
     values = _values_by_item(frame)
     rows, ambiguous, undecided = [], 0, 0
     # Without a decision or an estimate an item's final label depends on its values alone, and items share a few
-    # value lists ([A, B], [A, A], ...): each list is aggregated once (50,000 items: 2.2 s to 0.3 s).
+    # value lists ([A, B], [A, A], ...): each list is aggregated once (benchmarks/leaderboard.py, final labels).
     by_values: dict[tuple, Any] = {}
     for item in sorted(set(values) | set(decisions)):
         answers, decision, estimate = values.get(item, []), decisions.get(item), _estimate(estimates, item)

@@ -34,8 +34,10 @@ class Rating(models.Model):
     comment = models.TextField(blank=True)
     seconds_spent = models.FloatField(null=True, blank=True)
     # A test-retest repeat is a second, independent rating of the same item by the same rater.
-    # Any number of repeats may be imported; the queue serves at most one per (item, rater) (see Assignment).
     is_repeat = models.BooleanField(default=False)
+    # Tells a rater's repeats of one item apart: the queue serves at most one (number 0, see Assignment); an
+    # import may add any number (1, 2, ...). A first rating is always 0.
+    repeat_number = models.PositiveSmallIntegerField(default=0, db_default=0)
     # Given by a machine rater (annotate.MachineRater): outside the human pool unless the campaign opts in.
     by_machine = models.BooleanField(default=False, db_default=False)
     # How the item was shown, e.g. {"left": "b"} when a pairwise order was swapped.
@@ -48,12 +50,15 @@ class Rating(models.Model):
     class Meta:
         ordering = ["campaign_item", "rater", "created_at"]
         constraints = [
+            # Also the index of every "has this rater rated this item" probe of the queue, so it stays a plain
+            # (not partial) index led by the item and the rater.
             models.UniqueConstraint(
-                fields=["campaign_item", "rater"], condition=Q(is_repeat=False), name="rating_one_per_item_rater"
+                fields=["campaign_item", "rater", "is_repeat", "repeat_number"], name="rating_one_per_item_rater"
             ),
             models.CheckConstraint(
                 condition=Q(seconds_spent__isnull=True) | Q(seconds_spent__gte=0), name="rating_seconds_nonnegative"
             ),
+            models.CheckConstraint(condition=Q(is_repeat=True) | Q(repeat_number=0), name="rating_first_is_number_0"),
         ]
         indexes = [
             # A rater's ratings in a campaign. No index is led by the rater: see Assignment's indexes.

@@ -492,6 +492,27 @@ def _new_rating(
     )
 
 
+def _number_repeats(*, campaign: Campaign, repeats: list[Rating]) -> None:
+    """Number imported repeats per (item, rater) after the rater's repeats already stored, in file order.
+
+    Number 0 is the repeat the queue serves; an imported one takes the next number above any stored one.
+    """
+    if not repeats:
+        return
+    last: dict[tuple[int, int], int] = {}
+    for chunk in chunks(sorted({r.rater_id for r in repeats}), IMPORT_BATCH_SIZE):
+        stored = (
+            Rating.objects.filter(campaign=campaign, rater_id__in=chunk, is_repeat=True)
+            .values("campaign_item_id", "rater_id")
+            .annotate(last=Max("repeat_number"))
+            .values_list("campaign_item_id", "rater_id", "last")
+        )
+        last.update(((item_id, rater_id), number) for item_id, rater_id, number in stored)
+    for rating in repeats:
+        key = (rating.campaign_item_id, rating.rater_id)
+        rating.repeat_number = last[key] = last.get(key, 0) + 1
+
+
 def _import_options_check(*, repeats: str, replace: bool, machine: str | None, match_members: bool) -> None:
     """Refuse options that contradict each other before anything is read."""
     if repeats not in rating_files.REPEATS:
@@ -591,6 +612,7 @@ def ratings_import(
         if (items[external_id], user_ids[rater]) not in existing
     ]
     repeated = [new(rating, is_repeat=True) for rating in [*again, *parsed.repeats]]
+    _number_repeats(campaign=campaign, repeats=repeated)
     try:
         with transaction.atomic():
             Rating.objects.bulk_create([*fresh, *repeated], batch_size=IMPORT_BATCH_SIZE)

@@ -281,3 +281,20 @@ def test_the_upload_page_offers_the_four_choices(client: Client, campaign: Campa
     bad = _post(client, campaign, text, repeats="keep", replace="on")
     assert bad.status_code == 400
     assert "Keeping repeats stores labels of items already rated as repeats" in bad.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_second_import_with_keep_adds_repeats_after_the_stored_ones(tmp_path: Path) -> None:
+    campaign = make_campaign()
+    rows = long_rows(("i1", "r1", "helpful", "4"), ("i1", "r1", "helpful", "5"))
+    ratings_import(campaign=campaign, source=write_file(tmp_path, "jsonl", rows), repeats="keep")
+    again = long_rows(("i1", "r1", "helpful", "3"), ("i1", "r1", "helpful", "2"))
+    (tmp_path / "second").mkdir()
+    ratings_import(campaign=campaign, source=write_file(tmp_path / "second", "jsonl", again), repeats="keep")
+    stored = Rating.objects.filter(rater__username=f"r1@{campaign.slug}").order_by("pk")
+    assert [(r.is_repeat, r.repeat_number, r.values["helpful"]) for r in stored] == [
+        (False, 0, 4),
+        (True, 1, 5),
+        (True, 2, 3),
+        (True, 3, 2),
+    ]
