@@ -165,12 +165,27 @@ def _cycle(campaign, rater) -> tuple[Assignment, list[tuple[str, object]]]:
     return assignment, statements
 
 
-def _most_rows(sql: str, params: object) -> int:
-    """The most rows a node of the statement's plan produced over all its loops, run and rolled back."""
+def _rows_read(node: dict) -> int:
+    """Rows a plan node read over all its loops: those it produced and those its filters threw away.
+
+    An index led by the campaign and the rater, filtered on the item, produces one row but reads the rater's
+    whole history: counting only the rows produced would not see it.
+    """
+    per_loop = sum(
+        int(node.get(key, 0)) for key in ("Actual Rows", "Rows Removed by Filter", "Rows Removed by Index Recheck")
+    )
+    return per_loop * int(node.get("Actual Loops", 1))
+
+
+def _most_rows(sql: str, params: object, *, read: bool = True) -> int:
+    """The most rows a node of the statement's plan read (or, with read off, produced) over all its loops, run
+    and rolled back."""
     with transaction.atomic():
         plan = _plan(sql, params)
         transaction.set_rollback(True)
-    return max(int(node.get("Actual Rows", 0)) * int(node.get("Actual Loops", 1)) for node in _nodes(plan))
+    if not read:
+        return max(int(node.get("Actual Rows", 0)) * int(node.get("Actual Loops", 1)) for node in _nodes(plan))
+    return max(_rows_read(node) for node in _nodes(plan))
 
 
 @pytest.mark.parametrize("statistics", ["empty", "others", "current"])
@@ -183,7 +198,11 @@ def test_every_statement_of_the_rating_path_reads_a_bounded_number_of_rows_after
     _, statements = _cycle(campaign, rater)
     for sql, params in statements:
         if sql.lstrip().upper().startswith(("SELECT", "UPDATE")):
-            assert _most_rows(sql, params) <= 4 * n_served, sql
+            assert _most_rows(sql, params, read=False) <= 4 * n_served, sql
+    # Rows read, not only produced: a probe answered by the wrong index produces one row and reads the history.
+    # With no statistics at all the planner may walk the rater's assignments in repeat order past the ones not
+    # due yet (the rows the repeat pick produces stay bounded); rows read are asserted under real statistics.
+    read = statistics != "empty"
     kinds: set[str] = set()
     for _ in range(40):
         assignment, statements = _cycle(campaign, rater)
@@ -192,7 +211,7 @@ def test_every_statement_of_the_rating_path_reads_a_bounded_number_of_rows_after
         # Each statement is run again under EXPLAIN ANALYZE in a savepoint rolled back (the cycle already ran it).
         for sql, params in statements:
             if sql.lstrip().upper().startswith(("SELECT", "UPDATE")):
-                assert _most_rows(sql, params) <= MOST_ROWS, (kind, sql)
+                assert _most_rows(sql, params, read=read) <= MOST_ROWS, (kind, sql)
     # The cycles took data items, gold checks and repeats at their rates, each by a bounded read.
     assert kinds == {"data", "gold", "repeat"}
     assert Rating.objects.filter(rater=rater).count() == n_served + 41
