@@ -286,10 +286,10 @@ def campaign_gold_import(*, campaign: Campaign, source: Source, fmt: str | None 
 
 
 def gold_items(campaign: Campaign) -> QuerySet[CampaignItem]:
-    """The campaign's gold items with their external ids and how many raters have rated each, by external id."""
+    """The campaign's gold items with their external ids and how many raters (not machine raters) have rated each."""
     return (
         CampaignItem.objects.filter(campaign=campaign, is_gold=True)
         .select_related("item")
-        .annotate(n_ratings=Count("ratings", filter=Q(ratings__is_repeat=False)))
+        .annotate(n_ratings=Count("ratings", filter=Q(ratings__is_repeat=False, ratings__by_machine=False)))
         .order_by("item__external_id")
     )

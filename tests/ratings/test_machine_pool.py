@@ -14,12 +14,20 @@ from ratings.adjudication_queue import adjudication_queue
 from ratings.data_card import data_card_markdown, rating_counts
 from ratings.exports import ExportSpec, export_stream
 from ratings.final_labels import final_labels
+from ratings.gold import gold_items
 from ratings.machine_ratings import machine_ratings_record
 from ratings.progress import campaign_progress, rater_stats
 from ratings.queue import assignment_next, campaign_items_recount
 from ratings.reports import campaign_agreement
 from ratings.selectors import ratings_fingerprint
-from tests.factories import CampaignFactory, RatingFactory, raters_of
+from tests.factories import (
+    CampaignFactory,
+    CampaignItemFactory,
+    MachineRaterFactory,
+    RatingFactory,
+    UserFactory,
+    raters_of,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -203,3 +211,13 @@ def test_counted_machine_raters_are_named_as_machines_on_the_dashboard(rated, ow
 
     assert "judge-y (machine)" in html
     assert "+machine@" not in html
+
+
+@pytest.mark.django_db
+def test_the_gold_page_counts_the_raters_of_a_gold_item_not_its_machine_raters() -> None:
+    campaign_item = CampaignItemFactory(is_gold=True, gold_answer={"helpful": 4})
+    RatingFactory(campaign_item=campaign_item, rater=UserFactory())
+    judge = MachineRaterFactory(campaign=campaign_item.campaign)
+    RatingFactory(campaign_item=campaign_item, rater=judge.user, by_machine=True)
+    (listed,) = gold_items(campaign_item.campaign)
+    assert listed.n_ratings == 1
