@@ -16,7 +16,8 @@ from annotate.criteria import Criterion, values_validate
 from annotate.models import Campaign, CampaignItem, MachineRater
 from annotate.services.campaigns import campaign_lock_open
 from annotate.services.machine_raters import Provenance, machine_rater_get_or_create, machine_rater_name_check
-from ratings.models import MAX_COMMENT_LENGTH, Rating, RatingRevision
+from ratings.models import MAX_COMMENT_LENGTH, Rating
+from ratings.services import ratings_overwrite
 
 # The most labels one call may carry: a request stays well under the upload limit and a second's work; a larger
 # judge run is sent in several calls (or imported from a file).
@@ -209,39 +210,6 @@ def _existing(machine: MachineRater, item_ids: list[int]) -> dict[int, int]:
     return out
 
 
-def _replace(replaced: dict[int, MachineLabel], now: datetime, source: str) -> None:
-    """Overwrite the machine rater's earlier labels, keeping each previous version as a revision."""
-    revisions, changed = [], []
-    for batch in chunks(list(replaced), BATCH):
-        # PostgreSQL refuses FOR UPDATE together with GROUP BY: lock first, then count revisions.
-        ratings = list(Rating.objects.select_for_update(of=("self",)).filter(pk__in=list(batch)))
-        numbers = dict(
-            RatingRevision.objects.filter(rating_id__in=list(batch))
-            .values("rating_id")
-            .annotate(last=Max("number"))
-            .values_list("rating_id", "last")
-        )
-        for rating in ratings:
-            label, last = replaced[rating.pk], numbers.get(rating.pk, 0)
-            revisions.append(
-                RatingRevision(
-                    rating=rating,
-                    number=last + 1,
-                    values=rating.values,
-                    comment=rating.comment,
-                    seconds_spent=rating.seconds_spent,
-                    recorded_at=rating.updated_at if last else rating.created_at,
-                )
-            )
-            # The new answers replace the earlier ones to the same criteria; answers to other criteria stay.
-            rating.values = {**rating.values, **label.values}
-            rating.comment = label.comment or rating.comment
-            rating.source, rating.updated_at = source, now
-            changed.append(rating)
-    RatingRevision.objects.bulk_create(revisions, batch_size=BATCH)
-    Rating.objects.bulk_update(changed, ["values", "comment", "source", "updated_at"], batch_size=BATCH)
-
-
 @transaction.atomic
 def machine_ratings_record(
     *, campaign: Campaign, machine: Any, ratings: Any, replace: bool = False, source: str = SOURCE
@@ -286,7 +254,7 @@ def machine_ratings_record(
     ]
     Rating.objects.bulk_create(fresh, batch_size=BATCH)
     replaced = {existing[items[label.item_id]]: label for label in labels if items[label.item_id] in existing}
-    _replace(replaced, now, source)
+    ratings_overwrite(replaced=replaced, source=source, now=now)
     return MachineRatingsResult(
         machine=rater.name, machine_created=created, n_created=len(fresh), n_replaced=len(labels) - len(fresh)
     )

@@ -2,11 +2,12 @@
 
 import json
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Protocol
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
@@ -214,6 +215,16 @@ def rating_correct(*, rating: Rating, values: Any, comment: str) -> Rating:
 def _as_json(values: dict[str, Any]) -> str:
     # Compared as JSON, not as dicts: True == 1 in Python, but not as an answer.
     return json.dumps(values, sort_keys=True)
+
+
+class NewAnswers(Protocol):
+    """Answers that overwrite a rating: its values on some criteria, and a comment (empty keeps the old one)."""
+
+    @property
+    def values(self) -> dict[str, Any]: ...
+
+    @property
+    def comment(self) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -433,8 +444,12 @@ def _existing_ratings(*, campaign: Campaign, user_ids: list[int], by_machine: bo
     return existing
 
 
-def _replace_ratings(*, replaced: dict[int, Any], source: str, now: datetime) -> None:
-    """Overwrite existing ratings with the file's labels, keeping each previous version as a revision."""
+def ratings_overwrite(*, replaced: Mapping[int, NewAnswers], source: str, now: datetime) -> None:
+    """Overwrite existing ratings (by id) with new answers, keeping each previous version as a revision.
+
+    The new answers replace the earlier ones to the same criteria; answers to other criteria stay. An imported
+    file or a machine judge's labels carry no timing, so the time spent is cleared.
+    """
     revisions, changed = [], []
     for chunk in chunks(list(replaced), IMPORT_BATCH_SIZE):
         # PostgreSQL refuses FOR UPDATE together with GROUP BY: lock first, then count revisions.
@@ -458,7 +473,6 @@ def _replace_ratings(*, replaced: dict[int, Any], source: str, now: datetime) ->
                     recorded_at=rating.updated_at if last else rating.created_at,
                 )
             )
-            # The file's criteria replace the rating's answers to them; answers to other criteria stay.
             rating.values = {**rating.values, **parsed.values}
             rating.comment = parsed.comment or rating.comment
             rating.source, rating.updated_at, rating.seconds_spent = source, now, None
@@ -604,7 +618,7 @@ def ratings_import(
             replaced[pk] = rating
     user_ids = {**raters.user_ids, **_create_raters(campaign=campaign, to_create=raters.to_create)}
     now = timezone.now()
-    _replace_ratings(replaced=replaced, source=name, now=now)
+    ratings_overwrite(replaced=replaced, source=name, now=now)
     new = partial(_new_rating, campaign=campaign, items=items, user_ids=user_ids, source=name, by_machine=bool(judge))
     fresh = [
         new(rating, is_repeat=False)
