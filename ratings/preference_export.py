@@ -52,6 +52,7 @@ from ratings.export_encoders import (
     ExportSpec,
 )
 from ratings.final_labels import AMBIGUOUS, FinalLabel, final_labels_chunks, plain_value
+from ratings.leaderboard_report import system_field_for
 
 # The export's columns in order: name, kind (see ratings.exports.Column) and what the column holds.
 PREFERENCE_COLUMNS: tuple[tuple[str, str, str], ...] = (
@@ -111,7 +112,6 @@ TIE = "tie"
 # A page counts the pairs of a campaign of up to this many items as it draws (one chunk of final labels):
 # final labels are worked out at about 3,500 pairwise items a second on SQLite, so this adds at most ~0.6 s.
 PREVIEW_ITEMS = 2_000
-SYSTEM_BASES = ("model", "system")
 
 
 @dataclass
@@ -158,15 +158,12 @@ def prompt_candidates(campaign: Campaign, criterion: Criterion) -> list[str]:
 
 
 def system_fields(campaign: Campaign) -> tuple[str, str] | None:
-    """The metadata fields naming the systems behind responses A and B, e.g. ("model_a", "model_b"), or None."""
-    if campaign.system_field:
-        return f"{campaign.system_field}_a", f"{campaign.system_field}_b"
-    names = [str(name) for name in campaign.dataset.metadata_fields or []]
-    known = set(names)
-    bases = [name[:-2] for name in names if name.endswith("_a") and f"{name[:-2]}_b" in known]
-    for base in [*(b for b in SYSTEM_BASES if b in bases), *bases]:
-        return f"{base}_a", f"{base}_b"
-    return None
+    """The metadata fields naming the systems behind responses A and B, e.g. ("model_a", "model_b"), or None.
+
+    The campaign's system field F (or the leaderboard's guess of it) gives F_a and F_b.
+    """
+    field = system_field_for(campaign)
+    return (f"{field}_a", f"{field}_b") if field else None
 
 
 def _criterion(campaign: Campaign, criterion_key: str | None) -> Criterion:

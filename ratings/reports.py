@@ -720,11 +720,14 @@ def _length_bias(frame: pd.DataFrame, criterion: Criterion, inputs: _Inputs) -> 
 def _system_fields(criterion: Criterion, inputs: _Inputs) -> tuple[str, str] | None:
     """The metadata fields naming the systems behind sides A and B, e.g. model_a and model_b.
 
-    By convention a pair's metadata names each side's system with the side's suffix:
-    content fields response_a/response_b go with metadata such as model_a/model_b.
+    The campaign's system field F names them F_a and F_b where it is set. Otherwise, by convention, a pair's
+    metadata names each side's system with the side's suffix: content fields response_a/response_b go with
+    metadata such as model_a/model_b.
     """
     fields = criterion.compared_fields
     suffix_a, suffix_b = (f"_{name.rsplit('_', 1)[-1]}" for name in fields)
+    if inputs.campaign.system_field:
+        return f"{inputs.campaign.system_field}_a", f"{inputs.campaign.system_field}_b"
     keys = {key for meta in inputs.metadata.values() for key in meta}
     for key in sorted(keys):
         if key.endswith(suffix_a) and f"{key[: -len(suffix_a)]}{suffix_b}" in keys:

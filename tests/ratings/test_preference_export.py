@@ -416,9 +416,12 @@ def test_the_page_refuses_raters_and_outsiders(client, pairs, who):
     assert post.status_code == 404
 
 
-def test_without_a_system_field_the_metadata_pair_is_guessed_model_then_system():
+def test_without_a_system_field_the_metadata_pair_is_guessed_model_then_system(pairs):
     def guess(fields: list[str], system_field: str = "") -> tuple[str, str] | None:
-        return system_fields(Campaign(system_field=system_field, dataset=Dataset(metadata_fields=fields)))
+        campaign = Campaign(
+            system_field=system_field, dataset=Dataset(metadata_fields=fields), rubric_version=pairs.rubric_version
+        )
+        return system_fields(campaign)
 
     assert guess(["engine_a", "engine_b", "system_a", "system_b"]) == ("system_a", "system_b")
     assert guess(["system_a", "system_b", "model_a", "model_b"]) == ("model_a", "model_b")
