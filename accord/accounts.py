@@ -184,7 +184,7 @@ class BasicAuthentication(authentication.BasicAuthentication):
         if "\x00" in userid or len(userid) > model._meta.get_field(model.USERNAME_FIELD).max_length:
             # No account has such a name, and the record of failures could not store it.
             raise exceptions.AuthenticationFailed("Invalid username/password.")
-        login = _login_request(request) if request is not None else None
+        login = login_request(request) if request is not None else None
         try:
             return super().authenticate_credentials(userid, password, login)
         except exceptions.AuthenticationFailed:
@@ -200,7 +200,7 @@ class BasicAuthenticationScheme(BasicScheme):
     target_class = "accord.accounts.BasicAuthentication"
 
 
-def _login_request(request: Request) -> HttpRequest:
+def login_request(request: Request) -> HttpRequest:
     """The request an API login is counted against: its address, headers, path and query, never its body.
 
     Axes keeps the form fields of a failed login; parsing an API request's body for them could fail on a

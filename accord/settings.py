@@ -46,6 +46,19 @@ def env_int(name: str, default: int) -> int:
         raise ImproperlyConfigured(f"{name}={raw!r} is not an integer") from None
 
 
+def env_rate(name: str, default: str) -> str:
+    """Parse a request rate: a positive count per second, minute, hour or day, such as 600/min."""
+    raw = os.environ.get(name, default).strip()
+    count, _, period = raw.partition("/")
+    if not (
+        count.isdigit()
+        and int(count) > 0
+        and period in {"s", "sec", "second", "m", "min", "minute", "h", "hour", "d", "day"}
+    ):
+        raise ImproperlyConfigured(f"{name}={raw!r} is not a rate such as 600/min (per s, min, h or day)")
+    return raw
+
+
 DEBUG = env_bool("DEBUG", False)
 # Set by the test suite (pyproject.toml): development conveniences without DEBUG, and deterministic background work.
 TESTING = env_bool("ACCORD_TESTING", False)
@@ -333,6 +346,8 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
         # DRF's basic authentication, throttled as the login page is.
         "accord.accounts.BasicAuthentication",
+        # `Authorization: Bearer <token>`, wrong tokens counted as failed logins.
+        "annotate.api_auth.BearerTokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PARSER_CLASSES": [
@@ -341,7 +356,12 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.MultiPartParser",
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Every API view: each token and each user is held to a rate, counted in the configured cache.
+    "DEFAULT_THROTTLE_CLASSES": ["annotate.api_auth.TokenRateThrottle", "annotate.api_auth.UserRateThrottle"],
 }
+# Requests per user (across sessions and tokens) and per API token.
+API_RATE_USER = env_rate("API_RATE_USER", "600/min")
+API_RATE_TOKEN = env_rate("API_RATE_TOKEN", "600/min")
 SPECTACULAR_SETTINGS = {
     "TITLE": "Accord API",
     "DESCRIPTION": "Datasets, rubrics, campaigns, ratings and agreement.",

@@ -11,6 +11,7 @@ from django.db.models import Count, Model, QuerySet
 from django.http import HttpRequest
 
 from annotate.models import (
+    ApiToken,
     Assignment,
     Campaign,
     CampaignCounts,
@@ -274,6 +275,22 @@ class MachineRaterAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: MachineRater | None = None) -> bool:
         # Its labels are ratings by its account: without the name and provenance they would be anonymous.
+        return False
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    list_display = ["name", "user", "prefix", "created_at", "last_used_at", "expires_at", "revoked_at"]
+    list_filter = ["revoked_at"]
+    search_fields = ["name", "prefix", "user__username"]
+    # Only a hash of each secret is stored; tokens are made and revoked by their users (page or command).
+    readonly_fields = ["user", "name", "prefix", "created_at", "last_used_at", "expires_at", "revoked_at"]
+    exclude = ["key_hash"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: ApiToken | None = None) -> bool:
         return False
 
 

@@ -515,3 +515,31 @@ class ImportRun(TaskRun):
 
     def __str__(self) -> str:
         return f"{self.kind} import of {self.filename}"
+
+
+class ApiToken(models.Model):
+    """A named credential for scripts: `Authorization: Bearer <token>` acts as its user, with the user's roles.
+
+    Only a hash of the token is kept (SHA-256 of its secret): it is shown once, when created. `prefix` is its
+    first characters, to tell tokens apart on the account page and in the admin.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=12)
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["user", "-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "name"], condition=Q(revoked_at__isnull=True), name="api_token_live_name_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"token {self.prefix}… ({self.name}) of {self.user_id}"

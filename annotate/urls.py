@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from annotate.views import datasets, invitations, rubrics
+from annotate.views import api_tokens, datasets, invitations, rubrics
 
 app_name = "annotate"
 
@@ -21,4 +21,6 @@ urlpatterns = [
     path("rubrics/<int:pk>/v/<int:number>/", rubrics.rubric_version_detail, name="rubric-version-detail"),
     # An invitation link: the signed token names the campaign, the role and the invited username.
     path("invite/<str:token>/", invitations.invitation_open, name="invitation"),
+    path("accounts/tokens/", api_tokens.api_token_list, name="api-tokens"),
+    path("accounts/tokens/<int:pk>/revoke/", api_tokens.api_token_revoke_view, name="api-token-revoke"),
 ]
