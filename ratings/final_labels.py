@@ -288,7 +288,7 @@ def final_labels(
                 c,
                 answered(rated, c.key),
                 adjudication=decisions.get((item_id, c.key)),
-                estimate=_estimate(estimates.get(c.key), item_id),
+                estimate=item_estimate(estimates.get(c.key), item_id),
             )
             for c in criteria
         }
@@ -347,11 +347,11 @@ def final_labels_chunks(
         after = items[-1].pk
 
 
-def _estimate(table: pd.DataFrame | None, item_id: int) -> tuple[Any, float] | None:
+def item_estimate(table: pd.DataFrame | None, item_id: int) -> tuple[Any, float] | None:
+    """An item's Dawid–Skene label and its probability from a criterion's estimates, or None."""
     if table is None or item_id not in table.index:
         return None
-    row = table.loc[item_id]
-    return row["label"], float(row["confidence"])
+    return table.at[item_id, "label"], float(table.at[item_id, "confidence"])
 
 
 def dawid_skene_criteria(criteria: Iterable[Criterion]) -> list[Criterion]:

@@ -32,15 +32,20 @@ class SystemScoreSerializer(serializers.Serializer):
     n_items = serializers.IntegerField()
 
 
-class NeighbourSerializer(serializers.Serializer):
+class DifferenceSerializer(serializers.Serializer):
+    """One system against another: the difference, its 95% bootstrap interval and Holm's verdict."""
+
     higher = serializers.CharField()
     lower = serializers.CharField()
     difference = serializers.FloatField()
     ci_low = serializers.FloatField()
     ci_high = serializers.FloatField()
     p_value = serializers.FloatField(help_text="Bootstrap two-sided p-value.")
-    p_holm = serializers.FloatField(help_text="Holm-adjusted over the neighbouring pairs.")
+    p_holm = serializers.FloatField(help_text="Holm-adjusted over the pairs tested.")
     distinguishable = serializers.BooleanField()
+
+
+class NeighbourSerializer(DifferenceSerializer):
     win_probability = serializers.FloatField(help_text="P(higher beats lower) implied by the difference.")
 
 
@@ -126,20 +131,9 @@ class SystemMeanSerializer(serializers.Serializer):
     n_ratings = serializers.IntegerField()
 
 
-class MeanDifferenceSerializer(serializers.Serializer):
-    higher = serializers.CharField()
-    lower = serializers.CharField()
-    difference = serializers.FloatField()
-    ci_low = serializers.FloatField()
-    ci_high = serializers.FloatField()
-    p_value = serializers.FloatField()
-    p_holm = serializers.FloatField(help_text="Holm-adjusted over every pair.")
-    distinguishable = serializers.BooleanField()
-
-
 class PointwiseSerializer(serializers.Serializer):
     systems = SystemMeanSerializer(many=True)
-    differences = MeanDifferenceSerializer(many=True)
+    differences = DifferenceSerializer(many=True)
     n_items = serializers.IntegerField()
     n_ratings = serializers.IntegerField()
     n_boot = serializers.IntegerField()

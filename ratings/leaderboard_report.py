@@ -32,6 +32,7 @@ from ratings.final_labels import (
     dawid_skene_estimates,
     final_label,
     hashable,
+    item_estimate,
     plain_value,
 )
 from ratings.models import Adjudication
@@ -241,7 +242,7 @@ def _final_frame(campaign: Campaign, criterion: Criterion, frame: pd.DataFrame) 
     # value lists ([A, B], [A, A], ...): each list is aggregated once (benchmarks/leaderboard.py, final labels).
     by_values: dict[tuple, Any] = {}
     for item in sorted(set(values) | set(decisions)):
-        answers, decision, estimate = values.get(item, []), decisions.get(item), _estimate(estimates, item)
+        answers, decision, estimate = values.get(item, []), decisions.get(item), item_estimate(estimates, item)
         if decision is None and estimate is None:
             key = tuple(hashable(v) for v in answers)
             label = by_values.get(key)
@@ -273,12 +274,6 @@ def _values_by_item(frame: pd.DataFrame) -> dict[int, list[Any]]:
     starts = np.flatnonzero(np.r_[True, items[1:] != items[:-1]])
     groups = np.split(codes, starts[1:])
     return {int(item): [plain[c] for c in group] for item, group in zip(items[starts], groups, strict=True)}
-
-
-def _estimate(table: pd.DataFrame | None, item: int) -> tuple[Any, float] | None:
-    if table is None or item not in table.index:
-        return None
-    return table.at[item, "label"], float(table.at[item, "confidence"])
 
 
 # --------------------------------------------------------------------------- the report
