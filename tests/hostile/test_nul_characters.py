@@ -9,7 +9,7 @@ import json
 import pytest
 from django.urls import reverse
 
-from annotate.models import Assignment, Rubric
+from annotate.models import ApiToken, Assignment, MachineRater, Rubric
 from ratings.models import Rating
 from ratings.queue import assignment_next
 
@@ -109,3 +109,29 @@ def test_text_without_nul_passes_untouched(client, campaign, rater):
     )
     assert response.status_code == 200
     assert Rating.objects.get().comment == "fine"
+
+
+def test_a_machine_judges_name_with_a_nul_through_the_api_is_refused(client, campaign, owner):
+    client.force_login(owner)
+    item = campaign.items.order_by("order_key").first().item.external_id
+    body = {"machine": {"name": "judge\u0000"}, "ratings": [{"item_id": item, "values": {"helpful": 4}}]}
+    url = reverse("ratings-api:campaign-machine-ratings", args=[campaign.slug])
+    response = client.post(url, json.dumps(body), content_type="application/json")
+    assert response.status_code == 400
+    assert "NUL" in json.dumps(response.json())
+    assert not MachineRater.objects.exists() and Rating.objects.count() == 0
+
+
+def test_a_leaderboard_query_with_a_nul_is_refused(client, campaign, owner):
+    client.force_login(owner)
+    response = client.get(reverse("ratings:leaderboard", args=[campaign.slug]), {"criterion": "help\x00ful"})
+    assert response.status_code == 400
+    assert b"NUL" in response.content
+
+
+def test_an_api_token_name_with_a_nul_is_refused(client, owner):
+    client.force_login(owner)
+    response = client.post(reverse("annotate:api-tokens"), {"name": "nightly\x00"})
+    assert response.status_code == 400
+    assert b"NUL" in response.content
+    assert not ApiToken.objects.exists()
