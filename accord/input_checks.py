@@ -11,11 +11,12 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser
 
+from accord.api_errors import error_json
 from accord.limits import quoted
 
 NUL = "\x00"
@@ -54,7 +55,7 @@ def nul_problem(request: HttpRequest) -> str | None:
 
 def _refuse(request: HttpRequest, status: int, message: str) -> HttpResponse:
     if request.path.startswith("/api/"):
-        return JsonResponse({"errors": [message]}, status=status)
+        return error_json(status, message)
     return render(request, "request_refused.html", {"message": message}, status=status)
 
 

@@ -23,9 +23,11 @@ from collections.abc import Callable
 from django.core.signals import got_request_exception
 from django.db import InterfaceError, OperationalError
 from django.dispatch import receiver
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 from django.utils.cache import add_never_cache_headers
+
+from accord.api_errors import error_json
 
 try:
     import psycopg
@@ -63,7 +65,7 @@ def is_database_unavailable(exc: BaseException | None) -> bool:
 def unavailable_response(request: HttpRequest) -> HttpResponse:
     """The 503 for a request that could not reach the database: JSON under /api/, else the page."""
     if request.path_info.startswith("/api/"):
-        response: HttpResponse = JsonResponse({"error": {"code": "unavailable", "message": MESSAGE}}, status=503)
+        response: HttpResponse = error_json(503, MESSAGE)
     else:
         # Rendered without the request: context processors would read the session and the user from the
         # database, and base.html shows no account menu without a user.

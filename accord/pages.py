@@ -4,7 +4,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import auth
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import REASON_NO_CSRF_COOKIE
 from django.shortcuts import render
 from django.utils.cache import patch_cache_control, patch_vary_headers
@@ -12,6 +12,8 @@ from django.utils.functional import SimpleLazyObject
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import defaults
 from django.views.decorators.http import require_safe
+
+from accord.api_errors import error_json
 
 
 def render_page_or_fragment(request: HttpRequest, page: str, fragment: str, context: dict[str, Any]) -> HttpResponse:
@@ -37,35 +39,35 @@ def is_api(request: HttpRequest) -> bool:
 def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
     """400: JSON under /api/, else the site's page."""
     if is_api(request):
-        return JsonResponse({"detail": "The request could not be read."}, status=400)
+        return error_json(400, "The request could not be read.")
     return defaults.bad_request(request, exception)
 
 
 def permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:
     """403: JSON under /api/, else the site's page, which says what was refused."""
     if is_api(request):
-        return JsonResponse({"detail": str(exception) or "You may not do this."}, status=403)
+        return error_json(403, str(exception) or "You may not do this.")
     return defaults.permission_denied(request, exception)
 
 
 def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     """404: JSON under /api/, else the site's page."""
     if is_api(request):
-        return JsonResponse({"detail": "Not found."}, status=404)
+        return error_json(404, "No such address in the API: see /api/docs/.")
     return defaults.page_not_found(request, exception)
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
     """500, rendered without the request: JSON under /api/, else the site's page."""
     if is_api(request):
-        return JsonResponse({"detail": "Something went wrong on our side; the error has been logged."}, status=500)
+        return error_json(500, "Something went wrong on our side; the error has been logged.")
     return defaults.server_error(request)
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     """A form refused by the CSRF check: JSON under /api/, else the site's page with a way back to the form."""
     if is_api(request):
-        return JsonResponse({"detail": f"CSRF check failed: {reason}"}, status=403)
+        return error_json(403, f"CSRF check failed: {reason}", code="csrf_failed")
     if not hasattr(request, "user"):
         # The check runs before authentication: sign the user in lazily, as the middleware would, for the menus.
         request.user = SimpleLazyObject(lambda: auth.get_user(request))

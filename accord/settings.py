@@ -342,12 +342,13 @@ CONTENT_SECURITY_POLICY = {
 }
 
 REST_FRAMEWORK = {
+    # The first class's challenge answers a request without credentials: 401 with `WWW-Authenticate: Bearer`.
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        # `Authorization: Bearer <token>`, wrong tokens counted as failed logins.
+        "annotate.api_auth.BearerTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
         # DRF's basic authentication, throttled as the login page is.
         "accord.accounts.BasicAuthentication",
-        # `Authorization: Bearer <token>`, wrong tokens counted as failed logins.
-        "annotate.api_auth.BearerTokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PARSER_CLASSES": [
@@ -356,6 +357,8 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.MultiPartParser",
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # One error shape for every failure: {"error": {"code", "message", "field", "row", "details"}}.
+    "EXCEPTION_HANDLER": "accord.api_errors.exception_handler",
     # Every API view: each token and each user is held to a rate, counted in the configured cache.
     "DEFAULT_THROTTLE_CLASSES": ["annotate.api_auth.TokenRateThrottle", "annotate.api_auth.UserRateThrottle"],
 }
@@ -371,6 +374,10 @@ SPECTACULAR_SETTINGS = {
     # templates/drf_spectacular/swagger_ui.html, without the inline style the CSP would refuse.
     "SWAGGER_UI_DIST": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "accord.api_errors.add_error_responses",
+    ],
 }
 
 LOGGING = {

@@ -16,6 +16,7 @@ from rest_framework.request import Request
 
 from accord.accounts import LOCKED_OUT, client_address, lockout_remaining, login_request
 from annotate.models import ApiToken
+from annotate.permissions import can_curate
 from annotate.services.api_tokens import api_token_user, token_hash
 
 KEYWORD = "Bearer"
@@ -106,3 +107,9 @@ class UserRateThrottle(throttling.UserRateThrottle):
         # The address as the login throttle trusts it: DRF's own reading takes X-Forwarded-For at the client's word.
         address = client_address(request)
         return self.cache_format % {"scope": "anon", "ident": address} if address else None
+
+
+def require_curator(request: Request) -> None:
+    """403 unless the caller may create datasets, rubrics and campaigns (staff, or granted the permission)."""
+    if not can_curate(request.user):
+        raise exceptions.PermissionDenied("Only users who may create datasets, rubrics and campaigns can do this.")

@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from accord.limits import quoted
 from annotate.criteria import Criterion
-from annotate.models import Campaign, CampaignItem
+from annotate.models import Campaign, CampaignItem, Membership
 from ratings.final_labels import FinalLabel, aggregated_criteria, estimates_for_pages, final_labels, plain_value
 from ratings.models import Adjudication, AdjudicationLease, AdjudicationRequest
 from ratings.pseudonyms import rater_pseudonym
@@ -30,6 +30,11 @@ MAX_RATIONALE_LENGTH = 5_000
 # Raters an item sent back may get beyond k, all sends together: enough to settle a split, not a new campaign.
 MAX_EXTRA_OVERLAP = 10
 OUTCOMES = frozenset(Adjudication.Outcome.values)
+# Who may record decisions and send items back (staff act as owners); readers may only look.
+DECIDERS = frozenset({Membership.Role.OWNER, Membership.Role.ADJUDICATOR})
+# Error codes for a refusal that no input can fix: another adjudicator holds the item; it cannot go back.
+HELD = "held"
+NOT_ALLOWED = "not_allowed"
 
 
 @dataclass(frozen=True)
@@ -81,39 +86,52 @@ def adjudication_lease_release(*, campaign_item: CampaignItem, adjudicator: Abst
 
 def decisions_validate(
     criteria: list[Criterion], decisions: list[Decision], labels: dict[str, FinalLabel]
-) -> dict[str, list[str]]:
-    """Errors per criterion key (empty when every decision can be recorded); values are checked by their type."""
-    errors: dict[str, list[str]] = {}
+) -> dict[str, list[ValidationError]]:
+    """Errors per criterion key (empty when every decision can be recorded); values are checked by their type.
+
+    Each error's code names the part of the decision it concerns: criterion, outcome, value or rationale.
+    """
+    errors: dict[str, list[ValidationError]] = {}
     by_key = {c.key: c for c in criteria}
     for decision in decisions:
         criterion = by_key.get(decision.criterion_key)
         problem = _decision_problem(criterion, decision, labels.get(decision.criterion_key))
-        if problem:
+        if problem is not None:
             errors[decision.criterion_key] = [problem]
     return errors
 
 
-def _decision_problem(criterion: Criterion | None, decision: Decision, label: FinalLabel | None) -> str:
+def _decision_problem(
+    criterion: Criterion | None, decision: Decision, label: FinalLabel | None
+) -> ValidationError | None:
     if criterion is None:
-        return f"{quoted(decision.criterion_key)} is not a criterion this campaign settles"
+        return ValidationError(
+            f"{quoted(decision.criterion_key)} is not a criterion this campaign settles", code="criterion"
+        )
     if decision.outcome not in OUTCOMES:
-        return f"outcome: {quoted(decision.outcome)} is not one of {', '.join(sorted(OUTCOMES))}"
+        return ValidationError(
+            f"outcome: {quoted(decision.outcome)} is not one of {', '.join(sorted(OUTCOMES))}", code="outcome"
+        )
     if len(decision.rationale) > MAX_RATIONALE_LENGTH:
-        return f"rationale: at most {MAX_RATIONALE_LENGTH} characters, got {len(decision.rationale)}"
+        return ValidationError(
+            f"rationale: at most {MAX_RATIONALE_LENGTH} characters, got {len(decision.rationale)}", code="rationale"
+        )
     if decision.outcome == Adjudication.Outcome.AMBIGUOUS and not decision.rationale.strip():
-        return "say why the item is genuinely ambiguous: a rationale is required"
+        return ValidationError("say why the item is genuinely ambiguous: a rationale is required", code="rationale")
     if decision.outcome != Adjudication.Outcome.FINAL:
-        return ""
+        return None
     if decision.value is None:
-        return "choose the final value"
+        return ValidationError("choose the final value", code="value")
     try:
         criterion.check(decision.value)
     except ValueError as error:
-        return f"final value: {error}"
+        return ValidationError(f"final value: {error}", code="value")
     agrees = label is not None and label.aggregate is not None and _same(label.aggregate, decision.value)
     if not agrees and not decision.rationale.strip():
-        return "a final value that differs from the raters' aggregate needs a rationale"
-    return ""
+        return ValidationError(
+            "a final value that differs from the raters' aggregate needs a rationale", code="rationale"
+        )
+    return None
 
 
 def _same(aggregate: Any, value: Any) -> bool:
@@ -143,10 +161,11 @@ def adjudication_record(
     if lease.adjudicator_id != adjudicator.pk:
         raise ValidationError(
             f"{lease.adjudicator.get_username()} is adjudicating this item until "
-            f"{timezone.localtime(lease.expires_at):%H:%M}; nothing was recorded."
+            f"{timezone.localtime(lease.expires_at):%H:%M}; nothing was recorded.",
+            code=HELD,
         )
     if not decisions:
-        raise ValidationError("Choose a decision for at least one criterion; nothing was recorded.")
+        raise ValidationError("Choose a decision for at least one criterion; nothing was recorded.", code="required")
     criteria = aggregated_criteria(campaign.rubric_version.typed_criteria)
     seen_ratings = _seen_ratings(campaign, campaign_item)
     first_time = {campaign_item.pk: [values for _, _, values in seen_ratings]}
@@ -191,17 +210,25 @@ def adjudication_record(
     return recorded
 
 
-def _send_back_problems(campaign: Campaign, campaign_item: CampaignItem, more_raters: int) -> dict[str, list[str]]:
+def _send_back_problems(
+    campaign: Campaign, campaign_item: CampaignItem, more_raters: int
+) -> dict[str, list[ValidationError]]:
+    """What stops the item going back for `more_raters` more raters; the code says whether the number is at fault
+    ("more_raters") or the item cannot go back at all ("not_allowed")."""
     if campaign.status not in (Campaign.Status.ACTIVE, Campaign.Status.PAUSED):
         status = campaign.get_status_display().lower()
-        return {"more_raters": [f"The campaign is {status}: no rater can take the item, so it cannot be sent back."]}
+        message = f"The campaign is {status}: no rater can take the item, so it cannot be sent back."
+        return {"more_raters": [ValidationError(message, code=NOT_ALLOWED)]}
     if campaign_item.is_gold:
-        return {"more_raters": ["A gold item is shown to every rater already; it cannot be sent back."]}
+        message = "A gold item is shown to every rater already; it cannot be sent back."
+        return {"more_raters": [ValidationError(message, code=NOT_ALLOWED)]}
     room = MAX_EXTRA_OVERLAP - campaign_item.extra_overlap
     if isinstance(more_raters, bool) or not isinstance(more_raters, int) or not 1 <= more_raters <= max(room, 0):
         if room <= 0:
-            return {"more_raters": [f"This item was already sent back for {MAX_EXTRA_OVERLAP} more raters."]}
-        return {"more_raters": [f"more raters: a whole number from 1 to {room}, got {quoted(more_raters)}"]}
+            message = f"This item was already sent back for {MAX_EXTRA_OVERLAP} more raters."
+            return {"more_raters": [ValidationError(message, code=NOT_ALLOWED)]}
+        message = f"more raters: a whole number from 1 to {room}, got {quoted(more_raters)}"
+        return {"more_raters": [ValidationError(message, code="more_raters")]}
     return {}
 
 

@@ -7,6 +7,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from annotate.criteria import MAX_KEY_LENGTH
 from annotate.permissions import READERS, get_campaign_for
 from ratings import report_results, reports, tasks
 
@@ -115,7 +116,12 @@ class CampaignAgreementApi(APIView):
     """Agreement per criterion of a campaign (owners, adjudicators and viewers)."""
 
     class InputSerializer(serializers.Serializer):
-        criterion = serializers.CharField(required=False, help_text="Only this criterion key.")
+        class Meta:
+            ref_name = "CampaignAgreementInput"
+
+        criterion = serializers.CharField(
+            required=False, max_length=MAX_KEY_LENGTH, help_text="Only this criterion key."
+        )
 
     @extend_schema_serializer(component_name="CampaignAgreement")
     class OutputSerializer(serializers.Serializer):

@@ -1,13 +1,17 @@
-"""REST API, version 1: agreement and exports."""
+"""REST API, version 1: campaigns, rating, agreement, leaderboards, adjudication and exports."""
 
 from django.urls import path, re_path
 
-from ratings import api, export_api, machine_api
+from ratings import adjudication_api, api, campaign_api, export_api, machine_api, rating_api, rubric_compare_api
 from ratings.leaderboard_api import CampaignLeaderboardApi
 
 app_name = "ratings-api"
 
 urlpatterns = [
+    *campaign_api.urlpatterns,
+    *rating_api.urlpatterns,
+    *adjudication_api.urlpatterns,
+    *rubric_compare_api.urlpatterns,
     # With or without the trailing slash, as clients write it.
     re_path(
         r"^campaigns/(?P<slug>[-a-zA-Z0-9_]+)/agreement/?$",

@@ -13,6 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from annotate.criteria import MAX_KEY_LENGTH
 from annotate.permissions import READERS, get_campaign_for
 from ratings.export_runs import (
     export_is_inline,
@@ -24,6 +25,16 @@ from ratings.export_runs import (
 from ratings.export_tasks import export_start
 from ratings.exports import FORMATS, SCOPES, ExportError, export_spec
 from ratings.models import ExportRun
+
+# A content field's name is at most this long here: a longer one names no field, and is not echoed back whole.
+MAX_FIELD_NAME = 255
+
+
+# An export's file, in the media type of its format.
+EXPORT_FILE_RESPONSES = {
+    (200, f.content_type.split(";")[0]): OpenApiResponse(OpenApiTypes.BINARY, description="The export.")
+    for f in FORMATS.values()
+}
 
 
 class ExportNegotiation(DefaultContentNegotiation):
@@ -77,7 +88,9 @@ class CampaignExportApi(APIView):
 
         format = serializers.ChoiceField(choices=list(FORMATS), default="csv")
         per = serializers.ChoiceField(choices=list(SCOPES), default="rating")
-        criterion = serializers.CharField(required=False, help_text="Only this criterion key.")
+        criterion = serializers.CharField(
+            required=False, max_length=MAX_KEY_LENGTH, help_text="Only this criterion key."
+        )
         names = serializers.BooleanField(
             default=False, help_text="Add raters' usernames beside their pseudonyms (owners only; ignored for others)."
         )
@@ -89,19 +102,11 @@ class CampaignExportApi(APIView):
         )
         prompt_field = serializers.CharField(
             required=False,
+            max_length=MAX_FIELD_NAME,
             help_text="format=preference: the content field holding the prompt, where items have several.",
         )
 
-    @extend_schema(
-        parameters=[InputSerializer],
-        responses={
-            **{
-                (200, f.content_type.split(";")[0]): OpenApiResponse(OpenApiTypes.BINARY, description="The export.")
-                for f in FORMATS.values()
-            },
-            202: ExportRunOutputSerializer,
-        },
-    )
+    @extend_schema(parameters=[InputSerializer], responses={**EXPORT_FILE_RESPONSES, 202: ExportRunOutputSerializer})
     def get(self, request: Request, slug: str) -> HttpResponseBase:
         """The export, or 202 with the status URL of the task writing it."""
         campaign = get_campaign_for(request, slug, roles=READERS)
@@ -142,6 +147,6 @@ class ExportRunDetailApi(APIView):
 class ExportRunFileApi(APIView):
     """A finished large export's file (404 until it succeeded)."""
 
-    @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
+    @extend_schema(responses=EXPORT_FILE_RESPONSES)
     def get(self, request: Request, pk: str) -> HttpResponseBase:
         return export_run_file(get_export_run_for(request.user, pk))

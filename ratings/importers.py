@@ -98,11 +98,8 @@ def shown(value: Any) -> str:
     """A cell as error messages quote it: repr of text, JSON of anything else, cut at MAX_SHOWN characters."""
     if isinstance(value, str):
         return quoted_text(value)
-    try:
-        text = "null" if value is None else importers.dumps(value)
-    except TypeError:
-        # orjson refuses to write JSON nested deeper than 254 levels (which it reads).
-        return "(a value nested too deeply to show)"
+    # A value nested too deeply for JSON text comes back as "(a value nested too deeply to show)".
+    text = "null" if value is None else importers.dumps(value)
     return text if len(text) <= MAX_SHOWN else f"{text[:MAX_SHOWN]}…"
 
 

@@ -7,6 +7,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from annotate.criteria import MAX_KEY_LENGTH
 from annotate.permissions import READERS, get_campaign_for
 from ratings import leaderboard_report as report
 
@@ -143,8 +144,14 @@ class CampaignLeaderboardApi(APIView):
     """Systems ranked on one criterion of a campaign, with intervals (owners, adjudicators and viewers)."""
 
     class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "CampaignLeaderboardInput"
+
         criterion = serializers.CharField(
-            required=False, allow_blank=True, help_text="A criterion key; the first that ranks systems by default."
+            required=False,
+            allow_blank=True,
+            max_length=MAX_KEY_LENGTH,
+            help_text="A criterion key; the first that ranks systems by default.",
         )
         labels = serializers.ChoiceField(
             choices=list(report.LABELS),

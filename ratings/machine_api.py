@@ -1,5 +1,7 @@
 """REST API for machine raters: post a judge's labels, list a campaign's machine raters."""
 
+import re
+
 from django.core.exceptions import ValidationError
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
@@ -7,6 +9,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accord.api_errors import error_body, problem
+from accord.api_pages import PAGE_PARAMETERS, page_of_list, page_response, page_serializer
 from accord.input_checks import BoundedJSONParser
 from accord.limits import quoted
 from annotate.models import Membership
@@ -14,10 +18,25 @@ from annotate.permissions import READERS, get_campaign_for
 from ratings.machine_ratings import MAX_RATINGS_PER_CALL, machine_raters_summary, machine_ratings_record
 
 OWNER_ONLY = frozenset({Membership.Role.OWNER})
+# Where the service's message puts a problem with one label: "ratings[2] (item 'x').values.helpful: …",
+# "ratings[0].item_id: …", "ratings[1]: …". The item's id is quoted as the message quotes it.
+_LABEL_PLACE = re.compile(
+    r"^ratings\[(?P<index>\d+)\](?: \(item .*?\))?(?P<path>\.(?:item_id|comment|values)(?:\.[^:]+?)?)?: "
+)
 
 
-def _bad_request(error: ValidationError) -> Response:
-    return Response({"errors": error.messages}, status=status.HTTP_400_BAD_REQUEST)
+def label_problems(error: ValidationError) -> list[dict]:
+    """The service's problems, each naming the label's row (its 1-based position in `ratings`) and the field
+    at fault as a dotted path (`ratings.2.values.helpful`)."""
+    problems = []
+    for message in error.messages:
+        place = _LABEL_PLACE.match(message)
+        if place is None:
+            problems.append(problem(message))
+            continue
+        index = int(place["index"])
+        problems.append(problem(message, field=f"ratings.{index}{place['path'] or ''}", row=index + 1))
+    return problems
 
 
 class MachineSerializer(serializers.Serializer):
@@ -70,24 +89,26 @@ class MachineRatingsCreateApi(APIView):
         campaign = get_campaign_for(request, slug, roles=OWNER_ONLY)
         body = request.data
         if not isinstance(body, dict):
-            return _bad_request(
-                ValidationError(f'The body must be a JSON object with "machine" and "ratings", got {quoted(body)}.')
-            )
+            raise ValidationError(f'The body must be a JSON object with "machine" and "ratings", got {quoted(body)}.')
         replace = body.get("replace", False)
         if not isinstance(replace, bool):
-            return _bad_request(ValidationError(f"replace: must be true or false, got {quoted(replace)}."))
+            raise ValidationError({"replace": [f"Must be true or false, got {quoted(replace)}."]})
         try:
             result = machine_ratings_record(
                 campaign=campaign, machine=body.get("machine"), ratings=body.get("ratings"), replace=replace
             )
         except ValidationError as error:
-            return _bad_request(error)
+            if hasattr(error, "error_dict"):
+                raise
+            # Nothing was written (the service is atomic); the answer names each label's row and field.
+            return Response(error_body("invalid", label_problems(error)), status=status.HTTP_400_BAD_REQUEST)
         code = status.HTTP_201_CREATED if result.n_created else status.HTTP_200_OK
         return Response(self.OutputSerializer(result).data, status=code)
 
 
 class MachineRaterListApi(APIView):
-    """The campaign's machine raters with their provenance and label counts (owners, adjudicators, viewers)."""
+    """The campaign's machine raters with their provenance and label counts, a page at a time by name (owners,
+    adjudicators, viewers)."""
 
     class OutputSerializer(serializers.Serializer):
         class Meta:
@@ -102,7 +123,14 @@ class MachineRaterListApi(APIView):
         n_items = serializers.IntegerField(help_text="Items labelled.")
         last_label_at = serializers.DateTimeField(allow_null=True)
 
-    @extend_schema(responses=OutputSerializer(many=True))
+    @extend_schema(
+        operation_id="v1_campaigns_machine_raters_list",
+        parameters=PAGE_PARAMETERS,
+        responses=page_serializer(OutputSerializer, "MachineRaterPage"),
+    )
     def get(self, request: Request, slug: str) -> Response:
         campaign = get_campaign_for(request, slug, roles=READERS)
-        return Response(self.OutputSerializer(machine_raters_summary(campaign), many=True).data)
+        # By name as Python orders it, which the cursor compares in (the database's collation may differ).
+        raters = sorted(machine_raters_summary(campaign), key=lambda r: r.name)
+        page = page_of_list(request, raters, key=lambda r: r.name)
+        return page_response(request, page, self.OutputSerializer(page.rows, many=True).data)

@@ -642,6 +642,34 @@ def rater_progress(
     return RaterProgress(done=done, share=share, n_items=n_items, complete=complete, finished=finished)
 
 
+def progress_beside(*, campaign: Campaign, rater: AbstractBaseUser, assignment: Assignment | None) -> RaterProgress:
+    """The rater's progress as of now, shown beside the item assignment_next gave them (or beside its absence).
+
+    assignment_next reads the rater's count and the campaign's complete items along with the item to show.
+    Without an item, the counts the campaign was read with may predate this request's write: read them again.
+    """
+    if assignment is None:
+        finished = campaign.status == Campaign.Status.ACTIVE
+        return rater_progress(campaign=campaign, rater=rater, finished=finished, reread=True)
+    shown = assignment.campaign_item
+    done, complete = getattr(shown, "rater_rating_count", None), getattr(shown, "campaign_complete", None)
+    return rater_progress(campaign=campaign, rater=rater, done=done, complete=complete)
+
+
+# Time on one item beyond this is a rater who walked away, not effort; cap it so averages stay meaningful.
+MAX_SECONDS_SPENT = 3600.0
+
+
+def seconds_on_item(*, started: datetime | None, shown_at: datetime | None, now: datetime) -> float | None:
+    """Seconds since the item was shown (a moment between the lease start and now), else since the lease
+    start; capped at MAX_SECONDS_SPENT; None when neither is known."""
+    if shown_at is not None and shown_at <= now and (started is None or shown_at >= started):
+        started = shown_at
+    if started is None:
+        return None
+    return round(min(MAX_SECONDS_SPENT, max(0.0, (now - started).total_seconds())), 3)
+
+
 @dataclass(frozen=True)
 class ItemView:
     """What a rater may see of an item: visible content fields, pairwise sides in screen order, visible metadata."""

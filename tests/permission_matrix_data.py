@@ -2,7 +2,7 @@
 
 Rules read from the views (annotate/permissions.py and each view's first lines):
 - Pages need a signed-in user (`login_required`): anonymous callers are redirected to the login page. API
-  endpoints answer anonymous callers 403 (DRF's answer when session authentication comes first).
+  endpoints answer anonymous callers 401 with a `WWW-Authenticate: Bearer` challenge.
 - Campaign pages fetch the campaign with `get_campaign_for(roles=...)`: a caller without one of the roles gets
   404, never 403, so a campaign's existence is not revealed. Staff act as owners. READERS (owner, adjudicator,
   viewer) read every label; DECIDERS (owner, adjudicator) adjudicate; OWNER_ONLY changes the campaign.
@@ -86,7 +86,7 @@ CREATOR_OR_STAFF = roles(
 CURATORS = roles(
     anonymous=LOGIN, rater=403, rater_elsewhere=403, adjudicator=403, viewer=403, owner=200, other_owner=200, staff=200
 )
-API_ANONYMOUS = 403
+API_ANONYMOUS = 401
 API_READERS = {**READERS, "anonymous": API_ANONYMOUS}
 API_OWNER_ONLY = {**OWNER_ONLY, "anonymous": API_ANONYMOUS}
 API_SIGNED_IN = same(API_ANONYMOUS, 200)
@@ -106,8 +106,8 @@ class Entry:
 
 SLUG = {"slug": "slug"}
 
-# Keyed by the URL name with its namespace ("ratings:agreement"); every name the resolver lists must be here.
-MATRIX: dict[str, Entry] = {
+# The pages, keyed by the URL name with its namespace ("ratings:agreement").
+PAGES: dict[str, Entry] = {
     "home": Entry(get=same(LOGIN, 200)),
     "favicon": Entry(get=same(200, 200)),
     "password_reset": Entry(get=same(200, 200)),
@@ -199,17 +199,102 @@ MATRIX: dict[str, Entry] = {
     # Existing labels imported into a campaign.
     "ratings-upload:ratings-import": Entry(kwargs=SLUG, get=OWNER_ONLY, post=OWNER_ONLY_WRITE_REFUSED),
     "ratings-upload:ratings-import-progress": Entry(kwargs={"slug": "slug", "pk": "ratings_import_pk"}, get=OWNER_ONLY),
-    # The REST API.
+}
+
+
+# The REST API, by area. Each endpoint also answers anonymous callers 401.
+API_DATASETS: dict[str, Entry] = {
     "api:dataset-list": Entry(get=API_SIGNED_IN, post=API_CURATORS_WRITE_REFUSED),
+    "api:dataset-detail": Entry(kwargs={"pk": "dataset_pk"}, get={**CREATOR_OR_STAFF, "anonymous": API_ANONYMOUS}),
     "api:dataset-items-import": Entry(
         kwargs={"pk": "dataset_pk"},
-        get={**API_SIGNED_IN, **{r: 405 for r in ROLES if r != "anonymous"}},
+        get={**CREATOR_OR_STAFF, "anonymous": API_ANONYMOUS},
         # Non-curators are refused before the dataset is looked up; another curator does not find it.
         post={**API_CURATORS_WRITE_REFUSED, "other_owner": 404},
     ),
+    "api:dataset-item-detail": Entry(
+        kwargs={"pk": "dataset_pk", "item_pk": "dataset_item_pk"}, get={**CREATOR_OR_STAFF, "anonymous": API_ANONYMOUS}
+    ),
+    "api:dataset-summary": Entry(kwargs={"pk": "dataset_pk"}, get={**CREATOR_OR_STAFF, "anonymous": API_ANONYMOUS}),
     "api:import-detail": Entry(kwargs={"pk": "items_import_pk"}, get={**CREATOR_OR_STAFF, "anonymous": API_ANONYMOUS}),
+}
+API_RUBRICS: dict[str, Entry] = {
     "api:rubric-list": Entry(get=API_SIGNED_IN, post=API_CURATORS_WRITE_REFUSED),
-    "api:campaign-list": Entry(get=API_SIGNED_IN),
+    "api:rubric-detail": Entry(kwargs={"pk": "rubric_pk"}, get={**CREATOR_OR_STAFF, "anonymous": API_ANONYMOUS}),
+    "api:rubric-version-detail": Entry(
+        kwargs={"pk": "rubric_pk", "number": "rubric_number"}, get={**CREATOR_OR_STAFF, "anonymous": API_ANONYMOUS}
+    ),
+    "ratings-api:rubric-compare": Entry(
+        kwargs={"pk": "rubric_pk"}, get={**CREATOR_OR_STAFF, "anonymous": API_ANONYMOUS}
+    ),
+}
+API_CAMPAIGNS: dict[str, Entry] = {
+    # Creating needs can_curate, checked before the body is read.
+    "ratings-api:campaign-list": Entry(get=API_SIGNED_IN, post=API_CURATORS_WRITE_REFUSED),
+    "ratings-api:campaign-detail": Entry(kwargs=SLUG, get={**MEMBERS, "anonymous": API_ANONYMOUS}),
+    "ratings-api:campaign-activate": Entry(
+        kwargs=SLUG,
+        get={**API_SIGNED_IN, **{r: 405 for r in ROLES if r != "anonymous"}},
+        post={r: v for r, v in API_OWNER_ONLY.items() if v != 200},
+    ),
+    "ratings-api:campaign-close": Entry(
+        kwargs=SLUG,
+        get={**API_SIGNED_IN, **{r: 405 for r in ROLES if r != "anonymous"}},
+        post={r: v for r, v in API_OWNER_ONLY.items() if v != 200},
+    ),
+    "ratings-api:campaign-progress": Entry(kwargs=SLUG, get=API_READERS),
+    "ratings-api:campaign-member-list": Entry(
+        kwargs=SLUG, get=API_OWNER_ONLY, post={r: v for r, v in API_OWNER_ONLY.items() if v != 200}
+    ),
+    # PATCH and DELETE only: a GET or POST is 405 for anyone signed in.
+    "ratings-api:campaign-member-detail": Entry(
+        kwargs={"slug": "slug", "pk": "rater_membership_pk"},
+        get={**API_SIGNED_IN, **{r: 405 for r in ROLES if r != "anonymous"}},
+        post={**API_SIGNED_IN, **{r: 405 for r in ROLES if r != "anonymous"}},
+    ),
+}
+API_RATING: dict[str, Entry] = {
+    # A rater's own queue and ratings (get_campaign_to_rate): raters of the campaign only, POST-only actions.
+    "ratings-api:assignment-next": Entry(
+        kwargs=SLUG,
+        get={**API_SIGNED_IN, **{r: 405 for r in ROLES if r != "anonymous"}},
+        post={**RATERS_WRITE_REFUSED, "anonymous": API_ANONYMOUS},
+    ),
+    **{
+        f"ratings-api:assignment-{action}": Entry(
+            kwargs={"slug": "slug", "pk": "rater_assignment_pk"},
+            get={**API_SIGNED_IN, **{r: 405 for r in ROLES if r != "anonymous"}},
+            post={**RATERS_WRITE_REFUSED, "anonymous": API_ANONYMOUS},
+        )
+        for action in ("submit", "skip", "flag")
+    },
+    "ratings-api:my-rating-list": Entry(kwargs=SLUG, get={**RATERS, "anonymous": API_ANONYMOUS}),
+    "ratings-api:my-rating-detail": Entry(
+        kwargs={"slug": "slug", "pk": "rater_rating_pk"},
+        get={**RATERS, "anonymous": API_ANONYMOUS},
+        # GET and PATCH only.
+        post={**API_SIGNED_IN, **{r: 405 for r in ROLES if r != "anonymous"}},
+    ),
+    # Every rating of the campaign, for readers.
+    "ratings-api:campaign-rating-list": Entry(kwargs=SLUG, get=API_READERS),
+}
+API_ADJUDICATION: dict[str, Entry] = {
+    "ratings-api:adjudication-list": Entry(kwargs=SLUG, get=API_READERS),
+    "ratings-api:adjudication-detail": Entry(kwargs={"slug": "slug", "item": "campaign_item_pk"}, get=API_READERS),
+    # POST only: deciders record, everyone else is refused before the body is read (viewers get 404, as on the page).
+    "ratings-api:adjudication-decisions-create": Entry(
+        kwargs={"slug": "slug", "item": "campaign_item_pk"},
+        get={**API_SIGNED_IN, **{r: 405 for r in ROLES if r != "anonymous"}},
+        post={**DECIDERS_WRITE_REFUSED, "anonymous": API_ANONYMOUS},
+    ),
+    "ratings-api:adjudication-send-back": Entry(
+        kwargs={"slug": "slug", "item": "campaign_item_pk"},
+        get={**API_SIGNED_IN, **{r: 405 for r in ROLES if r != "anonymous"}},
+        post={**DECIDERS_WRITE_REFUSED, "anonymous": API_ANONYMOUS},
+    ),
+    "ratings-api:data-card-detail": Entry(kwargs=SLUG, get=API_READERS),
+}
+API_MEASURES: dict[str, Entry] = {
     "ratings-api:campaign-agreement": Entry(kwargs=SLUG, get=API_READERS),
     "ratings-api:campaign-leaderboard": Entry(kwargs=SLUG, get=API_READERS),
     "ratings-api:campaign-export": Entry(kwargs=SLUG, get=API_READERS),
@@ -221,6 +306,17 @@ MATRIX: dict[str, Entry] = {
     "ratings-api:campaign-machine-raters": Entry(kwargs=SLUG, get=API_READERS),
     "ratings-api:export-detail": Entry(kwargs={"pk": "export_pk"}, get=API_READERS),
     "ratings-api:export-file": Entry(kwargs={"pk": "export_pk"}, get=API_READERS),
+}
+
+# Every name the resolver lists must be here.
+MATRIX: dict[str, Entry] = {
+    **PAGES,
+    **API_DATASETS,
+    **API_RUBRICS,
+    **API_CAMPAIGNS,
+    **API_RATING,
+    **API_ADJUDICATION,
+    **API_MEASURES,
 }
 
 # Objects of this campaign reached through another campaign the caller belongs to (a guessed id): always 404.
@@ -235,6 +331,10 @@ CROSS_CAMPAIGN = [
     ("rater_elsewhere", "ratings:rating-revise", {"slug": "other_slug", "rating_pk": "rater_rating_pk"}),
     # A rater of this campaign guessing another rater's rating.
     ("rater", "ratings:rating-revise", {"slug": "slug", "rating_pk": "other_rater_rating_pk"}),
+    # The rating API: a rater guessing another rater's rating, a rater or owner of another campaign guessing ids.
+    ("rater", "ratings-api:my-rating-detail", {"slug": "slug", "pk": "other_rater_rating_pk"}),
+    ("rater_elsewhere", "ratings-api:my-rating-detail", {"slug": "other_slug", "pk": "rater_rating_pk"}),
+    ("other_owner", "ratings-api:my-rating-detail", {"slug": "other_slug", "pk": "rater_rating_pk"}),
 ]
 
 # An export run with real rater names: only owners (and staff) reach it, through the pages and the API.

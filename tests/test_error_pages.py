@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils.functional import SimpleLazyObject
 
 from accord import pages
-from annotate.api import DatasetListApi
+from annotate.dataset_api import DatasetListApi
 
 pytestmark = pytest.mark.django_db
 
@@ -116,7 +116,8 @@ def test_an_unknown_api_address_answers_json(client: Client, rater: User) -> Non
     response = client.get("/api/v1/no-such-thing/")
     assert response.status_code == 404
     assert response["Content-Type"] == "application/json"
-    assert response.json() == {"detail": "Not found."}
+    assert response.json()["error"]["code"] == "not_found"
+    assert "/api/docs/" in response.json()["error"]["message"]
 
 
 def test_a_server_error_in_the_api_answers_json(rater: User) -> None:
@@ -126,13 +127,13 @@ def test_a_server_error_in_the_api_answers_json(rater: User) -> None:
         response = client.get("/api/v1/datasets/")
     assert response.status_code == 500
     assert response["Content-Type"] == "application/json"
-    assert "Something went wrong" in response.json()["detail"]
+    assert "Something went wrong" in response.json()["error"]["message"]
 
 
 def test_a_bad_request_to_the_api_answers_json(client: Client) -> None:
     response = client.get("/api/v1/datasets/", HTTP_HOST="not-allowed.example")
     assert response.status_code == 400
-    assert response.json() == {"detail": "The request could not be read."}
+    assert response.json()["error"]["message"] == "The request could not be read."
 
 
 def test_a_refusal_in_the_api_answers_json(client: Client, rater: User) -> None:

@@ -17,8 +17,8 @@ PASSWORD = "pw-for-tests-123"
 HOME = "10.0.0.1"
 ELSEWHERE = "10.0.0.2"
 API = "/api/v1/campaigns/"
-# DRF's answer to wrong credentials: session authentication, listed first, asks for no basic-auth challenge.
-REFUSED = 403
+# Wrong credentials: 401, with the bearer challenge of the first authentication class.
+REFUSED = 401
 
 
 @pytest.fixture
@@ -200,7 +200,7 @@ def test_api_locks_the_account_at_the_failure_limit(client, rita, limit):
     response = api_get(client, "rita", "wrong")
     assert response.status_code == 429
     assert response["Content-Type"] == "application/json"
-    assert "Too many failed logins for this account or from this address" in response.json()["detail"]
+    assert "Too many failed logins for this account or from this address" in response.json()["error"]["message"]
     assert response["Retry-After"] == "900"
 
 
@@ -209,7 +209,7 @@ def test_api_refuses_the_right_password_during_a_lockout(client, rita, limit):
         api_get(client, "rita", "wrong")
     response = api_get(client, "rita", PASSWORD)
     assert response.status_code == 429
-    assert "Too many failed logins" in response.json()["detail"]
+    assert "Too many failed logins" in response.json()["error"]["message"]
 
 
 def test_api_lockout_lifts_after_the_lockout_time(client, rita, limit):

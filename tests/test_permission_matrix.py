@@ -163,6 +163,10 @@ def _build(tmp: Path) -> dict[str, Any]:
         "ratings_import_pk": ratings_import.pk,
         "invitation_token": token,
         "upload_token": "no-such-upload",
+        # The rating API: the rater's lease on an item they have not rated (expired: only who reaches it matters).
+        "rater_assignment_pk": items[2]
+        .assignments.create(rater=users["rater"], leased_at=timezone.now(), expires_at=timezone.now())
+        .pk,
     }
 
 
@@ -282,3 +286,26 @@ def test_rater_never_sees_another_raters_labels(world: dict[str, Any], db: None)
             reached.append((path, body))
     # The rater's own pages do show their own comment: the search above looks where labels are shown.
     assert any(RATER_COMMENT.encode() in body for _, body in reached)
+
+
+def _is_api(name: str) -> bool:
+    return name.split(":")[0] in ("api", "ratings-api")
+
+
+@pytest.fixture(scope="module")
+def role_tokens(world: dict[str, Any], django_db_blocker: Any) -> dict[str, str]:
+    """An API token per signed-in role, made inside the world's transaction."""
+    with django_db_blocker.unblock():
+        return {role: api_token_create(user=user, name="matrix")[1] for role, user in world["users"].items()}
+
+
+@pytest.mark.parametrize(
+    ("name", "role", "expected"),
+    [case for case in _cases("GET") if _is_api(case.values[0]) and case.values[1] != "anonymous"],
+)
+def test_api_get_with_a_token_answers_as_the_session_does(
+    world: dict[str, Any], role_tokens: dict[str, str], db: None, name: str, role: str, expected: object
+) -> None:
+    path = _url(world, name, MATRIX[name].kwargs)
+    response = Client().get(path, HTTP_AUTHORIZATION=f"Bearer {role_tokens[role]}")
+    _check(response, expected, path)

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from annotate.models import Campaign, Dataset, Membership, RubricVersion
 from annotate.permissions import datasets_visible_to, rubrics_visible_to
 from annotate.services.campaigns import (
+    MAX_DESCRIPTION_LENGTH,
     MAX_GOLD_RATE,
     MAX_LEASE_MINUTES,
     MAX_OVERLAP,
@@ -52,7 +53,7 @@ class _CampaignFieldsForm(forms.Form):
     description = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 4}),
         required=False,
-        max_length=10_000,
+        max_length=MAX_DESCRIPTION_LENGTH,
         label="Description for raters",
         help_text="Shown to raters on the campaign's page, above the rubric's guidelines: what the campaign is for "
         "and anything it asks beyond the rubric.",

@@ -338,6 +338,11 @@ def item_content(item: Item, dataset: Dataset) -> list[tuple[str, Any]]:
     return fields_in_order(item.content, content_display_order(dataset.content_fields))
 
 
+def item_metadata(item: Item, dataset: Dataset) -> list[tuple[str, Any]]:
+    """An item's metadata fields as (name, value) pairs in the dataset's field order."""
+    return fields_in_order(item.metadata or {}, dataset.metadata_fields)
+
+
 def campaign_content_fields(campaign: Campaign) -> list[str]:
     """The content fields of a campaign's dataset in file order, from what was read with the campaign if it can."""
     if Campaign.dataset.is_cached(campaign):

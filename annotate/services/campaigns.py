@@ -26,6 +26,8 @@ MAX_OVERLAP = 20
 MAX_LEASE_MINUTES = 7 * 24 * 60
 MAX_GOLD_RATE = 0.5
 MAX_REPEAT_RATE = 0.3
+# The campaign's description for raters: a few paragraphs, not a document.
+MAX_DESCRIPTION_LENGTH = 10_000
 # Statuses in which the owner may still change how gold checks and repeats are mixed in.
 RATES_EDITABLE = frozenset({Status.DRAFT, Status.ACTIVE, Status.PAUSED})
 BATCH_SIZE = 5000
@@ -76,6 +78,7 @@ def _whole_number_in(value: object, low: int, high: int) -> bool:
 def _settings_errors(
     *,
     name: str,
+    description: str,
     dataset: Dataset,
     overlap: int,
     lease_minutes: int,
@@ -89,6 +92,10 @@ def _settings_errors(
         errors["name"] = ["name: is required"]
     elif len(name) > 200:
         errors["name"] = ["name: is longer than 200 characters"]
+    if not isinstance(description, str):
+        errors["description"] = ["description: must be text"]
+    elif len(description) > MAX_DESCRIPTION_LENGTH:
+        errors["description"] = [f"description: is longer than {MAX_DESCRIPTION_LENGTH:,} characters"]
     if not _whole_number_in(overlap, 1, MAX_OVERLAP):
         errors["overlap"] = [f"overlap: must be a whole number from 1 to {MAX_OVERLAP} (got {overlap!r})"]
     if not _whole_number_in(lease_minutes, 1, MAX_LEASE_MINUTES):
@@ -109,6 +116,7 @@ def _validate_campaign_fields(
     *,
     slug: str,
     name: str,
+    description: str,
     dataset: Dataset,
     overlap: int,
     lease_minutes: int,
@@ -118,6 +126,7 @@ def _validate_campaign_fields(
 ) -> None:
     errors = _settings_errors(
         name=name,
+        description=description,
         dataset=dataset,
         overlap=overlap,
         lease_minutes=lease_minutes,
@@ -220,6 +229,7 @@ def campaign_create(
     _validate_campaign_fields(
         slug=slug,
         name=name,
+        description=description,
         dataset=dataset,
         overlap=overlap,
         lease_minutes=lease_minutes,
@@ -394,6 +404,7 @@ def campaign_update(
     visible_fields = list(dict.fromkeys(visible_fields))
     errors = _settings_errors(
         name=name,
+        description=description,
         dataset=campaign.dataset,
         overlap=overlap,
         lease_minutes=lease_minutes,

@@ -4,7 +4,8 @@ The file is read and batched by annotate.services.item_reader and written by ann
 uploads waiting for their mapping are annotate.services.pending_uploads.
 """
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -83,9 +84,67 @@ def dataset_import(
     `batch_size` is the number of rows per write (default: IMPORT_BATCH_SIZE for the database in use);
     `on_progress` is called with the number of rows read so far after each batch.
     """
-    batch_size = batch_size or IMPORT_BATCH_SIZE[connection.vendor]
     fmt = importers.detect_format(source, fmt)
     mapping = FieldMapping(id_field, content_fields, metadata_fields)
+    return _import(
+        _file_records(source, fmt),
+        mapping,
+        dataset=dataset,
+        name=name,
+        user=user,
+        batch_size=batch_size,
+        on_progress=on_progress,
+    )
+
+
+@contextmanager
+def _file_records(source: str | Path | BinaryIO, fmt: str) -> Iterator[importers.RecordStream]:
+    with importers.open_binary(source) as stream:
+        yield importers.open_records(stream, fmt, max_fields=limits.max_fields())
+
+
+# Records per call of dataset_import_records: a JSON body is held in memory whole, and its import in one request.
+MAX_RECORDS_PER_CALL = 10_000
+
+
+def dataset_import_records(
+    *,
+    records: Sequence[Any],
+    dataset: Dataset,
+    id_field: str = "id",
+    content_fields: list[str] | None = None,
+    metadata_fields: list[str] | None = None,
+    user: AbstractBaseUser | None = None,
+) -> ImportResult:
+    """Import records already parsed from JSON (the API's JSON body) into a dataset, all or nothing.
+
+    Each record passes the checks a JSONL line passes, and an error names it as "record N" (from 1) where a file's
+    names "line N". Fields are split and ordered as dataset_import does.
+    """
+    if not records:
+        raise ValidationError({"records": ["Send at least one record."]})
+    if len(records) > MAX_RECORDS_PER_CALL:
+        raise ValidationError(
+            {"records": [f"{len(records):,} records, more than the {MAX_RECORDS_PER_CALL:,} one call may send."]}
+        )
+    mapping = FieldMapping(id_field, content_fields, metadata_fields)
+    # Read lazily, as a file is: inside the import's transaction.
+    stream = nullcontext(importers.json_records(records, max_fields=limits.max_fields()))
+    return _import(stream, mapping, dataset=dataset, name=None, user=user, batch_size=None, on_progress=None)
+
+
+def _import(
+    opened: AbstractContextManager[importers.RecordStream],
+    mapping: FieldMapping,
+    *,
+    dataset: Dataset | None,
+    name: str | None,
+    user: AbstractBaseUser | None,
+    batch_size: int | None,
+    on_progress: Callable[[int], None] | None,
+) -> ImportResult:
+    """Read the records that `opened` gives when entered, and write them as the dataset's items in one transaction."""
+    batch_size = batch_size or IMPORT_BATCH_SIZE[connection.vendor]
     with bulk_write_settings(), transaction.atomic():
         checkpoint_after_commit()
         dataset = _target_dataset(dataset=dataset, name=name, user=user)
@@ -93,9 +152,8 @@ def dataset_import(
         lengths = ContentLengths(dataset.summary.get("content", {}))
         known = dataset.item_count == 0 or "metadata" in dataset.summary
         values = ValueCounts(dataset.summary.get("metadata", {}) if known else None)
-        reader = ItemReader(mapping, id_field, first_position, lengths, values)
-        with importers.open_binary(source) as stream:
-            records = importers.open_records(stream, fmt, max_fields=limits.max_fields())
+        reader = ItemReader(mapping, mapping.id_field, first_position, lengths, values)
+        with opened as records:
             if records.columns is not None:
                 mapping.check_columns(records.columns)
             read = reader.batches(records, batch_size)

@@ -21,6 +21,7 @@ from annotate.models import Assignment, Campaign, CampaignItem, Membership
 from annotate.permissions import READERS, get_campaign_for
 from ratings import adjudication_queue as queue
 from ratings.adjudication import (
+    DECIDERS,
     MAX_EXTRA_OVERLAP,
     Decision,
     adjudication_lease_take,
@@ -28,23 +29,21 @@ from ratings.adjudication import (
     adjudication_send,
     lease_holder,
 )
+from ratings.adjudication_item import AdjudicationItem, adjudication_item_read, rater_names, with_pseudonyms
 from ratings.final_labels import (
     aggregated_criteria,
     disagreement_threshold,
     disagreement_unit,
     display_value,
-    estimates_for_pages,
-    final_labels,
     plain_value,
     results_for_pages,
 )
 from ratings.forms import AdjudicationSettingsForm
-from ratings.models import Adjudication, AdjudicationLease, Rating
+from ratings.models import Adjudication, AdjudicationLease
 from ratings.pseudonyms import rater_pseudonym
 from ratings.selectors import campaign_ratings
 from ratings.views.rate import control_value, criteria_controls
 
-DECIDERS = frozenset({Membership.Role.OWNER, Membership.Role.ADJUDICATOR})
 QUEUE_PER_PAGE = 50
 FILTERS = ("reason", "criterion")
 
@@ -161,31 +160,12 @@ def _item_url(request: HttpRequest, campaign: Campaign, item_pk: int) -> str:
     return reverse("ratings:adjudicate-item", args=[campaign.slug, item_pk]) + (f"?{query}" if query else "")
 
 
-def _rater_columns(campaign: Campaign, ratings: list[Rating], reveal: bool) -> list[dict[str, Any]]:
-    return [
-        {
-            "name": r.rater.get_username() if reveal else rater_pseudonym(campaign, r.rater_id),
-            "rating": r,
-        }
-        for r in ratings
-    ]
-
-
 def _criterion_rows(
-    campaign: Campaign,
-    campaign_item: CampaignItem,
-    criteria: list[Criterion],
-    ratings: list[Rating],
-    labels: dict,
-    errors: dict[str, list[str]],
-    posted: QueryDict | None,
+    campaign: Campaign, read: AdjudicationItem, errors: dict[str, list[str]], posted: QueryDict | None
 ) -> list[dict[str, Any]]:
-    history: dict[str, list[Adjudication]] = {}
-    for decision in Adjudication.objects.filter(campaign_item=campaign_item).select_related("decided_by"):
-        history.setdefault(decision.criterion_key, []).append(decision)
     rows = []
-    for criterion in criteria:
-        label = labels[criterion.key]
+    for criterion in read.criteria:
+        label = read.labels[criterion.key]
         if posted is not None:
             outcome = posted.get(f"outcome-{criterion.key}", "")
             value = criterion.from_post(posted)
@@ -203,7 +183,7 @@ def _criterion_rows(
                 "criterion": criterion,
                 "control": control,
                 "label": label,
-                "labels": [criterion.display(r.values.get(criterion.key)) for r in ratings],
+                "labels": [criterion.display(r.values.get(criterion.key)) for r in read.ratings],
                 "distribution": [
                     {"value": criterion.display(list(v) if isinstance(v, tuple) else v), "n": n}
                     for v, n in label.distribution.items()
@@ -216,7 +196,7 @@ def _criterion_rows(
                 "unit": disagreement_unit(criterion),
                 "outcome": outcome,
                 "rationale": rationale,
-                "history": sorted(history.get(criterion.key, []), key=lambda d: d.decided_at, reverse=True),
+                "history": read.history.get(criterion.key, []),
                 "error": " ".join(errors.get(criterion.key, [])),
             }
         )
@@ -232,15 +212,7 @@ def _item_context(
     posted: QueryDict | None = None,
     holder: AdjudicationLease | None = None,
 ) -> dict[str, Any]:
-    criteria = aggregated_criteria(campaign.rubric_version.typed_criteria)
-    # Repeats count for when the item's ratings last changed; the page shows first-time ratings only.
-    all_ratings = list(
-        campaign_ratings(campaign).filter(campaign_item=campaign_item).select_related("rater").order_by("id")
-    )
-    ratings = [r for r in all_ratings if not r.is_repeat]
-    first_time = {campaign_item.pk: [r.values or {} for r in ratings]}
-    estimates = estimates_for_pages(campaign)
-    labels = final_labels(campaign, [campaign_item.pk], estimates=estimates, ratings=first_time)[campaign_item.pk]
+    read = adjudication_item_read(campaign, campaign_item)
     is_owner = campaign.caller_role == Membership.Role.OWNER
     reveal = is_owner and request.GET.get("names") == "1"
     filters = _filters(request, campaign)
@@ -250,16 +222,13 @@ def _item_context(
         "campaign": campaign,
         "campaign_item": campaign_item,
         "item": campaign_item.item,
-        "raters": _rater_columns(campaign, ratings, reveal),
-        "rows": _criterion_rows(campaign, campaign_item, criteria, ratings, labels, errors or {}, posted),
-        "free_text": [
-            {"criterion": c, "texts": [r.values.get(c.key) for r in ratings]}
-            for c in campaign.rubric_version.typed_criteria
-            if not c.has_agreement
+        "raters": [
+            {"name": name, "rating": r}
+            for name, r in zip(rater_names(campaign, read.ratings, reveal=reveal), read.ratings, strict=True)
         ],
-        "entry": queue.item_entry(
-            campaign, campaign_item, labels, max((r.updated_at for r in all_ratings), default=None)
-        ),
+        "rows": _criterion_rows(campaign, read, errors or {}, posted),
+        "free_text": [{"criterion": c, "texts": [r.values.get(c.key) for r in read.ratings]} for c in read.free_text],
+        "entry": read.entry,
         "holder": holder,
         "holds_it": holder is not None and holder.adjudicator_id == request.user.pk,
         "can_decide": campaign.caller_role in DECIDERS,
@@ -271,7 +240,7 @@ def _item_context(
         "general_errors": [*(errors or {}).get("__all__", []), *(errors or {}).get("more_raters", [])],
         "more_raters": (posted.get("more_raters") if posted is not None else "") or "2",
         "max_more_raters": MAX_EXTRA_OVERLAP,
-        "flags": _with_pseudonyms(campaign, queue.flags_and_skips(campaign).filter(campaign_item=campaign_item)),
+        "flags": read.flags,
     }
 
 
@@ -393,14 +362,6 @@ def adjudication_settings(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "ratings/adjudication_queue.html", context, status=400)
 
 
-def _with_pseudonyms(campaign: Campaign, assignments: Any) -> list[Assignment]:
-    """The assignments, each with its rater's pseudonym."""
-    rows = list(assignments)
-    for assignment in rows:
-        assignment.pseudonym = rater_pseudonym(campaign, assignment.rater_id)
-    return rows
-
-
 @login_required
 @require_GET
 def campaign_flags(request: HttpRequest, slug: str) -> HttpResponse:
@@ -419,6 +380,6 @@ def campaign_flags(request: HttpRequest, slug: str) -> HttpResponse:
     else:
         kind = ""
     page = Paginator(rows, QUEUE_PER_PAGE).get_page(request.GET.get("page"))
-    page.object_list = _with_pseudonyms(campaign, page.object_list)
+    page.object_list = with_pseudonyms(campaign, page.object_list)
     context = {"campaign": campaign, "page": page, "kind": kind, "query": f"kind={kind}" if kind else ""}
     return render(request, "ratings/campaign_flags.html", context)

@@ -25,17 +25,15 @@ from annotate.permissions import get_campaign_to_rate
 from ratings.models import Rating
 from ratings.queue import assignment_flag, assignment_next, assignment_skip
 from ratings.queue_selectors import (
-    RaterProgress,
     assignment_for_rater,
     item_view,
+    progress_beside,
     rate_unavailable_reason,
-    rater_progress,
+    seconds_on_item,
 )
 from ratings.selectors import latest_rating_of_rater, rating_of_rater, ratings_of_rater
 from ratings.services import REVISABLE, rating_revise, rating_submit
 
-# Time on one item beyond this is a rater who walked away, not effort; cap it so averages stay meaningful.
-MAX_SECONDS_SPENT = 3600.0
 RATINGS_PER_PAGE = 50
 FLAG_CHOICES = [(value, label, str(n)) for n, (value, label) in enumerate(Assignment.Flag.choices[1:], start=1)]
 # The page's own keys as rate.js reads them from the page.
@@ -114,7 +112,7 @@ def _panel_context(
         "campaign": campaign,
         "assignment": assignment,
         "notice": notice,
-        "my_progress": _progress(campaign, rater, assignment),
+        "my_progress": progress_beside(campaign=campaign, rater=rater, assignment=assignment),
         "reason": "" if assignment else rate_unavailable_reason(campaign),
         "flag_choices": FLAG_CHOICES,
         "links": _rate_links(campaign.slug),
@@ -138,20 +136,6 @@ def _panel_context(
             form_errors=errors or {},
         )
     return context
-
-
-def _progress(campaign: Campaign, rater: Any, assignment: Assignment | None) -> RaterProgress:
-    """The rater's progress as of now, after this request's submit or skip.
-
-    assignment_next reads the rater's count and the campaign's complete items along with the item to show.
-    Without an item, the counts the campaign was read with may predate this request's write: read them again.
-    """
-    if assignment is None:
-        finished = campaign.status == Campaign.Status.ACTIVE
-        return rater_progress(campaign=campaign, rater=rater, finished=finished, reread=True)
-    shown = assignment.campaign_item
-    done, complete = getattr(shown, "rater_rating_count", None), getattr(shown, "campaign_complete", None)
-    return rater_progress(campaign=campaign, rater=rater, done=done, complete=complete)
 
 
 def _render_panel(request: HttpRequest, context: dict[str, Any]) -> HttpResponse:
@@ -178,16 +162,11 @@ def _posted_assignment(request: HttpRequest, campaign: Campaign) -> Assignment:
 
 def _seconds_spent(request: HttpRequest, started: datetime | None) -> float | None:
     """Seconds since the form was rendered (bounded by the lease start and now), capped at an hour."""
-    now = timezone.now()
     try:
         rendered = datetime.fromtimestamp(float(request.POST.get("rendered_at", "")), tz=UTC)
     except (ValueError, OverflowError, OSError):
         rendered = None
-    if rendered is not None and rendered <= now and (started is None or rendered >= started):
-        started = rendered
-    if started is None:
-        return None
-    return round(min(MAX_SECONDS_SPENT, max(0.0, (now - started).total_seconds())), 3)
+    return seconds_on_item(started=started, shown_at=rendered, now=timezone.now())
 
 
 @login_required

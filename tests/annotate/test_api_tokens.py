@@ -91,7 +91,7 @@ def test_bearer_token_reads_the_api_as_its_user(client, owner, campaign):
     _, secret = api_token_create(user=owner, name="script")
     response = client.get(API, **bearer(secret))
     assert response.status_code == 200
-    assert [c["slug"] for c in response.json()] == [campaign.slug]
+    assert [c["slug"] for c in response.json()["results"]] == [campaign.slug]
 
 
 def test_raters_token_cannot_read_what_the_rater_cannot(client, rater, owner, campaign):
@@ -107,7 +107,7 @@ def test_malformed_or_unknown_token_gets_401_with_a_bearer_challenge(client, out
     response = client.get(API, HTTP_AUTHORIZATION=header)
     assert response.status_code == 401
     assert response["WWW-Authenticate"].startswith("Bearer")
-    assert "detail" in response.json()
+    assert response.json()["error"]["code"] == "authentication_failed"
 
 
 def test_revoked_token_gets_401(client, outsider):
@@ -123,7 +123,7 @@ def test_bad_tokens_lock_the_address_out_like_failed_logins(client, outsider, se
         assert response.status_code == 401, "locked out too early"
     response = client.get(API, REMOTE_ADDR="10.0.0.9", **bearer("acc_guess-last"))
     assert response.status_code == 429
-    assert "Too many failed logins" in response.json()["detail"]
+    assert "Too many failed logins" in response.json()["error"]["message"]
     assert response["Retry-After"] == str(settings.LOGIN_LOCKOUT_MINUTES * 60)
     # Even the right token is refused from that address until the lockout lifts; other addresses are unaffected.
     assert client.get(API, REMOTE_ADDR="10.0.0.9", **bearer(secret)).status_code == 429
@@ -137,7 +137,8 @@ def test_token_rate_limit_answers_429_with_retry_after(client, outsider, setting
     assert [client.get(API, **bearer(secret)).status_code for _ in range(2)] == [200, 200]
     response = client.get(API, **bearer(secret))
     assert response.status_code == 429
-    assert "throttled" in response.json()["detail"]
+    assert response.json()["error"]["code"] == "throttled"
+    assert "throttled" in response.json()["error"]["message"]
     assert 0 < int(response["Retry-After"]) <= 60
     assert client.get(API, **bearer(other)).status_code == 200, "each token has its own count"
 

@@ -661,7 +661,8 @@ def test_an_upload_past_the_limit_is_refused_while_it_arrives(
         reverse("api:dataset-items-import", args=[target.pk]), {"file": SimpleUploadedFile("big.jsonl", body)}
     )
     assert response.status_code == 400
-    assert response.json()["errors"] == [f"file: {refusal}"]
+    error = response.json()["error"]
+    assert (error["field"], error["message"]) == ("file", refusal)
     _nothing_written()
 
 

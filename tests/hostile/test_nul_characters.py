@@ -66,7 +66,7 @@ def test_a_rubric_name_with_a_nul_through_the_api_is_refused(client, curator):
     assert "\\\\u0000" in body  # the rubric's escape, escaped again inside the body's string
     response = client.post(reverse("api:rubric-list"), body, content_type="application/json")
     assert response.status_code == 400
-    assert "NUL" in response.json()["errors"][0]
+    assert "NUL" in response.json()["error"]["message"]
     assert Rubric.objects.count() == 0
 
 
@@ -94,9 +94,9 @@ def test_an_api_refusal_is_json(client, curator):
     client.force_login(curator)
     response = client.get(reverse("api:dataset-list"), {"q": "\x00"})
     assert response.status_code == 400
-    assert response.json() == {
-        "errors": ["The query parameter 'q' contains a NUL character. Remove it and send again."]
-    }
+    error = response.json()["error"]
+    assert error["code"] == "invalid"
+    assert error["message"] == "The query parameter 'q' contains a NUL character. Remove it and send again."
 
 
 def test_text_without_nul_passes_untouched(client, campaign, rater):

@@ -204,7 +204,9 @@ def test_the_api_answers_400_and_stores_nothing(client, curator, text):
     client.force_login(curator)
     response = client.post(reverse("api:rubric-list"), {"text": text}, content_type="application/json")
     assert response.status_code == 400
-    assert response.json()["errors"] and len(response.content) < 2000
+    error = response.json()["error"]
+    assert (error["code"], error["field"]) == ("invalid", "text") and error["message"]
+    assert len(response.content) < 2000
     assert Rubric.objects.count() == 0
 
 
@@ -214,7 +216,7 @@ def test_the_api_refuses_a_json_body_nested_too_deeply(client, curator):
     body = '{"text": ' + "[" * 100_000 + "]" * 100_000 + "}"
     response = client.post(reverse("api:rubric-list"), body, content_type="application/json")
     assert response.status_code == 400
-    assert "nested too deeply" in response.json()["detail"]
+    assert "nested too deeply" in response.json()["error"]["message"]
 
 
 @pytest.mark.django_db

@@ -58,7 +58,17 @@ def test_one_criterion_and_an_unknown_one(client, rated, owner):
     assert [c["key"] for c in client.get(api_url(rated) + "?criterion=helpful").json()["criteria"]] == ["helpful"]
     response = client.get(api_url(rated) + "?criterion=nope")
     assert response.status_code == 400
-    assert "criterion" in response.json()
+    error = response.json()["error"]
+    assert (error["code"], error["field"], error["row"]) == ("invalid", "criterion", None)
+    assert error["message"] == f"the rubric of campaign {rated.slug!r} has no criterion 'nope'"
+
+
+def test_a_criterion_key_longer_than_any_is_refused_without_echoing_it(client, rated, owner):
+    client.force_login(owner)
+    response = client.get(api_url(rated) + "?criterion=" + "x" * 5000)
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert (error["field"], error["message"]) == ("criterion", "Ensure this field has no more than 64 characters.")
 
 
 def test_undefined_numbers_are_null(client, campaign, owner):
@@ -71,11 +81,15 @@ def test_undefined_numbers_are_null(client, campaign, owner):
 @pytest.mark.parametrize("who", ["rater", "outsider"])
 def test_raters_and_outsiders_get_404(client, rated, who, request):
     client.force_login(request.getfixturevalue(who))
-    assert client.get(api_url(rated)).status_code == 404
+    response = client.get(api_url(rated))
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "not_found"
 
 
 def test_anonymous_callers_are_refused(client, rated):
-    assert client.get(api_url(rated)).status_code in (401, 403)
+    response = client.get(api_url(rated))
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "not_authenticated"
 
 
 def test_the_schema_documents_the_endpoint_without_warnings(db, capsys):

@@ -101,13 +101,15 @@ def test_readers_see_systems_ranked_with_scores_intervals_and_a_verdict(client, 
 def test_a_rater_is_refused_and_never_sees_the_ranking(client, rated, rater):
     client.force_login(rater)
     assert client.get(url(rated)).status_code == 404
-    assert client.get(api_url(rated)).status_code == 404
+    api = client.get(api_url(rated))
+    assert api.status_code == 404 and api.json()["error"]["code"] == "not_found"
 
 
 def test_an_outsider_gets_404_and_an_anonymous_visitor_is_sent_to_log_in(client, rated, outsider):
     response = client.get(url(rated))
     assert response.status_code == 302 and reverse("login") in response["Location"]
-    assert client.get(api_url(rated)).status_code in (401, 403)
+    api = client.get(api_url(rated))
+    assert api.status_code == 401 and api.json()["error"]["code"] == "not_authenticated"
     client.force_login(outsider)
     assert client.get(url(rated)).status_code == 404
     assert client.get(api_url(rated)).status_code == 404
@@ -217,9 +219,16 @@ def test_bad_query_values_get_a_400_naming_the_field_and_value(client, rated, ow
     assert response.status_code == 400
     assert "criterion: &#x27;speed&#x27; is not a criterion" in response.content.decode()
     api = client.get(api_url(rated, criterion="speed"))
-    assert api.status_code == 400 and "speed" in api.json()["criterion"][0]
+    assert api.status_code == 400
+    error = api.json()["error"]
+    assert (error["code"], error["field"], error["row"]) == ("invalid", "criterion", None)
+    assert error["message"].startswith("criterion: 'speed' is not a criterion")
     api = client.get(api_url(rated, labels="both"))
-    assert api.status_code == 400 and "labels" in api.json()
+    assert api.status_code == 400
+    error = api.json()["error"]
+    assert (error["code"], error["field"], error["message"]) == ("invalid", "labels", '"both" is not a valid choice.')
+    api = client.get(api_url(rated, criterion="x" * 65))
+    assert api.status_code == 400 and api.json()["error"]["field"] == "criterion"
 
 
 def test_a_criterion_that_ranks_nothing_is_refused(client, db, curator):
@@ -234,6 +243,11 @@ def test_a_criterion_that_ranks_nothing_is_refused(client, db, curator):
     assert response.status_code == 200
     assert "no criterion that ranks systems" in response.content.decode()
     assert client.get(url(campaign, criterion="topic")).status_code == 400
+    api = client.get(api_url(campaign))
+    assert api.status_code == 400
+    error = api.json()["error"]
+    assert (error["field"], error["row"]) == ("criterion", None)
+    assert "no criterion that ranks systems" in error["message"]
 
 
 def test_without_a_system_field_the_page_says_so_names_the_fields_and_links_to_settings(client, db, curator):

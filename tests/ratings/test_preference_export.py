@@ -345,14 +345,18 @@ def test_api_bad_options_are_400_naming_the_field(client, pairs, curator, query,
     client.force_login(curator)
     response = client.get(_api(pairs, query))
     assert response.status_code == 400
-    assert words in " ".join(response.json()[field])
+    error = response.json()["error"]
+    assert error["field"] == field
+    assert words in error["message"]
 
 
 def test_api_refuses_preference_pairs_of_a_campaign_without_a_pairwise_criterion(client, rated, owner):
     client.force_login(owner)
     response = client.get(f"/api/v1/campaigns/{rated.slug}/export/?format=preference")
     assert response.status_code == 400
-    assert "has no pairwise criterion" in response.json()["format"][0]
+    error = response.json()["error"]
+    assert error["field"] == "format"
+    assert "has no pairwise criterion" in error["message"]
 
 
 def test_a_large_campaign_writes_the_pairs_in_a_task_with_its_options(client, pairs, curator, monkeypatch):
