@@ -367,7 +367,13 @@ API_RATE_USER = env_rate("API_RATE_USER", "600/min")
 API_RATE_TOKEN = env_rate("API_RATE_TOKEN", "600/min")
 SPECTACULAR_SETTINGS = {
     "TITLE": "Accord API",
-    "DESCRIPTION": "Datasets, rubrics, campaigns, ratings and agreement.",
+    "DESCRIPTION": (
+        "Datasets, rubrics, campaigns, rating, agreement, leaderboards, adjudication and exports.\n\n"
+        "Authenticate with `Authorization: Bearer <token>` (an API token from your account's API tokens page). "
+        "Every list is a page `{next, previous, results}`: follow `next`; `limit` takes 1 to 1,000 rows. "
+        'Every error has one shape, `{"error": {"code", "message", "field", "row", "details"}}`: `field` names '
+        "the body field or query parameter at fault, `row` the line of a file or the record of a JSON body."
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     # Swagger UI is served from the vendored sidecar package: no CDN at run time. Its page is
@@ -377,6 +383,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "accord.api_errors.add_error_responses",
+        "accord.api_docs.arrange_operations",
     ],
 }
 

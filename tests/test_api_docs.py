@@ -141,3 +141,24 @@ def test_the_admin_login_names_the_icon(client: Client) -> None:
 
 def test_the_api_docs_name_the_sites_icon(client: Client) -> None:
     assert '<link rel="icon" href="/static/favicon.svg"' in client.get(reverse("api-docs")).content.decode()
+
+
+def _operations(client: Client) -> list[tuple[str, str, dict]]:
+    schema = client.get(SCHEMA, {"format": "json"}, HTTP_ACCEPT="application/json").json()
+    return [(method, path, op) for path, ops in schema["paths"].items() for method, op in ops.items()]
+
+
+def test_every_operation_sits_in_a_named_section_with_a_summary(client: Client) -> None:
+    schema = client.get(SCHEMA, {"format": "json"}, HTTP_ACCEPT="application/json").json()
+    sections = [tag["name"] for tag in schema["tags"]]
+    assert sections[:3] == ["Datasets and items", "Rubrics", "Rating"]
+    for method, path, operation in _operations(client):
+        assert operation["tags"][0] in sections, f"{method} {path} has no section"
+        assert operation["summary"] and len(operation["summary"]) < 250, f"{method} {path} has no summary line"
+
+
+def test_every_operation_documents_its_errors_in_the_one_error_shape(client: Client) -> None:
+    for method, path, operation in _operations(client):
+        for code in ("400", "401", "403", "404", "429"):
+            body = operation["responses"][code]["content"]["application/json"]["schema"]
+            assert body == {"$ref": "#/components/schemas/Error"}, f"{method} {path} {code}"
