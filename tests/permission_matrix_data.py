@@ -10,7 +10,7 @@ Rules read from the views (annotate/permissions.py and each view's first lines):
   adjudicators who also rate); staff are not raters, so they get 404 there too.
 - Datasets and rubrics are visible to their creator, to owners of campaigns that use them, and to staff
   (`datasets_visible_to`, `rubrics_visible_to`); anyone else gets 404. Creating or editing them needs
-  `can_curate` (staff or the add_campaign permission): 403 otherwise (campaign creation answers 404).
+  `can_curate` (staff or the add_campaign permission): 403 otherwise, pages and API alike.
 - An import's progress is visible to whoever started it, or may see its dataset, or owns its campaign; an
   export run to the readers of its campaign (runs with real names: to owners only).
 """
@@ -145,10 +145,7 @@ PAGES: dict[str, Entry] = {
     ),
     "annotate:invitation": Entry(kwargs={"token": "invitation_token"}, get=same(200, 403)),
     # Campaigns.
-    "ratings:campaign-create": Entry(
-        get={**CURATORS, **{r: 404 for r, v in CURATORS.items() if v == 403}},
-        post={r: 404 for r, v in CURATORS.items() if v == 403} | {"anonymous": LOGIN},
-    ),
+    "ratings:campaign-create": Entry(get=CURATORS, post={r: v for r, v in CURATORS.items() if v != 200}),
     "ratings:campaign-detail": Entry(kwargs=SLUG, get=MEMBERS),
     "ratings:campaign-status": Entry(kwargs=SLUG, get=signed_in_405(), post=OWNER_ONLY_WRITE_REFUSED),
     "ratings:campaign-settings": Entry(kwargs=SLUG, get=OWNER_ONLY, post=OWNER_ONLY_WRITE_REFUSED),

@@ -2,9 +2,9 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -59,7 +59,8 @@ def _error_text(error: ValidationError) -> str:
 def campaign_create(request: HttpRequest) -> HttpResponse:
     """Pick a dataset, then set rubric version, sample, overlap, lease and visible fields."""
     if not can_curate(request.user):
-        raise Http404("No such page.")
+        # As the dataset and rubric pages answer: the page exists, the user lacks the permission.
+        raise PermissionDenied("You may not create campaigns: ask an administrator for the permission.")
     params = request.POST if request.method == "POST" else request.GET
     picker = DatasetPickForm(params if "dataset" in params else None, user=request.user)
     context = {"picker": picker, "has_datasets": picker.fields["dataset"].queryset.exists()}

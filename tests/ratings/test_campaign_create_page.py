@@ -149,15 +149,17 @@ def test_anonymous_is_redirected_to_login(client):
     assert reverse("login") in response["Location"]
 
 
-def test_users_who_cannot_curate_get_404(client, outsider):
+def test_users_who_cannot_curate_are_told_they_lack_the_permission(client, outsider):
     client.force_login(outsider)
-    assert client.get(URL).status_code == 404
+    response = client.get(URL)
+    assert response.status_code == 403
+    assert "You may not create campaigns" in response.content.decode()
 
 
 @pytest.mark.parametrize("role_fixture", ["rater", "viewer", "adjudicator"])
 def test_campaign_members_without_the_permission_cannot_create(client, role_fixture, request, dataset, rubric_version):
     client.force_login(request.getfixturevalue(role_fixture))
-    assert client.post(URL, form_data(dataset, rubric_version, slug="sneaky")).status_code == 404
+    assert client.post(URL, form_data(dataset, rubric_version, slug="sneaky")).status_code == 403
     assert not Campaign.objects.filter(slug="sneaky").exists()
 
 
