@@ -4,7 +4,6 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.cache import cache
 from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest
-from django.shortcuts import get_object_or_404
 
 from annotate.models import Campaign, Dataset, ImportRun, Membership, Rubric, RubricVersion
 from annotate.services.campaign_counts import CAMPAIGN_COUNTS_COLUMNS, CAMPAIGN_COUNTS_JOIN
@@ -35,10 +34,11 @@ def get_campaign_for(request: HttpRequest, slug: str, roles: frozenset[str] | se
 
     The campaign carries the caller's role as `caller_role` and whether they rate in it as `caller_rates`.
     """
-    campaign = get_object_or_404(Campaign.objects.select_related("dataset", "rubric_version__rubric"), slug=slug)
-    role, rates = campaign_role_and_rates(request.user, campaign)
-    if role is None or role not in roles:
-        raise Http404("No such campaign.")
+    campaign = Campaign.objects.select_related("dataset", "rubric_version__rubric").filter(slug=slug).first()
+    role, rates = campaign_role_and_rates(request.user, campaign) if campaign is not None else (None, False)
+    if campaign is None or role is None or role not in roles:
+        # One answer whether the campaign is missing or not the caller's.
+        raise Http404("No such campaign, or none in which your role allows this.")
     campaign.caller_role = role
     campaign.caller_rates = rates
     return campaign
@@ -126,7 +126,10 @@ def rubrics_visible_to(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Rubri
 
 def get_dataset_for(request: HttpRequest, pk: int) -> Dataset:
     """A dataset the caller may see, else 404."""
-    return get_object_or_404(datasets_visible_to(request.user), pk=pk)
+    dataset = datasets_visible_to(request.user).filter(pk=pk).first()
+    if dataset is None:
+        raise Http404("No such dataset, or not one you can see.")
+    return dataset
 
 
 def get_import_run_for(request: HttpRequest, pk: object, *, kind: str) -> ImportRun:
@@ -145,7 +148,10 @@ def get_import_run_for(request: HttpRequest, pk: object, *, kind: str) -> Import
 
 def get_rubric_for(request: HttpRequest, pk: int) -> Rubric:
     """A rubric the caller may see, else 404."""
-    return get_object_or_404(rubrics_visible_to(request.user), pk=pk)
+    rubric = rubrics_visible_to(request.user).filter(pk=pk).first()
+    if rubric is None:
+        raise Http404("No such rubric, or not one you can see.")
+    return rubric
 
 
 def campaigns_readable_of_rubric(rubric: Rubric, user: AbstractBaseUser) -> list[Campaign]:

@@ -610,3 +610,12 @@ def test_the_campaign_list_pages_newest_first_with_my_role(rater, campaign):
         seen += [(c["slug"], c["role"], c["rates"]) for c in page["results"]]
         url = page["next"]
     assert seen == [("later-1", "viewer", False), ("later-0", "viewer", False), (campaign.slug, "rater", True)]
+
+
+def test_a_campaign_you_cannot_reach_is_a_404_that_says_so_without_saying_whether_it_exists(client, outsider, campaign):
+    client.force_login(outsider)
+    missing = client.get("/api/v1/campaigns/no-such-campaign/").json()["error"]
+    hidden = client.get(f"/api/v1/campaigns/{campaign.slug}/").json()["error"]
+    assert missing == hidden
+    assert missing["code"] == "not_found"
+    assert missing["message"] == "No such campaign, or none in which your role allows this."
