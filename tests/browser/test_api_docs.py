@@ -22,11 +22,12 @@ def test_swagger_ui_renders_with_no_csp_violation(page, page_log, login, curator
     page.wait_for_selector(".swagger-ui .info .title")
     assert "Accord API" in page.inner_text(".swagger-ui .info .title")
     # Trying an endpoint from the page sends the signed-in session's request.
-    page.click("#operations-v1-v1_datasets_list .opblock-summary")
-    page.click("#operations-v1-v1_datasets_list .try-out__btn")
-    page.click("#operations-v1-v1_datasets_list .execute")
-    page.wait_for_selector("#operations-v1-v1_datasets_list .live-responses-table .response-col_status")
-    assert "Curated answers" in page.inner_text("#operations-v1-v1_datasets_list .live-responses-table")
+    operation = "#operations-Datasets_and_items-v1_datasets_list"
+    page.click(f"{operation} .opblock-summary")
+    page.click(f"{operation} .try-out__btn")
+    page.click(f"{operation} .execute")
+    page.wait_for_selector(f"{operation} .live-responses-table .response-col_status")
+    assert "Curated answers" in page.inner_text(f"{operation} .live-responses-table")
     screenshot("api-docs")
     assert page_log.console_errors == [] and page_log.errors == []
     assert page_log.failed == []
