@@ -63,10 +63,10 @@ def error_response(status_code: int, message: str, *, code: str | None = None, f
     return Response(error_body(code, [problem(message, field=field)]), status=status_code)
 
 
-def error_json(status_code: int, message: str, *, code: str | None = None) -> JsonResponse:
+def error_json(status_code: int, message: str, *, code: str | None = None, field: str | None = None) -> JsonResponse:
     """A plain Django JSON response in the error shape, for the error pages and middleware under /api/."""
     code = code or STATUS_CODES.get(status_code, "error")
-    return JsonResponse(error_body(code, [problem(message)]), status=status_code)
+    return JsonResponse(error_body(code, [problem(message, field=field)]), status=status_code)
 
 
 def _flatten(detail: Any, path: tuple[str, ...] = ()) -> Iterator[dict[str, Any]]:

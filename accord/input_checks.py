@@ -38,24 +38,24 @@ def _is_json(request: HttpRequest) -> bool:
     return content_type == "application/json" or content_type.endswith("+json")
 
 
-def nul_problem(request: HttpRequest) -> str | None:
-    """What in the request holds a NUL character, in words, or None."""
+def nul_problem(request: HttpRequest) -> tuple[str, str | None] | None:
+    """What in the request holds a NUL character, in words, with the parameter or field it is in; or None."""
     if NUL in request.path:
-        return "The address contains a NUL character."
+        return "The address contains a NUL character.", None
     for where, values in (("query parameter", request.GET), ("form field", request.POST)):
         for name, items in values.lists():
             if NUL in name:
-                return f"The {where} name {quoted(name)} contains a NUL character."
+                return f"The {where} name {quoted(name)} contains a NUL character.", None
             if any(NUL in item for item in items):
-                return f"The {where} {quoted(name)} contains a NUL character."
+                return f"The {where} {quoted(name)} contains a NUL character.", name[:100]
     if request.method in ("POST", "PUT", "PATCH") and _is_json(request) and _JSON_NUL.search(request.body):
-        return "The JSON body contains a NUL character (\\u0000)."
+        return "The JSON body contains a NUL character (\\u0000).", None
     return None
 
 
-def _refuse(request: HttpRequest, status: int, message: str) -> HttpResponse:
+def _refuse(request: HttpRequest, status: int, message: str, field: str | None = None) -> HttpResponse:
     if request.path.startswith("/api/"):
-        return error_json(status, message)
+        return error_json(status, message, field=field)
     return render(request, "request_refused.html", {"message": message}, status=status)
 
 
@@ -72,7 +72,8 @@ class RejectNulCharacters:
             limit = _data_limit_mb()
             return _refuse(request, 413, f"The request body is larger than the {limit} MB a request may send.")
         if problem is not None:
-            return _refuse(request, 400, f"{problem} Remove it and send again.")
+            message, field = problem
+            return _refuse(request, 400, f"{message} Remove it and send again.", field)
         return self.get_response(request)
 
 

@@ -206,18 +206,19 @@ def dataset_create(*, name: str, description: str = "", user: AbstractBaseUser |
     """
     name = name.strip()
     if not name:
-        raise ValidationError("Name the dataset to import into.")
+        raise ValidationError({"name": ["Name the dataset to import into."]})
     if len(name) > Dataset._meta.get_field("name").max_length:
-        raise ValidationError(f"The dataset name '{name[:40]}…' is too long (200 characters at most).")
+        raise ValidationError({"name": [f"The dataset name '{name[:40]}…' is too long (200 characters at most)."]})
     owner = user if user is not None and user.is_authenticated else None
+    taken = ValidationError({"name": [f"You already have a dataset named '{name}'."]})
     if Dataset.objects.filter(name=name, created_by=owner).exists():
-        raise ValidationError(f"You already have a dataset named '{name}'.")
+        raise taken
     try:
         with transaction.atomic():
             return Dataset.objects.create(name=name, description=description, created_by=owner)
     except IntegrityError:
         # The same creator made a dataset of this name a moment ago, in another request.
-        raise ValidationError(f"You already have a dataset named '{name}'.") from None
+        raise taken from None
 
 
 _VALUE_COUNTS_SQL = """

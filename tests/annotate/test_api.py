@@ -78,6 +78,7 @@ def test_a_dataset_name_the_caller_already_uses_is_a_400(client, curator):
     response = client.post(reverse("api:dataset-list"), {"name": "taken"}, content_type="application/json")
     assert response.status_code == 400
     assert response.json()["error"]["message"] == "You already have a dataset named 'taken'."
+    assert response.json()["error"]["field"] == "name"
 
 
 def test_a_dataset_name_another_owner_uses_is_free_and_not_revealed(client, curator):

@@ -97,6 +97,7 @@ def test_an_api_refusal_is_json(client, curator):
     error = response.json()["error"]
     assert error["code"] == "invalid"
     assert error["message"] == "The query parameter 'q' contains a NUL character. Remove it and send again."
+    assert error["field"] == "q"
 
 
 def test_text_without_nul_passes_untouched(client, campaign, rater):
