@@ -29,6 +29,7 @@ from ratings.adjudication import (
     Decision,
     adjudication_lease_take,
     adjudication_record,
+    adjudication_send,
     lease_holder,
 )
 from ratings.adjudication_item import AdjudicationItem, adjudication_item_read, rater_names
@@ -575,6 +576,40 @@ class AdjudicationSendBackApi(APIView):
 # --------------------------------------------------------------------------- the data card
 
 
+class AdjudicationSendApi(APIView):
+    """Put an item in the adjudication queue with a note saying why (owners and adjudicators), as the item pages'
+    "Send to adjudication" does: it enters the queue with the reason "sent", whatever its agreement."""
+
+    class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "AdjudicationSendInput"
+
+        note = serializers.CharField(
+            required=False, allow_blank=True, default="", max_length=MAX_RATIONALE_LENGTH, help_text="Why."
+        )
+
+    class OutputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "AdjudicationSendOutput"
+
+        item = serializers.IntegerField(source="campaign_item_id", help_text="The campaign item's id.")
+        external_id = serializers.CharField(source="campaign_item.item.external_id")
+        note = serializers.CharField()
+        sent_by = serializers.CharField(source="sent_by.get_username")
+        sent_at = serializers.DateTimeField()
+
+    @extend_schema(request=InputSerializer, responses={201: OutputSerializer})
+    def post(self, request: Request, slug: str, item: int) -> Response:
+        campaign = get_campaign_for(request, slug, roles=DECIDERS)
+        campaign_item = _campaign_item(campaign, item)
+        body = self.InputSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        sent = adjudication_send(
+            campaign=campaign, campaign_item=campaign_item, user=request.user, note=body.validated_data["note"]
+        )
+        return Response(self.OutputSerializer(sent).data, status=status.HTTP_201_CREATED)
+
+
 class DataCardDetailApi(APIView):
     """The campaign's data card in Markdown, to publish beside its exported labels (owners, adjudicators,
     viewers): purpose, rubric, data, raters, agreement with intervals, adjudication, flags and caveats."""
@@ -602,6 +637,11 @@ urlpatterns = [
         "campaigns/<slug:slug>/adjudication/<int:item>/decisions/",
         AdjudicationDecisionsCreateApi.as_view(),
         name="adjudication-decisions-create",
+    ),
+    path(
+        "campaigns/<slug:slug>/adjudication/<int:item>/send/",
+        AdjudicationSendApi.as_view(),
+        name="adjudication-send",
     ),
     path(
         "campaigns/<slug:slug>/adjudication/<int:item>/send-back/",

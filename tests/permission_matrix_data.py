@@ -289,6 +289,11 @@ API_ADJUDICATION: dict[str, Entry] = {
         get={**API_SIGNED_IN, **{r: 405 for r in ROLES if r != "anonymous"}},
         post={**DECIDERS_WRITE_REFUSED, "anonymous": API_ANONYMOUS},
     ),
+    "ratings-api:adjudication-send": Entry(
+        kwargs={"slug": "slug", "item": "campaign_item_pk"},
+        get={**API_SIGNED_IN, **{r: 405 for r in ROLES if r != "anonymous"}},
+        post={**DECIDERS_WRITE_REFUSED, "anonymous": API_ANONYMOUS},
+    ),
     "ratings-api:data-card-detail": Entry(kwargs=SLUG, get=API_READERS),
 }
 API_MEASURES: dict[str, Entry] = {

@@ -10,7 +10,7 @@ from rest_framework.test import APIClient
 
 from annotate.models import Assignment, Campaign, CampaignItem
 from annotate.services.api_tokens import api_token_create
-from ratings.adjudication import MAX_EXTRA_OVERLAP
+from ratings.adjudication import MAX_EXTRA_OVERLAP, MAX_RATIONALE_LENGTH
 from ratings.models import Adjudication, AdjudicationLease, AdjudicationRequest, Rating
 from ratings.pseudonyms import rater_pseudonym
 from tests.factories import CampaignFactory
@@ -51,6 +51,7 @@ def _item_url(campaign: Campaign, item: CampaignItem, action: str = "") -> str:
         "": "adjudication-detail",
         "decisions": "adjudication-decisions-create",
         "send-back": "adjudication-send-back",
+        "send": "adjudication-send",
     }
     return reverse(f"ratings-api:{name[action]}", args=[campaign.slug, item.pk])
 
@@ -526,3 +527,41 @@ def test_the_schema_documents_the_adjudication_endpoints(split, owner) -> None:
         "adjudication/{item}/send-back/",
     ):
         assert f"/api/v1/campaigns/{{slug}}/{path}:" in schema
+
+
+# --------------------------------------------------------------------------- sending an item to the queue
+
+
+def test_an_adjudicator_sends_an_item_to_the_queue_with_a_note(split, adjudicator) -> None:
+    items = _items(split)
+    client = _client(adjudicator)
+    quiet = items[1]
+    assert quiet.pk not in [e["item"] for e in client.get(_queue_url(split)).json()["results"]]
+
+    response = client.post(_item_url(split, quiet, "send"), {"note": "the reference looks wrong"}, format="json")
+
+    assert response.status_code == 201
+    assert response.json()["note"] == "the reference looks wrong"
+    assert response.json()["sent_by"] == adjudicator.username
+    entry = next(e for e in client.get(_queue_url(split)).json()["results"] if e["item"] == quiet.pk)
+    sent = next(reason for reason in entry["reasons"] if reason["kind"] == "sent")
+    assert "the reference looks wrong" in sent["detail"]
+
+
+def test_a_note_too_long_is_a_400_naming_it_and_nothing_is_sent(split, adjudicator) -> None:
+    item = _items(split)[1]
+    response = _client(adjudicator).post(
+        _item_url(split, item, "send"), {"note": "x" * (MAX_RATIONALE_LENGTH + 1)}, format="json"
+    )
+    assert response.status_code == 400
+    assert _error(response)["field"] == "note"
+    assert not AdjudicationRequest.objects.filter(campaign_item=item).exists()
+
+
+@pytest.mark.parametrize("role", ["viewer", "r1", "outsider"])
+def test_only_deciders_send_items_others_get_404(split, request, role) -> None:
+    user = User.objects.get(username=role) if role == "r1" else request.getfixturevalue(role)
+    item = _items(split)[1]
+    response = _client(user).post(_item_url(split, item, "send"), {"note": "look"}, format="json")
+    assert response.status_code == 404
+    assert not AdjudicationRequest.objects.filter(campaign_item=item).exists()
