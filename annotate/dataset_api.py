@@ -18,6 +18,7 @@ from rest_framework.utils.json import strict_constant
 from rest_framework.views import APIView
 
 from accord import limits
+from accord.api_input import BodySerializer
 from accord.api_pages import (
     PAGE_PARAMETERS,
     Cursor,
@@ -88,7 +89,7 @@ class DatasetSerializer(serializers.Serializer):
 class DatasetListApi(APIView):
     """List the datasets you can see, or create an empty one (users who may curate)."""
 
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(BodySerializer):
         class Meta:
             ref_name = "DatasetListInput"
 
@@ -245,7 +246,7 @@ class DatasetItemsImportApi(APIView):
 
     parser_classes = [RecordsJSONParser, MultiPartParser, FormParser]
 
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(BodySerializer):
         """A file to import as a task."""
 
         class Meta:
@@ -261,7 +262,7 @@ class DatasetItemsImportApi(APIView):
             required=False, allow_blank=True, default="", help_text="Comma-separated field names."
         )
 
-    class RecordsInputSerializer(serializers.Serializer):
+    class RecordsInputSerializer(BodySerializer):
         """Records to import at once."""
 
         class Meta:

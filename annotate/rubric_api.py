@@ -12,6 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accord.api_input import BodySerializer
 from accord.api_pages import PAGE_PARAMETERS, page_of_queryset, page_response, page_serializer
 from accord.input_checks import BoundedJSONParser
 from annotate.api_auth import require_curator
@@ -61,7 +62,7 @@ class RubricListApi(APIView):
 
     parser_classes = [BoundedJSONParser, FormParser, MultiPartParser]
 
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(BodySerializer):
         class Meta:
             ref_name = "RubricListInput"
 

@@ -14,6 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accord.api_input import BodySerializer
 from accord.api_pages import PAGE_PARAMETERS, page_of_list, page_response, page_serializer
 from annotate.content import content_display_order, fields_in_order
 from annotate.criteria import MAX_KEY_LENGTH
@@ -428,7 +429,7 @@ class AdjudicationItemDetailApi(APIView):
 # --------------------------------------------------------------------------- decisions
 
 
-class DecisionInputSerializer(serializers.Serializer):
+class DecisionInputSerializer(BodySerializer):
     class Meta:
         ref_name = "AdjudicationDecisionInput"
 
@@ -457,7 +458,7 @@ class AdjudicationDecisionsCreateApi(APIView):
     Answers 409 when another adjudicator holds the item (see `held_by`); nothing is recorded then.
     """
 
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(BodySerializer):
         class Meta:
             ref_name = "AdjudicationDecisionsCreateInput"
 
@@ -511,7 +512,7 @@ class AdjudicationSendBackApi(APIView):
     the item.
     """
 
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(BodySerializer):
         class Meta:
             ref_name = "AdjudicationSendBackInput"
 
@@ -580,7 +581,7 @@ class AdjudicationSendApi(APIView):
     """Put an item in the adjudication queue with a note saying why (owners and adjudicators), as the item pages'
     "Send to adjudication" does: it enters the queue with the reason "sent", whatever its agreement."""
 
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(BodySerializer):
         class Meta:
             ref_name = "AdjudicationSendInput"
 

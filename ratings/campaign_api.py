@@ -14,6 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accord.api_input import BodySerializer
 from accord.api_pages import PAGE_PARAMETERS, page_of_list, page_of_queryset, page_response, page_serializer
 from annotate.api_auth import require_curator
 from annotate.models import Campaign, Membership, RubricVersion
@@ -49,7 +50,7 @@ class ByRoleSerializer(serializers.Serializer):
         return {key: value for key, value in data.items() if key in instance}
 
 
-class SampleSerializer(serializers.Serializer):
+class SampleSerializer(BodySerializer):
     """How the campaign's items are drawn from the dataset."""
 
     class Meta:
@@ -315,7 +316,7 @@ def _sample_spec(sample: dict, metadata_fields: list[str]) -> dict:
 class CampaignListApi(APIView):
     """The campaigns you belong to (GET), or a new campaign (POST, curators)."""
 
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(BodySerializer):
         class Meta:
             ref_name = "CampaignCreateInput"
 
@@ -540,7 +541,7 @@ class MemberOutputSerializer(serializers.Serializer):
 class CampaignMemberListApi(APIView):
     """The campaign's members (GET), or one more (POST); owners only."""
 
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(BodySerializer):
         class Meta:
             ref_name = "CampaignMemberAddInput"
 
@@ -588,7 +589,7 @@ class CampaignMemberListApi(APIView):
 class CampaignMemberDetailApi(APIView):
     """Change a member (PATCH) or remove them (DELETE); owners only."""
 
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(BodySerializer):
         class Meta:
             ref_name = "CampaignMemberUpdateInput"
 

@@ -25,6 +25,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accord.api_input import BodySerializer
 from accord.api_pages import PAGE_PARAMETERS, page_of_queryset, page_response, page_serializer
 from accord.input_checks import BoundedJSONParser
 from annotate.criteria import Criterion, pairwise_swap
@@ -354,7 +355,7 @@ class AssignmentSubmitApi(APIView):
 
     parser_classes = [BoundedJSONParser]
 
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(BodySerializer):
         class Meta:
             ref_name = "AssignmentSubmitInput"
 
@@ -391,7 +392,7 @@ class AssignmentSkipApi(APIView):
 
     parser_classes = [BoundedJSONParser]
 
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(BodySerializer):
         class Meta:
             ref_name = "AssignmentSkipInput"
 
@@ -416,7 +417,7 @@ class AssignmentFlagApi(APIView):
 
     parser_classes = [BoundedJSONParser]
 
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(BodySerializer):
         class Meta:
             ref_name = "AssignmentFlagInput"
 
@@ -462,7 +463,7 @@ class MyRatingDetailApi(APIView):
 
     parser_classes = [BoundedJSONParser]
 
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(BodySerializer):
         class Meta:
             ref_name = "MyRatingReviseInput"
 

@@ -263,21 +263,25 @@ client.force_login(user)
 BOUNDARY = "hostile-boundary"
 
 
-def body(path, name):
-    # The multipart body on disk, read by Django from the stream as a server would (not built in memory).
+def body(path, name, dataset_name):
+    # The multipart body on disk, read by Django from the stream as a server would (not built in memory); the
+    # upload page takes the new dataset's name beside the file, the API the file alone.
     out = Path(str(path) + ".body")
     with open(out, "wb") as handle, open(path, "rb") as source:
         handle.write(f'--{BOUNDARY}\\r\\nContent-Disposition: form-data; name="file"; filename="{name}"\\r\\n'
                      f"Content-Type: application/octet-stream\\r\\n\\r\\n".encode())
         while chunk := source.read(1 << 20):
             handle.write(chunk)
-        handle.write(f'\\r\\n--{BOUNDARY}\\r\\nContent-Disposition: form-data; name="name"\\r\\n\\r\\nhostile\\r\\n'
-                     f"--{BOUNDARY}--\\r\\n".encode())
+        handle.write(b"\\r\\n")
+        if dataset_name:
+            handle.write(f'--{BOUNDARY}\\r\\nContent-Disposition: form-data; name="name"\\r\\n\\r\\n'
+                         f"{dataset_name}\\r\\n".encode())
+        handle.write(f"--{BOUNDARY}--\\r\\n".encode())
     return out
 
 
-def post(url, path, name):
-    data = body(path, name)
+def post(url, path, name, dataset_name=None):
+    data = body(path, name, dataset_name)
     try:
         with open(data, "rb") as stream:
             return client.generic("POST", url, b"", CONTENT_TYPE=f"multipart/form-data; boundary={BOUNDARY}",
@@ -303,7 +307,7 @@ for path in FILES:
         outcome["preview"] = " ".join(exc.messages)
     response = post(f"/api/v1/datasets/{target.pk}/items/", path, name)
     outcome["api"] = [response.status_code, response.content.decode()[:2000]]
-    response = post("/datasets/upload/", path, name)
+    response = post("/datasets/upload/", path, name, "hostile")
     outcome["upload"] = [response.status_code, response.get("Location", "")]
     if response.status_code == 302:
         mapping = client.get(response["Location"])

@@ -619,3 +619,21 @@ def test_a_campaign_you_cannot_reach_is_a_404_that_says_so_without_saying_whethe
     assert missing == hidden
     assert missing["code"] == "not_found"
     assert missing["message"] == "No such campaign, or none in which your role allows this."
+
+
+def test_a_misspelt_option_is_refused_naming_it_rather_than_left_at_its_default(curator, dataset, rubric):
+    body = body_for(dataset, rubric, slug="typo")
+    body["visible_field"] = ["prompt"]
+    response = api(curator).post(LIST, body, format="json")
+    assert response.status_code == 400
+    error = error_of(response)
+    assert error["field"] == "visible_field"
+    assert "Not a field this operation takes" in error["message"] and "visible_fields" in error["message"]
+    assert not Campaign.objects.filter(slug="typo").exists()
+
+
+def test_a_misspelt_key_inside_the_sample_is_named_with_its_path(curator, dataset, rubric):
+    body = body_for(dataset, rubric, slug="typo", sample={"kind": "random", "n": 2, "sed": 7})
+    response = api(curator).post(LIST, body, format="json")
+    assert response.status_code == 400
+    assert error_of(response)["field"] == "sample.sed"
