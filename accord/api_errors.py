@@ -57,12 +57,6 @@ def error_body(code: str, problems: list[dict[str, Any]]) -> dict[str, Any]:
     return {"error": {"code": code, **first, "details": problems}}
 
 
-def error_response(status_code: int, message: str, *, code: str | None = None, field: str | None = None) -> Response:
-    """A DRF response in the error shape, for a view that answers an error without raising."""
-    code = code or STATUS_CODES.get(status_code, "error")
-    return Response(error_body(code, [problem(message, field=field)]), status=status_code)
-
-
 def error_json(status_code: int, message: str, *, code: str | None = None, field: str | None = None) -> JsonResponse:
     """A plain Django JSON response in the error shape, for the error pages and middleware under /api/."""
     code = code or STATUS_CODES.get(status_code, "error")

@@ -76,7 +76,8 @@ def _scalar(value: object) -> bool:
     return isinstance(value, str | int) and not isinstance(value, bool)
 
 
-def _cursor_refused() -> ValidationError:
+def cursor_refused() -> ValidationError:
+    """The 400 for a cursor that is not one this API gave."""
     return ValidationError({"cursor": ["Not a cursor this API gave: follow the `next` or `previous` link."]})
 
 
@@ -85,7 +86,7 @@ def read_cursor(request: Request) -> Cursor | None:
     raw = request.query_params.get("cursor")
     if not raw:
         return None
-    refused = _cursor_refused()
+    refused = cursor_refused()
     if len(raw) > MAX_CURSOR_LENGTH:
         raise refused
     try:
@@ -133,7 +134,7 @@ def page_of_queryset(request: Request, queryset: QuerySet, *, key: str = "id", d
     limit, cursor = page_limit(request), read_cursor(request)
     if cursor is not None:
         if not isinstance(cursor.key, int):
-            raise _cursor_refused()
+            raise cursor_refused()
         beyond = cursor.forward != descending
         queryset = queryset.filter(**{f"{key}__{'gt' if beyond else 'lt'}": cursor.key})
     ascending = (cursor is None or cursor.forward) != descending
@@ -153,7 +154,7 @@ def page_of_list(request: Request, rows: Sequence, *, key: Callable[[Any], Key])
             picked = [row for row in rows if key(row) < cursor.key][::-1][: limit + 1]
     except TypeError:
         # A cursor of another list: its key does not compare with this one's.
-        raise _cursor_refused() from None
+        raise cursor_refused() from None
     return _page(picked, cursor, limit, key)
 
 

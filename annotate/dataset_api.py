@@ -23,6 +23,7 @@ from accord.api_pages import (
     PAGE_PARAMETERS,
     Cursor,
     Page,
+    cursor_refused,
     page_limit,
     page_of_queryset,
     page_response,
@@ -49,6 +50,7 @@ from annotate.services.import_runs import import_run_rows
 from annotate.services.item_reader import MAX_INDEXED_VALUE
 from annotate.services.pending_uploads import upload_save
 from annotate.tasks import item_import_start, search_index_request
+from fixed_sql.rows import MAX_ROW_ID
 
 # Who sees a dataset, as every dataset endpoint applies it (annotate.permissions.datasets_visible_to).
 VISIBILITY = (
@@ -57,8 +59,6 @@ VISIBILITY = (
 )
 # A text search longer than this is refused (the item browser cuts its search box to the same length).
 MAX_QUERY_CHARS = 200
-# Ids fit a signed 64-bit key: a cursor beyond that finds nothing and must not reach the database as a number.
-MAX_ROW_ID = 2**63 - 1
 META_PREFIX = "meta."
 
 
@@ -400,8 +400,9 @@ class DatasetItemsImportApi(APIView):
 def _item_cursor(request: Request) -> Cursor | None:
     """The page's cursor: an item id (the item pages are keyed by id), else 400 naming the parameter."""
     cursor = read_cursor(request)
+    # The item browser's query binds the id in hand-written SQL: beyond a 64-bit key it must not reach the database.
     if cursor is not None and not (isinstance(cursor.key, int) and 0 <= cursor.key <= MAX_ROW_ID):
-        raise ValidationError({"cursor": ["Not a cursor this API gave: follow the `next` or `previous` link."]})
+        raise cursor_refused()
     return cursor
 
 

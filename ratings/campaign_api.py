@@ -29,8 +29,9 @@ from ratings.queue_selectors import rate_unavailable_reason, rater_finished, rat
 Role = Membership.Role
 Status = Campaign.Status
 OWNER_ONLY = frozenset({Role.OWNER})
-# Ids sent in a body: at most 18 digits, so a lookup finds nothing rather than overflowing the column.
-MAX_ROW_ID = 10**18 - 1
+# Ids sent in a body: at most 18 digits, as accord.input_checks.parse_row_id takes them from a form, so a lookup
+# finds nothing rather than overflowing the column.
+MAX_ID_IN_BODY = 10**18 - 1
 MAX_VERSION_NUMBER = 2**31 - 1
 MAX_FIELD_NAME = 255
 MAX_VISIBLE_FIELDS = 1000
@@ -335,8 +336,8 @@ class CampaignListApi(APIView):
             max_length=services.MAX_DESCRIPTION_LENGTH,
             help_text="Shown to raters above the rubric's guidelines.",
         )
-        dataset = serializers.IntegerField(min_value=1, max_value=MAX_ROW_ID, help_text="A dataset you can see.")
-        rubric = serializers.IntegerField(min_value=1, max_value=MAX_ROW_ID, help_text="A rubric you can see.")
+        dataset = serializers.IntegerField(min_value=1, max_value=MAX_ID_IN_BODY, help_text="A dataset you can see.")
+        rubric = serializers.IntegerField(min_value=1, max_value=MAX_ID_IN_BODY, help_text="A rubric you can see.")
         rubric_version = serializers.IntegerField(
             min_value=1,
             max_value=MAX_VERSION_NUMBER,
